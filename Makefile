@@ -1,0 +1,114 @@
+# Rural24 build. `make` builds build/rural24; `make test` runs every test;
+# `make run` starts a development server. See README.md.
+
+CC      ?= cc
+PKGS    := libuv jansson libsodium libpq hiredis libjwt openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lwslay -lm
+
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter -Wstrict-prototypes
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(WARN) -g -MMD -MP
+ifeq ($(WERROR),1)
+CFLAGS_BASE += -Werror
+endif
+
+SRC     := $(shell find src -name '*.c' ! -path src/main.c | sort)
+UNIT_SRC := $(shell find tests/unit -name '*.c' 2>/dev/null | sort)
+
+# Variants: release (build/), asan (build/asan/).
+REL_DIR  := build
+ASAN_DIR := build/asan
+FUZZ_DIR := build/fuzz
+
+REL_CFLAGS  := $(CFLAGS_BASE) -O2
+ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ASAN_CFLAGS := $(CFLAGS_BASE) -O1 $(ASAN_FLAGS)
+
+REL_OBJ  := $(SRC:%.c=$(REL_DIR)/obj/%.o)
+ASAN_OBJ := $(SRC:%.c=$(ASAN_DIR)/obj/%.o)
+
+.PHONY: all asan test unit integration fuzz fuzz-build run stop-db bootstrap clean format \
+        format-check bench check-deps
+all: $(REL_DIR)/rural24
+
+$(REL_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(REL_CFLAGS) -c $< -o $@
+
+$(ASAN_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+$(REL_DIR)/librural24.a: $(REL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(ASAN_DIR)/librural24.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(REL_DIR)/rural24: $(REL_DIR)/obj/src/main.o $(REL_DIR)/librural24.a
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(ASAN_DIR)/rural24: $(ASAN_DIR)/obj/src/main.o $(ASAN_DIR)/librural24.a
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+asan: $(ASAN_DIR)/rural24
+
+# Unit tests: one Criterion binary per file under tests/unit, built with the
+# sanitizers. A test file may #include the .c it tests to reach static functions,
+# so the library is linked with --allow-multiple-definition.
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(ASAN_DIR)/unit/%)
+$(ASAN_DIR)/unit/%: tests/unit/%.c $(ASAN_DIR)/librural24.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -Itests -o $@ $< $(ASAN_DIR)/librural24.a $(PKG_LIBS) -lcriterion \
+	    -Wl,--allow-multiple-definition
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 --short-filename; done
+
+integration: $(ASAN_DIR)/rural24 $(REL_DIR)/rural24
+	RURAL24_BIN=$(abspath $(ASAN_DIR)/rural24) node --test --test-concurrency=2 \
+	    $$(find tests/integration -name '*.test.mjs' | sort)
+
+# libFuzzer target: parse → route → respond, no network.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(FUZZ_DIR)/fuzz_http: tests/fuzz/fuzz_http.c $(SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_http.c $(SRC) $(PKG_LIBS)
+fuzz-build: $(FUZZ_DIR)/fuzz_http
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZ_DIR)/fuzz_http
+	@mkdir -p build/fuzz/corpus
+	$(FUZZ_DIR)/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=20000 -rss_limit_mb=1024 \
+	    -print_final_stats=1 build/fuzz/corpus tests/fuzz/seeds
+
+check-deps:
+	@scripts/bootstrap
+
+test: check-deps
+	$(MAKE) WERROR=1 all asan
+	$(MAKE) unit
+	$(MAKE) integration
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
+run: check-deps all
+	scripts/run-dev
+
+stop-db:
+	scripts/dev-db stop
+
+bench: all
+	scripts/bench
+
+format:
+	clang-format -i $$(find src tests -name '*.c' -o -name '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(find src tests -name '*.c' -o -name '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

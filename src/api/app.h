@@ -1,0 +1,51 @@
+/* The application: everything a handler reaches through req->app.
+ *
+ * main.c builds one app_t at start-up from the configuration; each layer that
+ * joins later (db, redis, stores, sessions, ws hub, metrics) adds its handle
+ * here. Handlers read it; only main.c and app.c change it. */
+#ifndef RURAL24_API_APP_H
+#define RURAL24_API_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/config.h"
+#include "http/router.h"
+#include "http/server.h"
+
+/* A readiness check: names one dependency and says "ok", "down" or "disabled"
+ * from state the dependency keeps (it must not block or do I/O). */
+typedef const char *(*app_ready_check_fn)(void *ctx);
+
+enum { APP_MAX_READY_CHECKS = 4 };
+
+typedef struct app_s {
+    const config_t *config;
+    uv_loop_t *loop;
+    http_router_t *router;
+    http_server_t *server;
+    uint64_t started_ms;       /* monotonic, for uptime_s */
+    bool draining;             /* a shutdown began: readiness answers 503 */
+
+    struct {
+        const char *name;
+        app_ready_check_fn fn;
+        void *ctx;
+    } ready_checks[APP_MAX_READY_CHECKS];
+    int ready_check_count;
+
+    /* Layers that follow add their handles below (db pools, redis client,
+     * cache, rate limiter, session manager, ws hub, metrics). */
+} app_t;
+
+/* Adds a check shown in /api/ready's "checks" under name. */
+void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx);
+
+/* Registers every route of the API on app->router. */
+void api_register_routes(app_t *app);
+
+/* Per-resource registration, one per file of src/api. */
+void api_health_register(app_t *app);
+
+#endif

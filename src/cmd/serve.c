@@ -1,0 +1,176 @@
+/* `rural24 serve`: builds the application from the configuration, listens,
+ * and runs the loop until a graceful shutdown completes.
+ *
+ * Shutdown, on the first SIGTERM or SIGINT:
+ *   1. readiness turns 503 at once (app->draining), the server keeps serving;
+ *   2. after SHUTDOWN_DELAY_S it stops accepting, answers further requests
+ *      with Connection: close and closes idle connections;
+ *   3. when the last connection is gone, or SHUTDOWN_TIMEOUT_S after step 2,
+ *      every handle is closed and the process exits 0.
+ * A second signal exits at once with status 1. */
+#include "api/app.h"
+#include "cmd/cmd.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "http/server.h"
+#include "version.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    app_t app;
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    uv_timer_t delay_timer;
+    uv_timer_t timeout_timer;
+    int signals_seen;
+    bool drained;
+} serve_t;
+
+static void access_log(const http_request_t *req, int status, size_t body_bytes,
+                       double duration_ms, void *user_data)
+{
+    (void)user_data;
+    log_info("request", "request_id", json_string(req->request_id), "method",
+             json_string(req->method_name), "path",
+             req->path ? json_stringn(req->path, strlen(req->path)) : json_null(), "status",
+             json_integer(status), "bytes", json_integer((json_int_t)body_bytes), "duration_ms",
+             json_real(duration_ms), "ip",
+             json_string(req->client_ip), NULL);
+}
+
+static void close_walk_cb(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle))
+        uv_close(handle, NULL);
+}
+
+static void finish(serve_t *s)
+{
+    if (s->drained)
+        return;
+    s->drained = true;
+    log_info("shutdown complete", NULL);
+    /* Close what is left (timers, signals, stores' handles); uv_run then
+     * returns once their close callbacks ran. */
+    uv_walk(s->app.loop, close_walk_cb, NULL);
+}
+
+static serve_t *the_serve; /* the one serve_t of this process, for on_drained */
+
+static void on_drained_cb(http_server_t *server)
+{
+    (void)server;
+    log_info("all connections closed", NULL);
+    finish(the_serve);
+}
+
+static void on_timeout(uv_timer_t *timer)
+{
+    serve_t *s = container_of(timer, serve_t, timeout_timer);
+    log_warn("shutdown timeout reached: closing remaining connections", "timeout_s",
+             json_integer(s->app.config->shutdown_timeout_s), NULL);
+    http_server_close_all(s->app.server);
+    finish(s);
+}
+
+static void start_drain(serve_t *s)
+{
+    log_info("shutdown: no longer accepting; draining connections", NULL);
+    uv_timer_start(&s->timeout_timer, on_timeout,
+                   (uint64_t)s->app.config->shutdown_timeout_s * 1000u, 0);
+    http_server_drain(s->app.server, on_drained_cb);
+}
+
+static void on_delay(uv_timer_t *timer)
+{
+    start_drain(container_of(timer, serve_t, delay_timer));
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    serve_t *s = handle->data;
+    s->signals_seen++;
+    if (s->signals_seen > 1) {
+        log_warn("second signal: exiting at once", "signal", json_integer(signum), NULL);
+        _exit(1);
+    }
+    s->app.draining = true;
+    log_info("shutdown: readiness now 503", "signal",
+             json_string(signum == SIGTERM ? "SIGTERM" : "SIGINT"), "delay_s",
+             json_integer(s->app.config->shutdown_delay_s), NULL);
+    if (s->app.config->shutdown_delay_s > 0)
+        uv_timer_start(&s->delay_timer, on_delay, (uint64_t)s->app.config->shutdown_delay_s * 1000u,
+                       0);
+    else
+        start_drain(s);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    static config_t cfg;
+    int rc = cmd_load_config(&cfg);
+    if (rc != 0)
+        return rc;
+
+    /* A peer that closes while we write must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+
+    static serve_t s;
+    memset(&s, 0, sizeof(s));
+    the_serve = &s;
+    app_t *app = &s.app;
+    app->config = &cfg;
+    app->loop = uv_default_loop();
+    app->started_ms = clock_now_ms();
+    app->router = http_router_new();
+    api_register_routes(app);
+
+    http_server_opts_t opts = {
+        .config = &cfg,
+        .router = app->router,
+        .app = app,
+        .on_access = access_log,
+    };
+    app->server = http_server_new(app->loop, &opts);
+
+    rc = http_server_listen(app->server, cfg.host, cfg.port);
+    if (rc != 0) {
+        log_event(LOG_FATAL, "cannot listen", "host", json_string(cfg.host), "port",
+                  json_integer(cfg.port), "error", json_string(uv_strerror(rc)), NULL);
+        return 1;
+    }
+    log_info("server listening", "host", json_string(cfg.host), "port", json_integer(cfg.port),
+             "version", json_string(RURAL24_VERSION), "env",
+             json_string(config_app_env_name(cfg.app_env)), "cache",
+             json_string(config_cache_type_name(cfg.cache_type)), "rate_limit_store",
+             json_string(config_rate_store_name(cfg.rate_limit_store)), "session_store",
+             json_string(config_session_store_name(cfg.session_store)), NULL);
+
+    uv_signal_init(app->loop, &s.sigterm);
+    uv_signal_init(app->loop, &s.sigint);
+    s.sigterm.data = &s;
+    s.sigint.data = &s;
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+    uv_timer_init(app->loop, &s.delay_timer);
+    uv_timer_init(app->loop, &s.timeout_timer);
+
+    uv_run(app->loop, UV_RUN_DEFAULT);
+
+    http_server_free(app->server);
+    http_router_free(app->router);
+    rc = uv_loop_close(app->loop);
+    if (rc != 0)
+        log_warn("loop closed with handles still open", "error", json_string(uv_strerror(rc)),
+                 NULL);
+    log_info("exit", "status", json_integer(0), NULL);
+    return 0;
+}

@@ -1,0 +1,109 @@
+/* Internals shared by the files of the http layer (libuv's uv__ rule): the
+ * connection, the per-request state, and the steps of the request pipeline.
+ * Nothing outside src/http includes this file. */
+#ifndef RURAL24_HTTP_INTERNAL_H
+#define RURAL24_HTTP_INTERNAL_H
+
+#include <http_parser.h>
+#include <uv.h>
+
+#include "core/buf.h"
+#include "core/errors.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "http/server.h"
+
+typedef struct http_conn_s http_conn_t;
+
+typedef struct {
+    char *name;
+    char *value;
+} http__resp_header_t;
+
+/* What the http layer keeps per request besides the public fields. Lives in
+ * the request's arena. */
+struct http__request_state_s {
+    http_conn_t *conn;          /* NULL once the client is gone */
+    http_route_match_t match;
+    http__resp_header_t *resp_headers;
+    size_t resp_header_count;
+    size_t resp_header_capacity;
+    size_t middleware_index;
+    bool responded;
+    bool keep_alive;            /* what the client asked for */
+    bool body_expected;         /* the request had a body (Content-Length > 0 or chunked) */
+    const char *origin;         /* the Origin header when it is FRONTEND_URL */
+    /* Header accumulation while parsing. */
+    buf_t url;
+    buf_t field;
+    buf_t value;
+    bool last_was_value;
+    size_t header_capacity;
+};
+
+/* Every connection of a server is on its list, so drain and close-all can
+ * reach them. */
+struct http_conn_s {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    http_parser parser;
+    http_server_t *server;
+    http_conn_t *prev, *next;
+
+    http_request_t *req;         /* being parsed or handled; NULL between requests */
+    buf_t pending_in;            /* received but not yet parsed (pipelining) */
+    size_t header_bytes;         /* request line + headers so far */
+    size_t write_pending_bytes;  /* handed to uv_write, not yet written */
+    int close_handles;           /* handles still to close before freeing */
+    char peer_ip[48];
+
+    bool message_ready;          /* the parser completed a message: dispatch it */
+    bool busy;                   /* a request is dispatched and not yet answered */
+    bool in_drive;               /* inside drive(): do not re-enter */
+    bool reading;
+    bool closing;
+    bool close_after_write;      /* Connection: close was sent */
+    bool lingering;              /* error answered; discarding input until close */
+    int error_status;            /* set by a parser callback before it fails */
+    api_error_t error_code;
+
+    buf_t *fake_out;             /* fuzz/unit transport: writes land here */
+};
+
+struct http_server_s {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    bool listening;
+    const config_t *config;
+    http_router_t *router;
+    void *app;
+    http_access_fn on_access;
+    void *access_user_data;
+    http_middleware_fn middleware[HTTP_MAX_MIDDLEWARE];
+    size_t middleware_count;
+    http_conn_t *conns;          /* list head */
+    bool draining;
+    void (*on_drained)(http_server_t *server);
+    http_server_stats_t stats;
+    char date[40];               /* cached Date header value */
+    uint64_t date_second;
+};
+
+/* middleware.c: the built-in steps. */
+void http__assign_request_id(http_request_t *req);
+void http__resolve_client_ip(http_request_t *req, const char *peer_ip, const config_t *config);
+/* Sets state->origin when the request's Origin is FRONTEND_URL. */
+void http__cors_check(http_request_t *req, const config_t *config);
+/* Answers a CORS preflight; true when the request was one. */
+bool http__cors_preflight(http_request_t *req);
+/* Appends the security, request id and CORS headers to a response head. */
+int http__append_standard_headers(buf_t *head, const http_request_t *req);
+
+/* server.c: hands a finished response to the connection. Takes ownership of
+ * data (malloc'd, head and body together). */
+void http__conn_send_response(http_request_t *req, int status, char *data, size_t len,
+                              size_t body_bytes);
+/* The Date header value for now. */
+const char *http__date(http_server_t *server);
+
+#endif

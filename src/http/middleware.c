@@ -1,0 +1,171 @@
+/* The server's built-in middleware: request ids, the client address behind
+ * trusted proxies, CORS, and the headers every response carries. These run
+ * for every request, before the application's own middleware chain. */
+#include "core/netaddr.h"
+#include "http/internal.h"
+#include "http/response.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+/* Generated ids: 16 hex digits from a counter mixed with a per-process random
+ * key (splitmix64), so ids are unique within a process, unpredictable across
+ * processes, and cost no system call per request. */
+static uint64_t id_key;
+static uint64_t id_counter;
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static bool request_id_valid(const char *id)
+{
+    size_t len = strlen(id);
+    if (len < 1 || len > HTTP_REQUEST_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+void http__assign_request_id(http_request_t *req)
+{
+    const char *given = http_request_header(req, "X-Request-Id");
+    if (given != NULL && request_id_valid(given)) {
+        snprintf(req->request_id, sizeof(req->request_id), "%s", given);
+        return;
+    }
+    if (id_key == 0) {
+        if (getrandom(&id_key, sizeof(id_key), 0) != (ssize_t)sizeof(id_key))
+            id_key = (uint64_t)(uintptr_t)&id_key ^ 0x9e3779b97f4a7c15ULL;
+        id_key |= 1;
+    }
+    snprintf(req->request_id, sizeof(req->request_id), "%016llx",
+             (unsigned long long)mix64(id_key + ++id_counter * 0x9e3779b97f4a7c15ULL));
+}
+
+static bool trusted(const config_t *config, const netaddr_t *addr)
+{
+    for (size_t i = 0; i < config->trust_proxy.range_count; i++) {
+        if (netaddr_cidr_contains(&config->trust_proxy.ranges[i], addr))
+            return true;
+    }
+    return false;
+}
+
+/* Parses the entries of X-Forwarded-For into addrs (at most max); entries that
+ * are not addresses end the list there, as nothing left of them can be trusted. */
+static size_t parse_forwarded(const char *xff, netaddr_t *addrs, size_t max)
+{
+    netaddr_t tmp[32];
+    size_t n = 0;
+    const char *p = xff;
+    while (*p != '\0' && n < 32) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *start = p;
+        while (*p != '\0' && *p != ',')
+            p++;
+        const char *end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end == start)
+            continue;
+        if (netaddr_parse(start, (size_t)(end - start), &tmp[n]) != 0)
+            n = 0; /* a forged or broken entry: keep only what follows it */
+        else
+            n++;
+    }
+    size_t keep = n < max ? n : max;
+    memcpy(addrs, tmp + (n - keep), keep * sizeof(netaddr_t));
+    return keep;
+}
+
+void http__resolve_client_ip(http_request_t *req, const char *peer_ip, const config_t *config)
+{
+    snprintf(req->client_ip, sizeof(req->client_ip), "%s", peer_ip);
+    const trust_proxy_t *tp = &config->trust_proxy;
+    if (tp->mode == TRUST_PROXY_NONE)
+        return;
+    const char *xff = http_request_header(req, "X-Forwarded-For");
+    if (xff == NULL)
+        return;
+    /* The chain, oldest first: the X-Forwarded-For entries, then the peer. */
+    netaddr_t chain[33];
+    size_t n = parse_forwarded(xff, chain, 32);
+    if (netaddr_parse(peer_ip, strlen(peer_ip), &chain[n]) != 0)
+        return;
+    n++;
+    size_t client;
+    switch (tp->mode) {
+    case TRUST_PROXY_ALL:
+        client = 0;
+        break;
+    case TRUST_PROXY_HOPS:
+        client = n > tp->hops ? n - 1 - tp->hops : 0;
+        break;
+    case TRUST_PROXY_LIST:
+    default:
+        /* Right to left past the trusted proxies. */
+        client = n - 1;
+        while (client > 0 && trusted(config, &chain[client]))
+            client--;
+        break;
+    }
+    netaddr_format(&chain[client], req->client_ip, sizeof(req->client_ip));
+}
+
+void http__cors_check(http_request_t *req, const config_t *config)
+{
+    if (config->frontend_url[0] == '\0')
+        return;
+    const char *origin = http_request_header(req, "Origin");
+    if (origin != NULL && strcasecmp(origin, config->frontend_url) == 0)
+        req->state->origin = config->frontend_url;
+}
+
+bool http__cors_preflight(http_request_t *req)
+{
+    if (req->method != HTTP_METHOD_OPTIONS || http_request_header(req, "Origin") == NULL ||
+        http_request_header(req, "Access-Control-Request-Method") == NULL)
+        return false;
+    if (req->state->origin != NULL) {
+        http_response_header(req, "Access-Control-Allow-Methods",
+                             "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        http_response_header(req, "Access-Control-Allow-Headers",
+                             "Authorization, Content-Type, X-Request-Id, If-None-Match");
+        http_response_header(req, "Access-Control-Max-Age", "600");
+    }
+    http_respond_empty(req, 204);
+    return true;
+}
+
+int http__append_standard_headers(buf_t *head, const http_request_t *req)
+{
+    int rc = buf_printf(head,
+                        "X-Request-Id: %s\r\n"
+                        "X-Frame-Options: DENY\r\n"
+                        "X-Content-Type-Options: nosniff\r\n"
+                        "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
+                        "Referrer-Policy: strict-origin-when-cross-origin\r\n",
+                        req->request_id);
+    if (rc == 0 && req->state->origin != NULL)
+        rc = buf_printf(head,
+                        "Access-Control-Allow-Origin: %s\r\n"
+                        "Access-Control-Allow-Credentials: true\r\n"
+                        "Access-Control-Expose-Headers: X-Request-Id, Location, Retry-After, "
+                        "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset\r\n"
+                        "Vary: Origin\r\n",
+                        req->state->origin);
+    return rc;
+}

@@ -1,0 +1,161 @@
+/* Response serialization: status line, the handler's headers, the standard
+ * ones, Content-Length and Connection, then the body, in one buffer handed
+ * to the connection. */
+#include "http/response.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "http/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *http_status_reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+void http_response_header(http_request_t *req, const char *name, const char *value)
+{
+    struct http__request_state_s *st = req->state;
+    if (st->resp_header_count == st->resp_header_capacity) {
+        size_t cap = st->resp_header_capacity ? st->resp_header_capacity * 2 : 8;
+        http__resp_header_t *grown = arena_alloc(&req->arena, cap * sizeof(*grown));
+        if (st->resp_header_count > 0)
+            memcpy(grown, st->resp_headers, st->resp_header_count * sizeof(*grown));
+        st->resp_headers = grown;
+        st->resp_header_capacity = cap;
+    }
+    st->resp_headers[st->resp_header_count].name = arena_strndup(&req->arena, name, strlen(name));
+    st->resp_headers[st->resp_header_count].value =
+        arena_strndup(&req->arena, value, strlen(value));
+    st->resp_header_count++;
+}
+
+/* A header value must not smuggle a line break into the response. */
+static bool header_safe(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '\r' || *s == '\n')
+            return false;
+    }
+    return true;
+}
+
+/* Builds the whole response and hands it over. body may be NULL when len is 0.
+ * If owned_body is set it is freed here. */
+static void send_response(http_request_t *req, int status, const char *content_type,
+                          const void *body, size_t len, char *owned_body)
+{
+    struct http__request_state_s *st = req->state;
+    if (st->responded) {
+        /* A programming error; answer once and say so loudly. */
+        log_error("response sent twice", "request_id", json_string(req->request_id), NULL);
+        free(owned_body);
+        return;
+    }
+    st->responded = true;
+    bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+    bool head = req->method == HTTP_METHOD_HEAD;
+
+    buf_t out;
+    buf_init(&out, (size_t)1 << 40);
+    int rc = buf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
+    if (req->server != NULL)
+        rc |= buf_printf(&out, "Date: %s\r\n", http__date(req->server));
+    rc |= http__append_standard_headers(&out, req);
+    for (size_t i = 0; i < st->resp_header_count; i++) {
+        if (header_safe(st->resp_headers[i].name) && header_safe(st->resp_headers[i].value))
+            rc |= buf_printf(&out, "%s: %s\r\n", st->resp_headers[i].name,
+                             st->resp_headers[i].value);
+    }
+    if (content_type != NULL && !no_body)
+        rc |= buf_printf(&out, "Content-Type: %s\r\n", content_type);
+    if (!no_body)
+        rc |= buf_printf(&out, "Content-Length: %zu\r\n", len);
+    /* The connection decides keep-alive; it patches nothing afterwards, so ask
+     * it now. */
+    http_conn_t *conn = st->conn;
+    bool keep = conn != NULL && st->keep_alive && !conn->close_after_write &&
+                !conn->server->draining && conn->error_status == 0;
+    rc |= buf_append_str(&out, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    if (conn != NULL && !keep)
+        conn->close_after_write = true;
+    size_t body_bytes = 0;
+    if (!no_body && !head && len > 0) {
+        rc |= buf_append(&out, body, len);
+        body_bytes = len;
+    } else if (!no_body) {
+        body_bytes = head ? 0 : len;
+    }
+    free(owned_body);
+    (void)rc; /* the cap is unreachable: a response is bounded by what built it */
+    size_t total;
+    char *data = buf_steal(&out, &total);
+    http__conn_send_response(req, status, data, total, body_bytes);
+}
+
+void http_respond(http_request_t *req, int status, const char *content_type, const void *body,
+                  size_t len)
+{
+    send_response(req, status, content_type, body, len, NULL);
+}
+
+void http_respond_owned(http_request_t *req, int status, const char *content_type, char *body,
+                        size_t len)
+{
+    send_response(req, status, content_type, body, len, body);
+}
+
+void http_respond_json(http_request_t *req, int status, json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(json);
+    if (text == NULL) {
+        /* jansson fails only on out-of-memory or a broken value: ours. */
+        static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+        send_response(req, 500, "application/json; charset=utf-8", internal, sizeof(internal) - 1,
+                      NULL);
+        return;
+    }
+    send_response(req, status, "application/json; charset=utf-8", text, strlen(text), text);
+}
+
+void http_respond_empty(http_request_t *req, int status)
+{
+    send_response(req, status, NULL, NULL, 0, NULL);
+}
+
+void http_respond_error(http_request_t *req, api_error_t err, const char *message,
+                        json_t *fields)
+{
+    json_t *error = json_object();
+    json_object_set_new(error, "code", json_string(api_error_code(err)));
+    json_object_set_new(error, "message", json_string(message ? message : api_error_message(err)));
+    if (fields != NULL)
+        json_object_set_new(error, "fields", fields);
+    json_t *body = json_object();
+    json_object_set_new(body, "error", error);
+    http_respond_json(req, api_error_status(err), body);
+}

@@ -1,0 +1,85 @@
+/* Routing: method + path templates with typed parameters.
+ *
+ * A template is a path whose segments are literal or "{name}"; a parameter
+ * matches only a positive decimal integer that fits in int64 (API.md: any other
+ * id is 404). Literal segments win over parameters at the same depth, so
+ * "/api/ads/featured" and "/api/ads/{id}" coexist. A path that matches a
+ * template under another method is 405 with an Allow header. */
+#ifndef RURAL24_HTTP_ROUTER_H
+#define RURAL24_HTTP_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/request.h"
+
+typedef void (*http_handler_fn)(http_request_t *req);
+
+/* Which rate-limit class a route counts against (the store layer defines the
+ * numbers). RATE_CLASS_DEFAULT means "read for GET/HEAD, write otherwise" for
+ * paths under /api. */
+typedef enum {
+    HTTP_RATE_DEFAULT = 0,
+    HTTP_RATE_NONE,
+    HTTP_RATE_READ,
+    HTTP_RATE_WRITE,
+    HTTP_RATE_AUTH,
+} http_rate_class_t;
+
+typedef enum { HTTP_AUTH_NONE = 0, HTTP_AUTH_OPTIONAL, HTTP_AUTH_REQUIRED, HTTP_AUTH_ADMIN } http_auth_t;
+
+typedef enum {
+    HTTP_BODY_NONE = 0,  /* any body is read and ignored (up to the limit) */
+    HTTP_BODY_JSON,      /* a body must be application/json, else 415 */
+    HTTP_BODY_RAW,       /* any content type (images) */
+} http_body_kind_t;
+
+typedef struct {
+    size_t body_limit_bytes;     /* 0: HTTP_DEFAULT_BODY_LIMIT (1 MiB) */
+    http_body_kind_t body_kind;
+    http_rate_class_t rate_class;
+    http_auth_t auth;
+} http_route_opts_t;
+
+enum { HTTP_DEFAULT_BODY_LIMIT = 1024 * 1024 };
+
+struct http_route_s {
+    http_method_t method;
+    char *template_path;
+    http_handler_fn handler;
+    http_route_opts_t opts;
+};
+
+typedef struct http_router_s http_router_t;
+
+/* The router owns its routes; free with http_router_free(). */
+http_router_t *http_router_new(void);
+void http_router_free(http_router_t *router);
+
+/* Registers a route. opts may be NULL. 0, or -1 for a malformed template or a
+ * duplicate (a programming error: main aborts on it). */
+int http_router_add(http_router_t *router, http_method_t method, const char *template_path,
+                    http_handler_fn handler, const http_route_opts_t *opts);
+
+typedef enum { HTTP_ROUTE_FOUND, HTTP_ROUTE_NOT_FOUND, HTTP_ROUTE_METHOD_NOT_ALLOWED } http_route_result_t;
+
+typedef struct {
+    http_route_result_t result;
+    const http_route_t *route;              /* HTTP_ROUTE_FOUND */
+    int64_t params[HTTP_MAX_PATH_PARAMS];
+    size_t param_count;
+    char allow[96];                         /* HTTP_ROUTE_METHOD_NOT_ALLOWED: "GET, HEAD" */
+} http_route_match_t;
+
+/* Matches a path (without query string). HEAD matches GET routes. */
+void http_router_match(const http_router_t *router, http_method_t method, const char *path,
+                       size_t path_len, http_route_match_t *out);
+
+/* Parses a path id: a positive decimal integer fitting in int64, no sign, no
+ * leading zeros beyond "0" (which is not positive). 0 or -1. */
+int http_parse_id(const char *text, size_t len, int64_t *out);
+
+const char *http_method_name(http_method_t method);
+
+#endif

@@ -1,0 +1,968 @@
+/* The HTTP/1.1 server: accepting, reading, parsing, dispatching, writing,
+ * timeouts, and the drain of a graceful shutdown.
+ *
+ * A connection is in one of these phases:
+ *   idle      no request begun; the idle timer runs; no read buffer is held
+ *   headers   a request is arriving; the header timer runs (slowloris)
+ *   body      the body is arriving; the body timer restarts on each piece
+ *   busy      the request is dispatched; input is kept unparsed in pending_in
+ *             (pipelining) up to a cap, past which reading stops
+ * A response is written at once with uv_try_write; only what the kernel
+ * refused is queued, and while more than HTTP_WRITE_HIGH_WATER bytes wait, the
+ * connection neither reads nor parses (backpressure).
+ *
+ * Errors the client caused (431, 414, 413, 408, 400) are answered with
+ * Connection: close; the connection then shuts down its write side and
+ * discards input for a short while before closing, so the client reads the
+ * answer instead of a reset. */
+#include "http/server.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "http/internal.h"
+#include "http/response.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+enum {
+    PENDING_IN_MAX = 64 * 1024,   /* unparsed pipelined input kept per connection */
+    READ_BUFFER_BYTES = 64 * 1024,
+    LINGER_MS = 2000,
+};
+
+typedef struct {
+    uv_write_t req;
+    http_conn_t *conn;
+    char *data;
+    size_t len;
+} write_req_t;
+
+static http_parser_settings parser_settings;
+static void drive(http_conn_t *conn);
+static void conn_close(http_conn_t *conn);
+static void start_reading(http_conn_t *conn);
+static void stop_reading(http_conn_t *conn);
+
+/* ---- the per-loop read buffer ------------------------------------------ */
+
+/* One buffer for every connection of the loop: libuv hands it to on_read and
+ * the parser consumes it before the next read. Input that must outlive the
+ * callback (pipelined requests) is copied into the connection's pending_in. */
+static char shared_read_buffer[READ_BUFFER_BYTES];
+static bool shared_read_buffer_lent;
+
+static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    (void)handle;
+    (void)suggested;
+    if (shared_read_buffer_lent) {
+        /* Cannot happen on one loop thread; refuse rather than share. */
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
+    shared_read_buffer_lent = true;
+    buf->base = shared_read_buffer;
+    buf->len = sizeof(shared_read_buffer);
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+const char *http__date(http_server_t *server)
+{
+    time_t now = time(NULL);
+    if ((uint64_t)now != server->date_second) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(server->date, sizeof(server->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        server->date_second = (uint64_t)now;
+    }
+    return server->date;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static http_request_t *request_new(http_conn_t *conn)
+{
+    http_request_t *req = xcalloc(1, sizeof(*req));
+    arena_init(&req->arena);
+    req->server = conn->server;
+    req->app = conn->server->app;
+    req->start_us = clock_now_us();
+    req->state = arena_calloc(&req->arena, 1, sizeof(*req->state));
+    req->state->conn = conn;
+    buf_init(&req->state->url, HTTP_MAX_URL_BYTES);
+    buf_init(&req->state->field, HTTP_MAX_HEADER_BYTES);
+    buf_init(&req->state->value, HTTP_MAX_HEADER_BYTES);
+    buf_init(&req->body, HTTP_DEFAULT_BODY_LIMIT);
+    req->method_name = "GET";
+    snprintf(req->client_ip, sizeof(req->client_ip), "%s", conn->peer_ip);
+    conn->server->stats.requests_in_flight++;
+    return req;
+}
+
+static void request_free(http_request_t *req)
+{
+    if (req->server != NULL)
+        req->server->stats.requests_in_flight--;
+    buf_free(&req->state->url);
+    buf_free(&req->state->field);
+    buf_free(&req->state->value);
+    buf_free(&req->body);
+    arena_free(&req->arena);
+    free(req);
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void on_timer(uv_timer_t *timer);
+
+static void arm_timer(http_conn_t *conn, int timeout_ms)
+{
+    if (conn->fake_out != NULL)
+        return;
+    uv_timer_start(&conn->timer, on_timer, (uint64_t)timeout_ms, 0);
+}
+
+static void disarm_timer(http_conn_t *conn)
+{
+    if (conn->fake_out == NULL)
+        uv_timer_stop(&conn->timer);
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static void after_close_handle(uv_handle_t *handle)
+{
+    http_conn_t *conn = handle->data;
+    if (--conn->close_handles > 0)
+        return;
+    http_server_t *server = conn->server;
+    buf_free(&conn->pending_in);
+    free(conn);
+    if (server->draining && server->conns == NULL && server->on_drained != NULL) {
+        void (*cb)(http_server_t *) = server->on_drained;
+        server->on_drained = NULL;
+        cb(server);
+    }
+}
+
+static void unlink_conn(http_conn_t *conn)
+{
+    http_server_t *server = conn->server;
+    if (conn->prev != NULL)
+        conn->prev->next = conn->next;
+    else if (server->conns == conn)
+        server->conns = conn->next;
+    if (conn->next != NULL)
+        conn->next->prev = conn->prev;
+    conn->prev = conn->next = NULL;
+}
+
+/* Closes the connection; it is freed once libuv has closed its handles. A
+ * request still being handled is detached and finishes on its own. */
+static void conn_close(http_conn_t *conn)
+{
+    if (conn->closing)
+        return;
+    conn->closing = true;
+    if (conn->req != NULL) {
+        if (conn->busy) {
+            conn->req->state->conn = NULL; /* the handler will free it */
+        } else {
+            request_free(conn->req);
+        }
+        conn->req = NULL;
+    }
+    conn->server->stats.connections_open--;
+    unlink_conn(conn);
+    if (conn->fake_out != NULL) {
+        buf_free(&conn->pending_in);
+        return; /* fake connections are freed by their owner */
+    }
+    conn->close_handles = 2;
+    uv_close((uv_handle_t *)&conn->tcp, after_close_handle);
+    uv_close((uv_handle_t *)&conn->timer, after_close_handle);
+}
+
+static void on_linger_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    shared_read_buffer_lent = false;
+    http_conn_t *conn = stream->data;
+    if (nread < 0)
+        conn_close(conn);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    http_conn_t *conn = req->data;
+    free(req);
+    if (conn->closing)
+        return;
+    /* Keep discarding what the client still sends until it closes or the
+     * linger time ends, so it reads our answer rather than a reset. */
+    uv_read_stop((uv_stream_t *)&conn->tcp);
+    if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_linger_read) != 0)
+        conn_close(conn);
+}
+
+/* After the last response of a Connection: close exchange. */
+static void finish_connection(http_conn_t *conn)
+{
+    if (conn->fake_out != NULL) {
+        conn_close(conn);
+        return;
+    }
+    conn->lingering = true;
+    stop_reading(conn);
+    arm_timer(conn, LINGER_MS);
+    uv_shutdown_t *sreq = xmalloc(sizeof(*sreq));
+    sreq->data = conn;
+    if (uv_shutdown(sreq, (uv_stream_t *)&conn->tcp, on_shutdown) != 0) {
+        free(sreq);
+        conn_close(conn);
+    }
+}
+
+static void on_write(uv_write_t *wreq, int status)
+{
+    write_req_t *w = container_of(wreq, write_req_t, req);
+    http_conn_t *conn = w->conn;
+    conn->write_pending_bytes -= w->len;
+    free(w->data);
+    free(w);
+    if (conn->closing)
+        return;
+    if (status < 0) {
+        conn_close(conn);
+        return;
+    }
+    if (conn->write_pending_bytes == 0 && conn->close_after_write && !conn->busy &&
+        conn->req == NULL) {
+        finish_connection(conn);
+        return;
+    }
+    if (conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !conn->busy)
+        drive(conn);
+}
+
+/* Writes data (taking ownership): what the kernel takes now is done, the rest
+ * is queued. Returns 0 or a negative libuv error (the connection is closed). */
+static int conn_write(http_conn_t *conn, char *data, size_t len)
+{
+    if (conn->fake_out != NULL) {
+        (void)buf_append(conn->fake_out, data, len);
+        free(data);
+        return 0;
+    }
+    size_t offset = 0;
+    if (conn->write_pending_bytes == 0) {
+        uv_buf_t b = uv_buf_init(data, (unsigned int)len);
+        int n = uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
+        if (n > 0)
+            offset = (size_t)n;
+        else if (n < 0 && n != UV_EAGAIN) {
+            free(data);
+            conn_close(conn);
+            return n;
+        }
+    }
+    if (offset == len) {
+        free(data);
+        return 0;
+    }
+    write_req_t *w = xmalloc(sizeof(*w));
+    w->conn = conn;
+    w->len = len - offset;
+    if (offset > 0) {
+        w->data = xmalloc(w->len);
+        memcpy(w->data, data + offset, w->len);
+        free(data);
+    } else {
+        w->data = data;
+    }
+    uv_buf_t b = uv_buf_init(w->data, (unsigned int)w->len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, on_write);
+    if (rc != 0) {
+        free(w->data);
+        free(w);
+        conn_close(conn);
+        return rc;
+    }
+    conn->write_pending_bytes += w->len;
+    return 0;
+}
+
+void http__conn_send_response(http_request_t *req, int status, char *data, size_t len,
+                              size_t body_bytes)
+{
+    http_conn_t *conn = req->state->conn;
+    http_server_t *server = req->server;
+    double duration_ms = (double)(clock_now_us() - req->start_us) / 1000.0;
+    if (server != NULL) {
+        server->stats.requests_total++;
+        if (server->on_access != NULL)
+            server->on_access(req, status, body_bytes, duration_ms, server->access_user_data);
+    }
+    if (conn == NULL) {
+        /* The client left while the handler worked: drop the answer. */
+        free(data);
+        request_free(req);
+        return;
+    }
+    bool was_busy = conn->busy;
+    conn->busy = false;
+    conn->req = NULL;
+    request_free(req);
+    if (conn_write(conn, data, len) != 0)
+        return; /* closed */
+    if (conn->close_after_write) {
+        stop_reading(conn);
+        if (conn->write_pending_bytes == 0)
+            finish_connection(conn);
+        return;
+    }
+    /* Keep-alive: wait for the next request. */
+    arm_timer(conn, server->config->http_idle_timeout_ms);
+    if (was_busy && !conn->in_drive && conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER)
+        drive(conn);
+}
+
+/* Answers an error the client caused and closes afterwards. Used by the
+ * parsing steps, where no handler is involved. */
+static void respond_client_error(http_conn_t *conn, api_error_t err)
+{
+    if (conn->req == NULL)
+        conn->req = request_new(conn);
+    http_request_t *req = conn->req;
+    if (req->request_id[0] == '\0')
+        http__assign_request_id(req);
+    if (req->path == NULL)
+        req->path = arena_strndup(&req->arena, "", 0);
+    conn->close_after_write = true;
+    conn->busy = true;
+    conn->error_status = api_error_status(err);
+    http_respond_error(req, err, NULL, NULL);
+}
+
+/* ---- parser callbacks -------------------------------------------------- */
+
+static http_conn_t *conn_of(http_parser *parser)
+{
+    return parser->data;
+}
+
+/* Fails the parse with err; the caller answers it after the parser stops. */
+static int fail_parse(http_conn_t *conn, api_error_t err)
+{
+    if (conn->error_status == 0) {
+        conn->error_status = api_error_status(err);
+        conn->error_code = err;
+    }
+    return -1;
+}
+
+static int count_header_bytes(http_conn_t *conn, size_t len)
+{
+    conn->header_bytes += len;
+    if (conn->header_bytes > HTTP_MAX_HEADER_BYTES)
+        return fail_parse(conn, API_ERR_HEADERS_TOO_LARGE);
+    return 0;
+}
+
+static int on_message_begin(http_parser *parser)
+{
+    http_conn_t *conn = conn_of(parser);
+    if (conn->req == NULL)
+        conn->req = request_new(conn);
+    conn->header_bytes = 0;
+    arm_timer(conn, conn->server->config->http_header_timeout_ms);
+    return 0;
+}
+
+static int on_url(http_parser *parser, const char *at, size_t len)
+{
+    http_conn_t *conn = conn_of(parser);
+    if (buf_append(&conn->req->state->url, at, len) != 0)
+        return fail_parse(conn, API_ERR_URI_TOO_LONG);
+    return count_header_bytes(conn, len);
+}
+
+static int commit_header(http_conn_t *conn)
+{
+    struct http__request_state_s *st = conn->req->state;
+    http_request_t *req = conn->req;
+    if (st->field.len == 0)
+        return 0;
+    if (req->header_count == HTTP_MAX_HEADERS)
+        return fail_parse(conn, API_ERR_HEADERS_TOO_LARGE);
+    if (req->header_count == st->header_capacity) {
+        size_t cap = st->header_capacity ? st->header_capacity * 2 : 16;
+        http_header_t *grown = arena_alloc(&req->arena, cap * sizeof(*grown));
+        if (req->header_count > 0)
+            memcpy(grown, req->headers, req->header_count * sizeof(*grown));
+        req->headers = grown;
+        st->header_capacity = cap;
+    }
+    const char *v = st->value.data ? st->value.data : "";
+    size_t vlen = st->value.len;
+    while (vlen > 0 && (v[0] == ' ' || v[0] == '\t')) {
+        v++;
+        vlen--;
+    }
+    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+        vlen--;
+    req->headers[req->header_count].name = arena_strndup(&req->arena, st->field.data, st->field.len);
+    req->headers[req->header_count].value = arena_strndup(&req->arena, v, vlen);
+    req->header_count++;
+    buf_clear(&st->field);
+    buf_clear(&st->value);
+    return 0;
+}
+
+static int on_header_field(http_parser *parser, const char *at, size_t len)
+{
+    http_conn_t *conn = conn_of(parser);
+    struct http__request_state_s *st = conn->req->state;
+    if (st->last_was_value) {
+        if (commit_header(conn) != 0)
+            return -1;
+        st->last_was_value = false;
+    }
+    if (count_header_bytes(conn, len + 4) != 0 || buf_append(&st->field, at, len) != 0)
+        return fail_parse(conn, API_ERR_HEADERS_TOO_LARGE);
+    return 0;
+}
+
+static int on_header_value(http_parser *parser, const char *at, size_t len)
+{
+    http_conn_t *conn = conn_of(parser);
+    struct http__request_state_s *st = conn->req->state;
+    st->last_was_value = true;
+    if (count_header_bytes(conn, len) != 0 || buf_append(&st->value, at, len) != 0)
+        return fail_parse(conn, API_ERR_HEADERS_TOO_LARGE);
+    return 0;
+}
+
+static http_method_t method_of(unsigned parser_method, const char **name)
+{
+    *name = http_method_str((enum http_method)parser_method);
+    switch (parser_method) {
+    case HTTP_GET: return HTTP_METHOD_GET;
+    case HTTP_HEAD: return HTTP_METHOD_HEAD;
+    case HTTP_POST: return HTTP_METHOD_POST;
+    case HTTP_PUT: return HTTP_METHOD_PUT;
+    case HTTP_PATCH: return HTTP_METHOD_PATCH;
+    case HTTP_DELETE: return HTTP_METHOD_DELETE;
+    case HTTP_OPTIONS: return HTTP_METHOD_OPTIONS;
+    default: return HTTP_METHOD_OTHER;
+    }
+}
+
+/* Writes "100 Continue" for a client waiting on Expect before sending. */
+static void send_continue(http_conn_t *conn)
+{
+    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    conn_write(conn, xstrndup(line, sizeof(line) - 1), sizeof(line) - 1);
+}
+
+static int on_headers_complete(http_parser *parser)
+{
+    http_conn_t *conn = conn_of(parser);
+    http_request_t *req = conn->req;
+    struct http__request_state_s *st = req->state;
+    if (st->last_was_value && commit_header(conn) != 0)
+        return -1;
+    http_server_t *server = conn->server;
+
+    req->method = method_of(parser->method, &req->method_name);
+    st->keep_alive = http_should_keep_alive(parser) != 0;
+
+    /* Split the target into path and query. Absolute-form targets
+     * ("http://host/path") keep only their path. */
+    const char *url = st->url.data ? st->url.data : "";
+    size_t url_len = st->url.len;
+    if (url_len > 0 && url[0] != '/' && url[0] != '*') {
+        struct http_parser_url u;
+        http_parser_url_init(&u);
+        if (http_parser_parse_url(url, url_len, 0, &u) != 0 || !(u.field_set & (1 << UF_PATH)))
+            return fail_parse(conn, API_ERR_BAD_REQUEST);
+        url += u.field_data[UF_PATH].off;
+        url_len -= u.field_data[UF_PATH].off;
+    }
+    const char *q = memchr(url, '?', url_len);
+    size_t path_len = q ? (size_t)(q - url) : url_len;
+    const char *hash = memchr(url, '#', url_len);
+    if (hash != NULL && (size_t)(hash - url) < path_len)
+        path_len = (size_t)(hash - url);
+    req->path = arena_strndup(&req->arena, url, path_len);
+    if (q != NULL) {
+        size_t qlen = url_len - path_len - 1;
+        const char *qh = memchr(q + 1, '#', qlen);
+        if (qh != NULL)
+            qlen = (size_t)(qh - q - 1);
+        req->query = arena_strndup(&req->arena, q + 1, qlen);
+    }
+
+    http__assign_request_id(req);
+    http__resolve_client_ip(req, conn->peer_ip, server->config);
+    http__cors_check(req, server->config);
+
+    http_router_match(server->router, req->method, req->path, path_len, &st->match);
+    if (st->match.result == HTTP_ROUTE_FOUND) {
+        req->route = st->match.route;
+        memcpy(req->path_params, st->match.params, sizeof(req->path_params));
+        req->path_param_count = st->match.param_count;
+    }
+    size_t limit = req->route ? req->route->opts.body_limit_bytes : HTTP_DEFAULT_BODY_LIMIT;
+    req->body.max_bytes = limit;
+
+    bool chunked = (parser->flags & F_CHUNKED) != 0;
+    bool has_length = parser->content_length != ULLONG_MAX && parser->content_length > 0;
+    st->body_expected = chunked || has_length;
+    if (has_length && parser->content_length > limit)
+        return fail_parse(conn, API_ERR_PAYLOAD_TOO_LARGE);
+
+    const char *expect = http_request_header(req, "Expect");
+    if (expect != NULL && st->body_expected) {
+        if (strcasecmp(expect, "100-continue") == 0)
+            send_continue(conn);
+        if (conn->closing)
+            return -1;
+    }
+    arm_timer(conn, server->config->http_body_timeout_ms);
+    return 0;
+}
+
+static int on_body(http_parser *parser, const char *at, size_t len)
+{
+    http_conn_t *conn = conn_of(parser);
+    if (buf_append(&conn->req->body, at, len) != 0)
+        return fail_parse(conn, API_ERR_PAYLOAD_TOO_LARGE);
+    arm_timer(conn, conn->server->config->http_body_timeout_ms);
+    return 0;
+}
+
+static int on_message_complete(http_parser *parser)
+{
+    http_conn_t *conn = conn_of(parser);
+    conn->message_ready = true;
+    disarm_timer(conn);
+    /* Stop here: the next pipelined request is parsed only after this one is
+     * answered, which keeps responses in order. */
+    http_parser_pause(parser, 1);
+    return 0;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static void final_step(http_request_t *req)
+{
+    struct http__request_state_s *st = req->state;
+    switch (st->match.result) {
+    case HTTP_ROUTE_NOT_FOUND:
+        http_respond_error(req, API_ERR_NOT_FOUND, NULL, NULL);
+        return;
+    case HTTP_ROUTE_METHOD_NOT_ALLOWED:
+        http_response_header(req, "Allow", st->match.allow);
+        if (req->method == HTTP_METHOD_OPTIONS) {
+            http_respond_empty(req, 204);
+            return;
+        }
+        http_respond_error(req, API_ERR_METHOD_NOT_ALLOWED, NULL, NULL);
+        return;
+    case HTTP_ROUTE_FOUND:
+        break;
+    }
+    if (req->route->opts.body_kind == HTTP_BODY_JSON && st->body_expected) {
+        const char *ct = http_request_header(req, "Content-Type");
+        size_t n = strlen("application/json");
+        if (ct == NULL || strncasecmp(ct, "application/json", n) != 0 ||
+            (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' ')) {
+            http_respond_error(req, API_ERR_UNSUPPORTED_MEDIA_TYPE,
+                               "the body must be sent as application/json", NULL);
+            return;
+        }
+    }
+    req->route->handler(req);
+}
+
+void http_request_next(http_request_t *req)
+{
+    struct http__request_state_s *st = req->state;
+    http_server_t *server = req->server;
+    if (server != NULL && st->middleware_index < server->middleware_count) {
+        http_middleware_fn mw = server->middleware[st->middleware_index++];
+        mw(req);
+        return;
+    }
+    final_step(req);
+}
+
+static void dispatch(http_conn_t *conn)
+{
+    http_request_t *req = conn->req;
+    conn->message_ready = false;
+    conn->busy = true;
+    if (http__cors_preflight(req))
+        return;
+    http_request_next(req);
+}
+
+/* ---- reading and the parse loop ---------------------------------------- */
+
+static void answer_parse_error(http_conn_t *conn)
+{
+    api_error_t err;
+    if (conn->error_status != 0) {
+        err = conn->error_code;
+        conn->error_status = 0; /* respond_client_error sets it again */
+    } else {
+        err = API_ERR_BAD_REQUEST;
+    }
+    stop_reading(conn);
+    buf_clear(&conn->pending_in);
+    respond_client_error(conn, err);
+}
+
+/* Feeds data to the parser. Returns how much it consumed, or -1 after
+ * answering an error. Dispatches a completed message. */
+static ssize_t feed(http_conn_t *conn, const char *data, size_t len)
+{
+    if (conn->req == NULL && len > 0 && conn->fake_out == NULL)
+        arm_timer(conn, conn->server->config->http_header_timeout_ms);
+    size_t n = http_parser_execute(&conn->parser, &parser_settings, data, len);
+    if (conn->closing)
+        return -1;
+    enum http_errno err = HTTP_PARSER_ERRNO(&conn->parser);
+    if (err == HPE_PAUSED) {
+        http_parser_pause(&conn->parser, 0);
+        /* http-parser stops just after the byte that completed the message. */
+    } else if (err != HPE_OK || (n != len && !conn->message_ready)) {
+        answer_parse_error(conn);
+        return -1;
+    }
+    if (conn->message_ready)
+        dispatch(conn);
+    return (ssize_t)n;
+}
+
+/* Parses what is pending, one request at a time, while the connection is
+ * free to take the next one. */
+static void drive(http_conn_t *conn)
+{
+    if (conn->in_drive)
+        return;
+    conn->in_drive = true;
+    while (!conn->closing && !conn->busy && !conn->close_after_write &&
+           conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && conn->pending_in.len > 0) {
+        /* Parse from a private copy: dispatching may append to pending_in. */
+        size_t len = conn->pending_in.len;
+        char *copy = xmalloc(len);
+        memcpy(copy, conn->pending_in.data, len);
+        ssize_t n = feed(conn, copy, len);
+        free(copy);
+        if (n < 0 || conn->closing)
+            break;
+        buf_consume(&conn->pending_in, (size_t)n);
+        if (n == 0)
+            break;
+    }
+    bool can_read = !conn->closing && !conn->close_after_write && !conn->lingering &&
+                    conn->pending_in.len < PENDING_IN_MAX &&
+                    conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER;
+    if (can_read)
+        start_reading(conn);
+    else if (!conn->closing)
+        stop_reading(conn);
+    if (conn->pending_in.len == 0 && conn->pending_in.data != NULL && !conn->busy)
+        buf_free(&conn->pending_in); /* an idle connection holds no buffer */
+    conn->in_drive = false;
+}
+
+static void handle_input(http_conn_t *conn, const char *data, size_t len)
+{
+    if (conn->busy || conn->pending_in.len > 0 || conn->in_drive) {
+        if (buf_append(&conn->pending_in, data, len) != 0) {
+            /* Cannot happen: reading stops before the cap. */
+            conn_close(conn);
+            return;
+        }
+        if (conn->pending_in.len >= PENDING_IN_MAX)
+            stop_reading(conn);
+        if (!conn->busy)
+            drive(conn);
+        return;
+    }
+    conn->in_drive = true;
+    ssize_t n = feed(conn, data, len);
+    conn->in_drive = false;
+    if (n < 0 || conn->closing)
+        return;
+    if ((size_t)n < len && !conn->close_after_write)
+        (void)buf_append(&conn->pending_in, data + n, len - (size_t)n);
+    drive(conn);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    http_conn_t *conn = stream->data;
+    if (nread > 0) {
+        /* The read buffer is shared: everything is consumed or copied before
+         * this returns. */
+        handle_input(conn, buf->base, (size_t)nread);
+    } else if (nread < 0) {
+        if (conn->busy) {
+            /* The client half-closed or left while we work; closing would
+             * drop an answer a half-closed client still waits for, but a
+             * reset client is gone. Stop reading either way. */
+            stop_reading(conn);
+            if (nread != UV_EOF)
+                conn_close(conn);
+            else
+                conn->close_after_write = true;
+        } else {
+            conn_close(conn);
+        }
+    }
+    if (buf->base == shared_read_buffer)
+        shared_read_buffer_lent = false;
+}
+
+static void start_reading(http_conn_t *conn)
+{
+    if (conn->reading || conn->fake_out != NULL || conn->closing)
+        return;
+    if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
+        conn->reading = true;
+}
+
+static void stop_reading(http_conn_t *conn)
+{
+    if (!conn->reading || conn->fake_out != NULL)
+        return;
+    uv_read_stop((uv_stream_t *)&conn->tcp);
+    conn->reading = false;
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    http_conn_t *conn = container_of(timer, http_conn_t, timer);
+    if (conn->lingering || conn->closing) {
+        conn_close(conn);
+        return;
+    }
+    if (conn->write_pending_bytes > 0 && !conn->busy) {
+        /* A client that does not read its answers. */
+        conn_close(conn);
+        return;
+    }
+    if (conn->req != NULL && !conn->busy) {
+        /* Headers or body did not arrive in time (slowloris). */
+        stop_reading(conn);
+        buf_clear(&conn->pending_in);
+        respond_client_error(conn, API_ERR_REQUEST_TIMEOUT);
+        return;
+    }
+    if (!conn->busy)
+        conn_close(conn); /* idle keep-alive */
+}
+
+/* ---- accepting --------------------------------------------------------- */
+
+static void conn_init_common(http_conn_t *conn, http_server_t *server)
+{
+    conn->server = server;
+    http_parser_init(&conn->parser, HTTP_REQUEST);
+    conn->parser.data = conn;
+    buf_init(&conn->pending_in, PENDING_IN_MAX + READ_BUFFER_BYTES);
+    conn->next = server->conns;
+    if (server->conns != NULL)
+        server->conns->prev = conn;
+    server->conns = conn;
+    server->stats.connections_open++;
+    server->stats.connections_total++;
+}
+
+static void on_refused_close(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    http_server_t *server = listener->data;
+    if (status < 0) {
+        log_warn("accept failed", "error", json_string(uv_strerror(status)), NULL);
+        return;
+    }
+    if (server->stats.connections_open >= (uint64_t)server->config->max_connections ||
+        server->draining) {
+        /* Accept and close at once: leaving it in the backlog would make the
+         * client wait instead of failing over. */
+        uv_tcp_t *refused = xmalloc(sizeof(*refused));
+        uv_tcp_init(server->loop, refused);
+        if (uv_accept(listener, (uv_stream_t *)refused) == 0)
+            server->stats.connections_refused++;
+        uv_close((uv_handle_t *)refused, on_refused_close);
+        return;
+    }
+    http_conn_t *conn = xcalloc(1, sizeof(*conn));
+    uv_tcp_init(server->loop, &conn->tcp);
+    uv_timer_init(server->loop, &conn->timer);
+    conn->tcp.data = conn;
+    conn->timer.data = conn;
+    conn_init_common(conn, server);
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        conn_close(conn);
+        return;
+    }
+    uv_tcp_nodelay(&conn->tcp, 1);
+    struct sockaddr_storage peer;
+    int peer_len = sizeof(peer);
+    snprintf(conn->peer_ip, sizeof(conn->peer_ip), "0.0.0.0");
+    if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&peer, &peer_len) == 0) {
+        if (peer.ss_family == AF_INET)
+            uv_ip4_name((struct sockaddr_in *)&peer, conn->peer_ip, sizeof(conn->peer_ip));
+        else if (peer.ss_family == AF_INET6)
+            uv_ip6_name((struct sockaddr_in6 *)&peer, conn->peer_ip, sizeof(conn->peer_ip));
+        /* An IPv4 client on a dual-stack socket appears as ::ffff:a.b.c.d. */
+        if (strncmp(conn->peer_ip, "::ffff:", 7) == 0 && strchr(conn->peer_ip, '.') != NULL)
+            memmove(conn->peer_ip, conn->peer_ip + 7, strlen(conn->peer_ip + 7) + 1);
+    }
+    arm_timer(conn, server->config->http_idle_timeout_ms);
+    start_reading(conn);
+}
+
+/* ---- the server -------------------------------------------------------- */
+
+static void init_parser_settings(void)
+{
+    memset(&parser_settings, 0, sizeof(parser_settings));
+    parser_settings.on_message_begin = on_message_begin;
+    parser_settings.on_url = on_url;
+    parser_settings.on_header_field = on_header_field;
+    parser_settings.on_header_value = on_header_value;
+    parser_settings.on_headers_complete = on_headers_complete;
+    parser_settings.on_body = on_body;
+    parser_settings.on_message_complete = on_message_complete;
+    /* Our own 16 KiB limit answers 431; http-parser's must sit above it. */
+    http_parser_set_max_header_size(4 * HTTP_MAX_HEADER_BYTES);
+}
+
+http_server_t *http_server_new(uv_loop_t *loop, const http_server_opts_t *opts)
+{
+    init_parser_settings();
+    http_server_t *server = xcalloc(1, sizeof(*server));
+    server->loop = loop;
+    server->config = opts->config;
+    server->router = opts->router;
+    server->app = opts->app;
+    server->on_access = opts->on_access;
+    server->access_user_data = opts->access_user_data;
+    return server;
+}
+
+void http_server_use(http_server_t *server, http_middleware_fn middleware)
+{
+    if (server->middleware_count == HTTP_MAX_MIDDLEWARE)
+        abort(); /* a programming error: raise HTTP_MAX_MIDDLEWARE */
+    server->middleware[server->middleware_count++] = middleware;
+}
+
+int http_server_listen(http_server_t *server, const char *host, int port)
+{
+    struct sockaddr_storage addr;
+    int rc = uv_ip4_addr(host, port, (struct sockaddr_in *)&addr);
+    if (rc != 0)
+        rc = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr);
+    if (rc != 0)
+        return rc;
+    uv_tcp_init(server->loop, &server->listener);
+    server->listener.data = server;
+    server->listening = true;
+    rc = uv_tcp_bind(&server->listener, (struct sockaddr *)&addr, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&server->listener, 1024, on_connection);
+    return rc;
+}
+
+static void on_listener_closed(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+void http_server_drain(http_server_t *server, void (*on_drained)(http_server_t *server))
+{
+    server->draining = true;
+    server->on_drained = on_drained;
+    if (server->listening) {
+        server->listening = false;
+        uv_close((uv_handle_t *)&server->listener, on_listener_closed);
+    }
+    /* Idle connections go now; busy ones after their answer, which carries
+     * Connection: close because the server is draining; one still writing
+     * its last answer closes when the write completes. */
+    http_conn_t *conn = server->conns;
+    while (conn != NULL) {
+        http_conn_t *next = conn->next;
+        if (!conn->busy && conn->req == NULL) {
+            if (conn->write_pending_bytes == 0)
+                conn_close(conn);
+            else
+                conn->close_after_write = true;
+        }
+        conn = next;
+    }
+    /* With nothing left open, no close callback will report the end. */
+    if (server->conns == NULL && server->on_drained != NULL) {
+        void (*cb)(http_server_t *) = server->on_drained;
+        server->on_drained = NULL;
+        cb(server);
+    }
+}
+
+void http_server_close_all(http_server_t *server)
+{
+    if (server->listening) {
+        server->listening = false;
+        uv_close((uv_handle_t *)&server->listener, on_listener_closed);
+    }
+    while (server->conns != NULL)
+        conn_close(server->conns);
+}
+
+void http_server_free(http_server_t *server)
+{
+    free(server);
+}
+
+void http_server_get_stats(const http_server_t *server, http_server_stats_t *out)
+{
+    *out = server->stats;
+}
+
+char *http_server_feed_fake(http_server_t *server, const void *data, size_t len,
+                            size_t *out_len)
+{
+    buf_t out;
+    buf_init(&out, 64 * 1024 * 1024);
+    http_conn_t *conn = xcalloc(1, sizeof(*conn));
+    conn->fake_out = &out;
+    conn_init_common(conn, server);
+    snprintf(conn->peer_ip, sizeof(conn->peer_ip), "127.0.0.1");
+    handle_input(conn, data, len);
+    if (!conn->closing) {
+        /* End of input: a request still in progress is abandoned. */
+        conn_close(conn);
+    }
+    buf_free(&conn->pending_in);
+    free(conn);
+    return buf_steal(&out, out_len);
+}
