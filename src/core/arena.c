@@ -7,6 +7,7 @@
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { ARENA_BLOCK_BYTES = 4096 - 64 };
