@@ -56,6 +56,12 @@ struct http_conn_s {
     size_t write_pending_bytes;  /* handed to uv_write, not yet written */
     int close_handles;           /* handles still to close before freeing */
     char peer_ip[48];
+    /* The last bytes of the request line, to check its protocol token
+     * ourselves: Debian's http-parser is built without strict checks and
+     * would take "HTTX/1.1" for "HTTP/1.1". */
+    char line_tail[12];
+    uint8_t line_tail_len;
+    bool line_seen;              /* the request line's LF has been fed */
 
     bool message_ready;          /* the parser completed a message: dispatch it */
     bool busy;                   /* a request is dispatched and not yet answered */

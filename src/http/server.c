@@ -46,6 +46,7 @@ static void drive(http_conn_t *conn);
 static void conn_close(http_conn_t *conn);
 static void start_reading(http_conn_t *conn);
 static void stop_reading(http_conn_t *conn);
+static bool request_line_protocol_ok(const http_conn_t *conn);
 
 /* ---- the per-loop read buffer ------------------------------------------ */
 
@@ -481,6 +482,8 @@ static int on_headers_complete(http_parser *parser)
         return -1;
     http_server_t *server = conn->server;
 
+    if (!request_line_protocol_ok(conn))
+        return fail_parse(conn, API_ERR_BAD_REQUEST);
     req->method = method_of(parser->method, &req->method_name);
     st->keep_alive = http_should_keep_alive(parser) != 0;
 
@@ -553,6 +556,8 @@ static int on_message_complete(http_parser *parser)
 {
     http_conn_t *conn = conn_of(parser);
     conn->message_ready = true;
+    conn->line_seen = false;
+    conn->line_tail_len = 0;
     disarm_timer(conn);
     /* Stop here: the next pipelined request is parsed only after this one is
      * answered, which keeps responses in order. */
@@ -631,12 +636,48 @@ static void answer_parse_error(http_conn_t *conn)
     respond_client_error(conn, err);
 }
 
+/* Records the tail of the request line until its LF. Leading empty lines,
+ * which RFC 9112 lets a server skip before a request, are skipped too. */
+static void capture_request_line(http_conn_t *conn, const char *data, size_t len)
+{
+    for (size_t i = 0; i < len && !conn->line_seen; i++) {
+        char c = data[i];
+        if (c == '\n') {
+            if (conn->line_tail_len > 0)
+                conn->line_seen = true;
+            continue;
+        }
+        if (c == '\r' && conn->line_tail_len == 0)
+            continue;
+        if (conn->line_tail_len == sizeof(conn->line_tail)) {
+            memmove(conn->line_tail, conn->line_tail + 1, sizeof(conn->line_tail) - 1);
+            conn->line_tail_len--;
+        }
+        conn->line_tail[conn->line_tail_len++] = c;
+    }
+}
+
+/* True when the captured request line ends in " HTTP/1.0" or " HTTP/1.1". */
+static bool request_line_protocol_ok(const http_conn_t *conn)
+{
+    size_t n = conn->line_tail_len;
+    const char *t = conn->line_tail;
+    if (n > 0 && t[n - 1] == '\r')
+        n--;
+    if (n < 9)
+        return false;
+    const char *p = t + n - 9;
+    return memcmp(p, " HTTP/1.", 8) == 0 && (p[8] == '0' || p[8] == '1');
+}
+
 /* Feeds data to the parser. Returns how much it consumed, or -1 after
  * answering an error. Dispatches a completed message. */
 static ssize_t feed(http_conn_t *conn, const char *data, size_t len)
 {
     if (conn->req == NULL && len > 0 && conn->fake_out == NULL)
         arm_timer(conn, conn->server->config->http_header_timeout_ms);
+    if (!conn->line_seen)
+        capture_request_line(conn, data, len);
     size_t n = http_parser_execute(&conn->parser, &parser_settings, data, len);
     if (conn->closing)
         return -1;
