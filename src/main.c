@@ -1,6 +1,7 @@
 /* rural24: the command line. Parses the subcommand and hands over to it; all
  * the work lives in src/cmd and the layers below. */
 #include "cmd/cmd.h"
+#include "core/log.h"
 #include "version.h"
 
 #include <stdio.h>
@@ -31,6 +32,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    log_init();
     const char *name = argc > 1 ? argv[1] : "serve";
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         usage(stdout);

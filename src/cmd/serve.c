@@ -27,6 +27,7 @@ typedef struct {
     uv_signal_t sigint;
     uv_timer_t delay_timer;
     uv_timer_t timeout_timer;
+    uv_prepare_t log_flusher;  /* flushes buffered log lines before the loop waits */
     int signals_seen;
     bool drained;
 } serve_t;
@@ -41,6 +42,12 @@ static void access_log(const http_request_t *req, int status, size_t body_bytes,
              json_integer(status), "bytes", json_integer((json_int_t)body_bytes), "duration_ms",
              json_real(duration_ms), "ip",
              json_string(req->client_ip), NULL);
+}
+
+static void on_prepare(uv_prepare_t *handle)
+{
+    (void)handle;
+    log_flush();
 }
 
 static void close_walk_cb(uv_handle_t *handle, void *arg)
@@ -98,6 +105,7 @@ static void on_signal(uv_signal_t *handle, int signum)
     s->signals_seen++;
     if (s->signals_seen > 1) {
         log_warn("second signal: exiting at once", "signal", json_integer(signum), NULL);
+        log_flush();
         _exit(1);
     }
     s->app.draining = true;
@@ -162,6 +170,9 @@ int cmd_serve(int argc, char **argv)
     uv_signal_start(&s.sigint, on_signal, SIGINT);
     uv_timer_init(app->loop, &s.delay_timer);
     uv_timer_init(app->loop, &s.timeout_timer);
+    uv_prepare_init(app->loop, &s.log_flusher);
+    uv_prepare_start(&s.log_flusher, on_prepare);
+    uv_unref((uv_handle_t *)&s.log_flusher);
 
     uv_run(app->loop, UV_RUN_DEFAULT);
 
@@ -172,5 +183,6 @@ int cmd_serve(int argc, char **argv)
         log_warn("loop closed with handles still open", "error", json_string(uv_strerror(rc)),
                  NULL);
     log_info("exit", "status", json_integer(0), NULL);
+    log_flush();
     return 0;
 }

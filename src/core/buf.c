@@ -50,14 +50,29 @@ int buf_append_str(buf_t *buf, const char *s)
     return buf_append(buf, s, strlen(s));
 }
 
+int buf_reserve(buf_t *buf, size_t extra)
+{
+    return reserve(buf, extra);
+}
+
 int buf_printf(buf_t *buf, const char *fmt, ...)
 {
+    /* One pass when the text fits in the room left, the usual case. */
+    size_t room = buf->capacity > buf->len ? buf->capacity - buf->len : 0;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(room ? buf->data + buf->len : NULL, room, fmt, ap);
     va_end(ap);
     if (n < 0)
         return BUF_E_TOOBIG;
+    if ((size_t)n < room) {
+        if (buf->len + (size_t)n > buf->max_bytes) {
+            buf->data[buf->len] = '\0';
+            return BUF_E_TOOBIG;
+        }
+        buf->len += (size_t)n;
+        return 0;
+    }
     int rc = reserve(buf, (size_t)n);
     if (rc != 0)
         return rc;

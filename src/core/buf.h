@@ -24,6 +24,10 @@ int buf_append(buf_t *buf, const void *data, size_t len);
 int buf_append_str(buf_t *buf, const char *s);
 int buf_printf(buf_t *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Makes room for extra more bytes without changing the contents. 0 or
+ * BUF_E_TOOBIG. */
+int buf_reserve(buf_t *buf, size_t extra);
+
 /* Drops the first n bytes, keeping the rest. */
 void buf_consume(buf_t *buf, size_t n);
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 static log_level_t min_level = LOG_INFO;
+static bool buffered;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal"};
 
@@ -36,6 +37,20 @@ const char *log_level_name(log_level_t level)
 void log_set_level(log_level_t level)
 {
     min_level = level;
+}
+
+void log_flush(void)
+{
+    fflush(stdout);
+}
+
+void log_init(void)
+{
+    if (!buffered) {
+        static char stdout_buffer[64 * 1024];
+        setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
+        buffered = true;
+    }
 }
 
 bool log_enabled(log_level_t level)
@@ -75,7 +90,8 @@ void log_event(log_level_t level, const char *msg, ...)
         size_t n = strlen(text);
         text[n] = '\n';
         fwrite(text, 1, n + 1, stdout);
-        fflush(stdout);
+        if (level >= LOG_WARN)
+            fflush(stdout);
         free(text);
     }
 }

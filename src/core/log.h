@@ -20,6 +20,15 @@ int log_level_parse(const char *name, log_level_t *out);
 const char *log_level_name(log_level_t level);
 
 void log_set_level(log_level_t level);
+
+/* Lines are buffered and written in batches: the server calls log_flush() once
+ * per loop iteration, before the loop waits for I/O, so lines appear promptly
+ * and a busy loop writes many lines with one system call. Warnings and worse
+ * are flushed at once. Processes that exit through exit() lose nothing. */
+void log_flush(void);
+
+/* Sets up the stdout buffer; call first thing in main(), before any output. */
+void log_init(void);
 bool log_enabled(log_level_t level);
 
 /* Key/value pairs follow msg; see the file comment. */

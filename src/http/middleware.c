@@ -152,20 +152,24 @@ bool http__cors_preflight(http_request_t *req)
 
 int http__append_standard_headers(buf_t *head, const http_request_t *req)
 {
-    int rc = buf_printf(head,
-                        "X-Request-Id: %s\r\n"
-                        "X-Frame-Options: DENY\r\n"
-                        "X-Content-Type-Options: nosniff\r\n"
-                        "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
-                        "Referrer-Policy: strict-origin-when-cross-origin\r\n",
-                        req->request_id);
-    if (rc == 0 && req->state->origin != NULL)
-        rc = buf_printf(head,
-                        "Access-Control-Allow-Origin: %s\r\n"
-                        "Access-Control-Allow-Credentials: true\r\n"
-                        "Access-Control-Expose-Headers: X-Request-Id, Location, Retry-After, "
-                        "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset\r\n"
-                        "Vary: Origin\r\n",
-                        req->state->origin);
+    static const char security[] =
+        "X-Frame-Options: DENY\r\n"
+        "X-Content-Type-Options: nosniff\r\n"
+        "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
+        "Referrer-Policy: strict-origin-when-cross-origin\r\n";
+    static const char cors_rest[] =
+        "\r\nAccess-Control-Allow-Credentials: true\r\n"
+        "Access-Control-Expose-Headers: X-Request-Id, Location, Retry-After, "
+        "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset\r\n"
+        "Vary: Origin\r\n";
+    int rc = buf_append(head, "X-Request-Id: ", 14);
+    rc |= buf_append_str(head, req->request_id);
+    rc |= buf_append(head, "\r\n", 2);
+    rc |= buf_append(head, security, sizeof(security) - 1);
+    if (req->state->origin != NULL) {
+        rc |= buf_append_str(head, "Access-Control-Allow-Origin: ");
+        rc |= buf_append_str(head, req->state->origin);
+        rc |= buf_append(head, cors_rest, sizeof(cors_rest) - 1);
+    }
     return rc;
 }

@@ -81,19 +81,36 @@ static void send_response(http_request_t *req, int status, const char *content_t
 
     buf_t out;
     buf_init(&out, (size_t)1 << 40);
-    int rc = buf_printf(&out, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
-    if (req->server != NULL)
-        rc |= buf_printf(&out, "Date: %s\r\n", http__date(req->server));
+    int rc = buf_reserve(&out, 512 + (head ? 0 : len));
+    char line[64];
+    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
+    rc |= buf_append(&out, line, (size_t)n);
+    rc |= buf_append_str(&out, http_status_reason(status));
+    rc |= buf_append(&out, "\r\n", 2);
+    if (req->server != NULL) {
+        rc |= buf_append(&out, "Date: ", 6);
+        rc |= buf_append_str(&out, http__date(req->server));
+        rc |= buf_append(&out, "\r\n", 2);
+    }
     rc |= http__append_standard_headers(&out, req);
     for (size_t i = 0; i < st->resp_header_count; i++) {
-        if (header_safe(st->resp_headers[i].name) && header_safe(st->resp_headers[i].value))
-            rc |= buf_printf(&out, "%s: %s\r\n", st->resp_headers[i].name,
-                             st->resp_headers[i].value);
+        const http__resp_header_t *h = &st->resp_headers[i];
+        if (!header_safe(h->name) || !header_safe(h->value))
+            continue;
+        rc |= buf_append_str(&out, h->name);
+        rc |= buf_append(&out, ": ", 2);
+        rc |= buf_append_str(&out, h->value);
+        rc |= buf_append(&out, "\r\n", 2);
     }
-    if (content_type != NULL && !no_body)
-        rc |= buf_printf(&out, "Content-Type: %s\r\n", content_type);
-    if (!no_body)
-        rc |= buf_printf(&out, "Content-Length: %zu\r\n", len);
+    if (content_type != NULL && !no_body) {
+        rc |= buf_append(&out, "Content-Type: ", 14);
+        rc |= buf_append_str(&out, content_type);
+        rc |= buf_append(&out, "\r\n", 2);
+    }
+    if (!no_body) {
+        n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n", len);
+        rc |= buf_append(&out, line, (size_t)n);
+    }
     /* The connection decides keep-alive; it patches nothing afterwards, so ask
      * it now. */
     http_conn_t *conn = st->conn;
