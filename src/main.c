@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "version.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,6 +34,10 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     log_init();
+    if (sodium_init() < 0) {
+        fprintf(stderr, "rural24: libsodium failed to initialise\n");
+        return 1;
+    }
     const char *name = argc > 1 ? argv[1] : "serve";
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         usage(stdout);
