@@ -34,6 +34,10 @@ enum {
     LINGER_MS = 2000,
 };
 
+/* A connection is one allocation; keep it small, since 10,000 idle ones must
+ * cost little (DESIGN.md: about 1.5 KB each for an idle WebSocket). */
+_Static_assert(sizeof(http_conn_t) <= 768, "http_conn_t grew: check what an idle connection holds");
+
 typedef struct {
     uv_write_t req;
     http_conn_t *conn;
