@@ -149,10 +149,22 @@ int cmd_serve(int argc, char **argv)
     };
     app->server = http_server_new(app->loop, &opts);
 
+    /* Signal handlers first: a SIGTERM that arrives the moment the port is
+     * open must start a drain, not kill the process. */
+    uv_signal_init(app->loop, &s.sigterm);
+    uv_signal_init(app->loop, &s.sigint);
+    s.sigterm.data = &s;
+    s.sigint.data = &s;
+    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
+    uv_signal_start(&s.sigint, on_signal, SIGINT);
+
     rc = http_server_listen(app->server, cfg.host, cfg.port);
     if (rc != 0) {
         log_event(LOG_FATAL, "cannot listen", "host", json_string(cfg.host), "port",
                   json_integer(cfg.port), "error", json_string(uv_strerror(rc)), NULL);
+        log_flush();
+        http_server_free(app->server);
+        http_router_free(app->router);
         return 1;
     }
     log_info("server listening", "host", json_string(cfg.host), "port", json_integer(cfg.port),
@@ -162,12 +174,6 @@ int cmd_serve(int argc, char **argv)
              json_string(config_rate_store_name(cfg.rate_limit_store)), "session_store",
              json_string(config_session_store_name(cfg.session_store)), NULL);
 
-    uv_signal_init(app->loop, &s.sigterm);
-    uv_signal_init(app->loop, &s.sigint);
-    s.sigterm.data = &s;
-    s.sigint.data = &s;
-    uv_signal_start(&s.sigterm, on_signal, SIGTERM);
-    uv_signal_start(&s.sigint, on_signal, SIGINT);
     uv_timer_init(app->loop, &s.delay_timer);
     uv_timer_init(app->loop, &s.timeout_timer);
     uv_prepare_init(app->loop, &s.log_flusher);
