@@ -16,6 +16,7 @@ typedef struct {
 
 static const command_t commands[] = {
     {"serve", "run the HTTP API server (the default)", cmd_serve},
+    {"migrate", "apply pending database migrations (migrations/NNN_name.sql)", cmd_migrate},
 };
 
 static void usage(FILE *out)

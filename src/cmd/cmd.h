@@ -12,4 +12,7 @@ int cmd_load_config(config_t *cfg);
 /* `rural24 serve`: the HTTP server until SIGTERM/SIGINT. */
 int cmd_serve(int argc, char **argv);
 
+/* `rural24 migrate`: applies pending migrations to DATABASE_URL. */
+int cmd_migrate(int argc, char **argv);
+
 #endif
