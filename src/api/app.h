@@ -37,6 +37,7 @@ typedef struct app_s {
 
     /* Layers that follow add their handles below (db pools, redis client,
      * cache, rate limiter, session manager, ws hub, metrics). */
+    struct db_s *db;           /* db/db.h: the PostgreSQL pools (primary, replica) */
 } app_t;
 
 /* Adds a check shown in /api/ready's "checks" under name. */
@@ -47,5 +48,8 @@ void api_register_routes(app_t *app);
 
 /* Per-resource registration, one per file of src/api. */
 void api_health_register(app_t *app);
+
+/* Test-only database routes under /api/_test/db (APP_ENV=test only). */
+void api_testing_db_register(app_t *app);
 
 #endif

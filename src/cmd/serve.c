@@ -13,10 +13,12 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "db/db.h"
 #include "http/server.h"
 #include "version.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +65,12 @@ static void finish(serve_t *s)
         return;
     s->drained = true;
     log_info("shutdown complete", NULL);
+    /* The pools close their own handles (with their own close callbacks) and
+     * fail any query still running, before the walk below closes the rest. */
+    if (s->app.db != NULL) {
+        db_close(s->app.db, NULL, NULL);
+        s->app.db = NULL;
+    }
     /* Close what is left (timers, signals, stores' handles); uv_run then
      * returns once their close callbacks ran. */
     uv_walk(s->app.loop, close_walk_cb, NULL);
@@ -138,6 +146,17 @@ int cmd_serve(int argc, char **argv)
     app->config = &cfg;
     app->loop = uv_default_loop();
     app->started_ms = clock_now_ms();
+    /* The pools start connecting once the loop runs; an unreachable database
+     * is not an error (readiness says "down" until it answers), a malformed
+     * URL is. */
+    char db_err[512];
+    if (db_new(app->loop, &cfg, &app->db, db_err, sizeof(db_err)) != 0) {
+        fprintf(stderr, "rural24: configuration error: %s\n", db_err);
+        log_event(LOG_FATAL, "configuration error", "error", json_string(db_err), NULL);
+        log_flush();
+        return 2;
+    }
+    app_add_ready_check(app, "db", db_ready_check, app->db);
     app->router = http_router_new();
     api_register_routes(app);
 
