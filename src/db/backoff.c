@@ -9,7 +9,7 @@ uint64_t db_backoff_delay_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms
     uint64_t delay = base_ms;
     /* Double without overflowing: stop as soon as the cap is reached. */
     for (unsigned i = 0; i < attempt && delay < max_ms; i++)
-        delay *= 2;
+        delay = delay > max_ms / 2 ? max_ms : delay * 2;
     if (delay > max_ms)
         delay = max_ms;
     uint64_t half = delay / 2;
