@@ -27,7 +27,10 @@ void arena_init(arena_t *arena)
 
 static arena_block_t *block_new(size_t capacity, arena_block_t *next)
 {
-    arena_block_t *b = xmalloc(sizeof(*b) + capacity);
+    /* An impossible size must abort in xmalloc, not wrap around to a small
+     * block. */
+    size_t bytes = capacity > SIZE_MAX - sizeof(arena_block_t) ? SIZE_MAX : sizeof(arena_block_t) + capacity;
+    arena_block_t *b = xmalloc(bytes);
     b->next = next;
     b->used = 0;
     b->capacity = capacity;
@@ -37,9 +40,7 @@ static arena_block_t *block_new(size_t capacity, arena_block_t *next)
 void *arena_alloc(arena_t *arena, size_t size)
 {
     const size_t align = alignof(max_align_t);
-    size_t rounded = (size + align - 1) & ~(align - 1);
-    if (rounded < size)
-        rounded = size; /* overflow: block_new will fail loudly in xmalloc */
+    size_t rounded = size > SIZE_MAX - align ? SIZE_MAX : (size + align - 1) & ~(align - 1);
     arena_block_t *b = arena->head;
     if (b == NULL || b->capacity - b->used < rounded) {
         if (rounded > ARENA_BLOCK_BYTES / 4) {

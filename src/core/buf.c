@@ -4,6 +4,7 @@
 #include "core/xmalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,8 @@ static int reserve(buf_t *buf, size_t extra)
     size_t cap = buf->capacity ? buf->capacity : 256;
     while (cap < need)
         cap *= 2;
-    if (cap > buf->max_bytes + 1)
+    /* max_bytes + 1 leaves room for the NUL; SIZE_MAX means unbounded. */
+    if (buf->max_bytes < SIZE_MAX && cap > buf->max_bytes + 1)
         cap = buf->max_bytes + 1;
     buf->data = xrealloc(buf->data, cap);
     buf->capacity = cap;
@@ -74,8 +76,12 @@ int buf_printf(buf_t *buf, const char *fmt, ...)
         return 0;
     }
     int rc = reserve(buf, (size_t)n);
-    if (rc != 0)
+    if (rc != 0) {
+        /* The attempt above may have written into the spare room. */
+        if (buf->data != NULL)
+            buf->data[buf->len] = '\0';
         return rc;
+    }
     va_start(ap, fmt);
     vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

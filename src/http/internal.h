@@ -29,7 +29,6 @@ struct http__request_state_s {
     size_t resp_header_count;
     size_t resp_header_capacity;
     size_t middleware_index;
-    bool responded;
     bool keep_alive;            /* what the client asked for */
     bool body_expected;         /* the request had a body (Content-Length > 0 or chunked) */
     const char *origin;         /* the Origin header when it is FRONTEND_URL */
@@ -104,6 +103,10 @@ void http__cors_check(http_request_t *req, const config_t *config);
 bool http__cors_preflight(http_request_t *req);
 /* Appends the security, request id and CORS headers to a response head. */
 int http__append_standard_headers(buf_t *head, const http_request_t *req);
+
+/* request.c: true when every name and value of the query string decodes to
+ * valid UTF-8 without NUL. */
+bool http__query_valid(http_request_t *req);
 
 /* server.c: hands a finished response to the connection. Takes ownership of
  * data (malloc'd, head and body together). */

@@ -63,14 +63,17 @@ static bool trusted(const config_t *config, const netaddr_t *addr)
     return false;
 }
 
-/* Parses the entries of X-Forwarded-For into addrs (at most max); entries that
- * are not addresses end the list there, as nothing left of them can be trusted. */
+/* Parses the entries of X-Forwarded-For into addrs, keeping the right-most
+ * max of them: those are the ones the trusted proxies appended, while
+ * everything further left is whatever the client chose to send. An entry that
+ * is not an address cuts the list there, as nothing left of it can be
+ * trusted. */
 static size_t parse_forwarded(const char *xff, netaddr_t *addrs, size_t max)
 {
-    netaddr_t tmp[32];
-    size_t n = 0;
+    size_t n = 0;      /* entries kept, at most max */
+    size_t first = 0;  /* ring start once full */
     const char *p = xff;
-    while (*p != '\0' && n < 32) {
+    while (*p != '\0') {
         while (*p == ' ' || *p == '\t' || *p == ',')
             p++;
         const char *start = p;
@@ -81,14 +84,28 @@ static size_t parse_forwarded(const char *xff, netaddr_t *addrs, size_t max)
             end--;
         if (end == start)
             continue;
-        if (netaddr_parse(start, (size_t)(end - start), &tmp[n]) != 0)
-            n = 0; /* a forged or broken entry: keep only what follows it */
-        else
+        netaddr_t addr;
+        if (netaddr_parse(start, (size_t)(end - start), &addr) != 0) {
+            n = 0;
+            first = 0;
+            continue;
+        }
+        if (n < max) {
+            addrs[(first + n) % max] = addr;
             n++;
+        } else {
+            addrs[first] = addr;
+            first = (first + 1) % max;
+        }
     }
-    size_t keep = n < max ? n : max;
-    memcpy(addrs, tmp + (n - keep), keep * sizeof(netaddr_t));
-    return keep;
+    if (first != 0) {
+        /* Unroll the ring so that addrs is oldest first. */
+        netaddr_t tmp[32];
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = addrs[(first + i) % max];
+        memcpy(addrs, tmp, n * sizeof(netaddr_t));
+    }
+    return n;
 }
 
 void http__resolve_client_ip(http_request_t *req, const char *peer_ip, const config_t *config)
@@ -160,8 +177,7 @@ int http__append_standard_headers(buf_t *head, const http_request_t *req)
     static const char cors_rest[] =
         "\r\nAccess-Control-Allow-Credentials: true\r\n"
         "Access-Control-Expose-Headers: X-Request-Id, Location, Retry-After, "
-        "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset\r\n"
-        "Vary: Origin\r\n";
+        "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset\r\n";
     int rc = buf_append(head, "X-Request-Id: ", 14);
     rc |= buf_append_str(head, req->request_id);
     rc |= buf_append(head, "\r\n", 2);
@@ -171,5 +187,10 @@ int http__append_standard_headers(buf_t *head, const http_request_t *req)
         rc |= buf_append_str(head, req->state->origin);
         rc |= buf_append(head, cors_rest, sizeof(cors_rest) - 1);
     }
+    /* Every answer depends on Origin once CORS is on, also those without CORS
+     * headers: a shared cache must not serve one origin's answer to another. */
+    if (req->state->origin != NULL ||
+        (req->server != NULL && req->server->config->frontend_url[0] != '\0'))
+        rc |= buf_append_str(head, "Vary: Origin\r\n");
     return rc;
 }

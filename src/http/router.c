@@ -104,9 +104,28 @@ int http_router_add(http_router_t *router, http_method_t method, const char *tem
     size_t count;
     if (split_path(template_path, strlen(template_path), segs, lens, &count) != 0)
         return -1;
+    /* Two templates that differ only in parameter names are the same route:
+     * the second could never be reached. */
     for (size_t i = 0; i < router->count; i++) {
-        if (router->routes[i].route.method == method &&
-            strcmp(router->routes[i].route.template_path, template_path) == 0)
+        const compiled_route_t *other = &router->routes[i];
+        if (other->route.method != method || other->segment_count != count)
+            continue;
+        bool same = true;
+        for (size_t s = 0; s < count && same; s++) {
+            bool is_param = lens[s] >= 2 && segs[s][0] == '{' && segs[s][lens[s] - 1] == '}';
+            if (is_param || other->segments[s] == NULL)
+                same = is_param && other->segments[s] == NULL;
+            else
+                same = other->segment_lens[s] == lens[s] &&
+                       memcmp(other->segments[s], segs[s], lens[s]) == 0;
+        }
+        if (same)
+            return -1;
+    }
+    size_t params = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (lens[i] >= 2 && segs[i][0] == '{' && segs[i][lens[i] - 1] == '}' &&
+            ++params > HTTP_MAX_PATH_PARAMS)
             return -1;
     }
     if (router->count == router->capacity) {
@@ -115,12 +134,9 @@ int http_router_add(http_router_t *router, http_method_t method, const char *tem
     }
     compiled_route_t *c = &router->routes[router->count];
     memset(c, 0, sizeof(*c));
-    size_t params = 0;
     for (size_t i = 0; i < count; i++) {
         bool is_param = lens[i] >= 2 && segs[i][0] == '{' && segs[i][lens[i] - 1] == '}';
         if (is_param) {
-            if (++params > HTTP_MAX_PATH_PARAMS)
-                return -1;
             c->segments[i] = NULL;
         } else {
             c->segments[i] = xstrndup(segs[i], lens[i]);

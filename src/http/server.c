@@ -399,12 +399,32 @@ static int on_url(http_parser *parser, const char *at, size_t len)
     return count_header_bytes(conn, len);
 }
 
+/* RFC 9110 token characters, the only ones a field name may hold. Debian's
+ * http-parser is lenient and accepts "Content-Length :" or "X A", which a
+ * proxy in front of us may read differently (request smuggling), so the
+ * server checks names itself and answers 400. */
+static bool is_token(const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  strchr("!#$%&'*+-.^_`|~", c) != NULL;
+        if (!ok || c == '\0')
+            return false;
+    }
+    return true;
+}
+
 static int commit_header(http_conn_t *conn)
 {
     struct http__request_state_s *st = conn->req->state;
     http_request_t *req = conn->req;
     if (st->field.len == 0)
         return 0;
+    if (!is_token(st->field.data, st->field.len))
+        return fail_parse(conn, API_ERR_BAD_REQUEST);
     if (req->header_count == HTTP_MAX_HEADERS)
         return fail_parse(conn, API_ERR_HEADERS_TOO_LARGE);
     if (req->header_count == st->header_capacity) {
@@ -530,6 +550,11 @@ static int on_headers_complete(http_parser *parser)
     size_t limit = req->route ? req->route->opts.body_limit_bytes : HTTP_DEFAULT_BODY_LIMIT;
     req->body.max_bytes = limit;
 
+    /* Only "chunked" is a transfer coding we understand (RFC 9112 6.1: 501
+     * for the others). */
+    const char *te = http_request_header(req, "Transfer-Encoding");
+    if (te != NULL && strcasecmp(te, "chunked") != 0)
+        return fail_parse(conn, API_ERR_NOT_SUPPORTED);
     bool chunked = (parser->flags & F_CHUNKED) != 0;
     bool has_length = parser->content_length != ULLONG_MAX && parser->content_length > 0;
     st->body_expected = chunked || has_length;
@@ -588,6 +613,12 @@ static void final_step(http_request_t *req)
         return;
     case HTTP_ROUTE_FOUND:
         break;
+    }
+    if (!http__query_valid(req)) {
+        http_respond_error(req, API_ERR_INVALID_PARAMETER,
+                           "the query string is malformed (bad %-escape, NUL or invalid UTF-8)",
+                           NULL);
+        return;
     }
     if (req->route->opts.body_kind == HTTP_BODY_JSON && st->body_expected) {
         const char *ct = http_request_header(req, "Content-Type");
