@@ -159,13 +159,20 @@ CREATE TABLE ads (
   CONSTRAINT ads_featured_check CHECK (NOT is_featured OR featured_until IS NOT NULL)
 );
 
+-- Only USD prices look the rate up: the common branches stay plain
+-- expressions, which PL/pgSQL evaluates without running a query.
 CREATE FUNCTION ads_set_price_ars() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  rate numeric;
 BEGIN
-  NEW.price_ars := CASE
-    WHEN NEW.price IS NULL THEN NULL
-    WHEN NEW.currency = 'USD' THEN round(NEW.price * (SELECT usd_ars FROM exchange_rate WHERE id), 2)
-    ELSE NEW.price
-  END;
+  IF NEW.price IS NULL THEN
+    NEW.price_ars := NULL;
+  ELSIF NEW.currency = 'USD' THEN
+    SELECT usd_ars INTO rate FROM exchange_rate WHERE id;
+    NEW.price_ars := round(NEW.price * rate, 2);
+  ELSE
+    NEW.price_ars := NEW.price;
+  END IF;
   RETURN NEW;
 END
 $$;

@@ -17,6 +17,8 @@ typedef struct {
 static const command_t commands[] = {
     {"serve", "run the HTTP API server (the default)", cmd_serve},
     {"migrate", "apply pending database migrations (migrations/NNN_name.sql)", cmd_migrate},
+    {"seed", "fill the database with demo data: seed [--users N] [--ads N] [--messages N]",
+     cmd_seed},
 };
 
 static void usage(FILE *out)

@@ -15,4 +15,7 @@ int cmd_serve(int argc, char **argv);
 /* `rural24 migrate`: applies pending migrations to DATABASE_URL. */
 int cmd_migrate(int argc, char **argv);
 
+/* `rural24 seed`: fills DATABASE_URL with realistic demo data. */
+int cmd_seed(int argc, char **argv);
+
 #endif
