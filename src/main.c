@@ -19,6 +19,8 @@ static const command_t commands[] = {
     {"migrate", "apply pending database migrations (migrations/NNN_name.sql)", cmd_migrate},
     {"seed", "fill the database with demo data: seed [--users N] [--ads N] [--messages N]",
      cmd_seed},
+    {"doctor", "check the database: indexes, slow statements, connections [--explain]",
+     cmd_doctor},
 };
 
 static void usage(FILE *out)

@@ -18,4 +18,7 @@ int cmd_migrate(int argc, char **argv);
 /* `rural24 seed`: fills DATABASE_URL with realistic demo data. */
 int cmd_seed(int argc, char **argv);
 
+/* `rural24 doctor`: checks indexes, extensions, migrations, statements. */
+int cmd_doctor(int argc, char **argv);
+
 #endif

@@ -203,7 +203,7 @@ int db_migrations_load(const char *dir, db_migration_t **out, size_t *count, cha
         }
         db_migration_t *m = &list[n];
         m->version = version;
-        snprintf(m->file_name, sizeof(m->file_name), "%s", name);
+        memcpy(m->file_name, name, name_len + 1); /* name_len < DB_MIGRATION_NAME_MAX */
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/%s", dir, name);
         if (read_file(path, &m->sql, &m->sql_len, err, err_size) != 0) {

@@ -210,3 +210,31 @@ bool db_sql_needs_no_transaction(const char *sql, size_t len)
         return strcasecmp(w[1], "INDEX") == 0 && strcasecmp(w[2], "CONCURRENTLY") == 0;
     return false;
 }
+
+bool db_sql_created_index(const char *sql, size_t len, char *out, size_t out_size)
+{
+    char w[8][64];
+    size_t pos = 0;
+    int n = 0;
+    while (n < 8 && next_word(sql, len, &pos, w[n], sizeof(w[n])))
+        n++;
+    int k = 0;
+    if (k >= n || strcasecmp(w[k++], "CREATE") != 0)
+        return false;
+    if (k < n && strcasecmp(w[k], "UNIQUE") == 0)
+        k++;
+    if (k >= n || strcasecmp(w[k++], "INDEX") != 0)
+        return false;
+    if (k < n && strcasecmp(w[k], "CONCURRENTLY") == 0)
+        k++;
+    if (k + 2 < n && strcasecmp(w[k], "IF") == 0 && strcasecmp(w[k + 1], "NOT") == 0 &&
+        strcasecmp(w[k + 2], "EXISTS") == 0)
+        k += 3;
+    if (k >= n || w[k][0] == '\0' || strcasecmp(w[k], "ON") == 0)
+        return false; /* an unnamed index */
+    size_t i = 0;
+    for (; w[k][i] != '\0' && i + 1 < out_size; i++)
+        out[i] = (char)tolower((unsigned char)w[k][i]);
+    out[i] = '\0';
+    return true;
+}

@@ -32,4 +32,9 @@ int db_sql_split(const char *sql, size_t len, db_sql_span_t **out, size_t *count
  * are skipped; keywords are case-insensitive. */
 bool db_sql_needs_no_transaction(const char *sql, size_t len);
 
+/* When sql[0..len) is a CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS]
+ * name ... statement, copies the index name into out (lower-cased, as
+ * PostgreSQL folds unquoted names) and returns true. */
+bool db_sql_created_index(const char *sql, size_t len, char *out, size_t out_size);
+
 #endif

@@ -96,3 +96,19 @@ Test(db_sql_split, statements_that_cannot_run_in_a_transaction)
     cr_assert_not(no_tx("SELECT 'CREATE INDEX CONCURRENTLY'"));
     cr_assert_not(no_tx(""));
 }
+
+static const char *created(const char *sql)
+{
+    static char name[64];
+    return db_sql_created_index(sql, strlen(sql), name, sizeof(name)) ? name : NULL;
+}
+
+Test(db_sql_split, names_of_created_indexes)
+{
+    cr_assert_str_eq(created("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON t (x)"), "idx_a");
+    cr_assert_str_eq(created("create unique index Idx_B on t (x)"), "idx_b");
+    cr_assert_str_eq(created("-- c\nCREATE INDEX idx_c ON t USING gin (v)"), "idx_c");
+    cr_assert_null(created("CREATE INDEX ON t (x)"));
+    cr_assert_null(created("CREATE TABLE t (x int)"));
+    cr_assert_null(created("DROP INDEX idx_a"));
+}

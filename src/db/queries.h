@@ -1,0 +1,112 @@
+/* The hot statements: the queries that run on nearly every request, declared
+ * once here so that the API handlers run exactly the SQL whose plans `rural24
+ * doctor --explain` and tests/integration/db/explain.test.mjs check on
+ * 100,000 seeded ads (each walks an index; none scans ads or messages).
+ *
+ * Conventions:
+ *   - Parameters are text (db_query's values); NULL means "no such filter".
+ *   - Pages come back as ONE row: column 0 "items" is the JSON array of the
+ *     page, built by PostgreSQL, to pass through as bytes; "has_more" says a
+ *     further page exists; "next_sort" / "next_id" are the keyset of the last
+ *     item, for the API to wrap into its opaque (signed) cursor. The statement
+ *     fetches limit + 1 rows to know has_more.
+ *   - Timestamps are RFC 3339 UTC strings (rfc3339()), prices JSON numbers or
+ *     null, as API.md says.
+ *   - Statements with optional filters are custom_plan (sent unnamed, planned
+ *     with the actual values, so "$2 IS NULL OR province = $2" folds away).
+ *
+ * Search keysets: "recent" sorts by (created_at DESC, id DESC); next_sort is
+ * the created_at of the last item with full precision
+ * ("2026-11-27 23:14:17.123456+00"), to pass back as the cursor parameter. */
+#ifndef RURAL24_DB_QUERIES_H
+#define RURAL24_DB_QUERIES_H
+
+#include "db/db.h"
+
+/* Search of active ads in a category and its descendants, newest first.
+ * $1 category id; $2 province or NULL; $3, $4 min/max price in ARS (the API
+ * converts a USD range at the exchange rate) or NULL; $5 currency ("ARS",
+ * "USD") or NULL; $6, $7 cursor (next_sort, next_id) or NULL; $8 limit. Each
+ * descendant category walks its own index range (idx_ads_search_category_date,
+ * or idx_ads_search_category_province_date with a province) and the pages
+ * merge: the cost is that of the first page, whatever the depth. */
+extern const db_stmt_t db_q_ads_search_category;
+
+/* Search of all active ads, newest first: $1 province, $2 $3 price range,
+ * $4 currency, $5 $6 cursor, $7 limit (as above). idx_ads_search_recent or
+ * idx_ads_search_province_date. */
+extern const db_stmt_t db_q_ads_search_recent;
+
+/* Search in a category by price, ascending / descending ("price_asc",
+ * "price_desc"): $1 category id (leaf or parent), $2 province, $3 $4 price
+ * range, $5 currency, $6 $7 cursor (next_sort is price_ars, next_id), $8
+ * limit. Ads without a price never appear (API.md: they sort last, so they
+ * come after the priced pages through db_q_ads_search_category's ordering if
+ * the API wants them). idx_ads_search_category_price. */
+extern const db_stmt_t db_q_ads_search_category_price_asc;
+extern const db_stmt_t db_q_ads_search_category_price_desc;
+
+/* Full-text search, Spanish, accent- and case-insensitive, newest first:
+ * $1 the q text in websearch syntax (words ANDed, "quoted phrase", -word);
+ * $2 category id or NULL; $3 province; $4 $5 price range; $6 currency; $7 $8
+ * cursor; $9 limit. idx_ads_search_text (GIN). */
+extern const db_stmt_t db_q_ads_search_text;
+
+/* Featured active ads (featured_until in the future), newest first: $1 limit.
+ * One row, column 0 the JSON array. idx_ads_featured. */
+extern const db_stmt_t db_q_ads_featured;
+
+/* Ad detail: $1 ad id, $2 the viewer's user id ("0" when anonymous). One row,
+ * column 0 the detail JSON of API.md, or no row (404): unknown, deleted, or
+ * not active and not the viewer's. Primary key. */
+extern const db_stmt_t db_q_ad_detail;
+
+/* A user's conversations, most recent first: $1 user id, $2 limit. One row,
+ * column 0 {"items":[{"peer","ad","last_message","unread_count"}]}'s array.
+ * idx_messages_user_conversations / idx_messages_receiver_id, unread counts
+ * on idx_messages_unread. */
+extern const db_stmt_t db_q_conversations;
+
+/* A conversation's messages, newest first: $1 user id, $2 peer id, $3 before
+ * (a message id) or NULL, $4 limit. items, has_more, next_id (the next
+ * "before"). idx_messages_user_conversations, both directions merged. */
+extern const db_stmt_t db_q_conversation_messages;
+
+/* Every message to or from a user with a larger id, oldest first: $1 user
+ * id, $2 since id, $3 limit (at most 500). items, has_more, next_id (the next
+ * since_id). idx_messages_sender_id + idx_messages_receiver_id merged. */
+extern const db_stmt_t db_q_messages_since;
+
+/* A user's favorite ads, most recently added first: $1 user id, $2 limit.
+ * items. idx_favorites_user_date. */
+extern const db_stmt_t db_q_favorites;
+
+/* A user's own ads in any status but deleted, newest first: $1 user id, $2
+ * status filter or NULL, $3 limit. items (summaries plus "status").
+ * idx_ads_user_date. */
+extern const db_stmt_t db_q_my_ads;
+
+/* A user's sessions that are not revoked or expired, newest first: $1 user
+ * id. items [{"id","created_at","last_used_at","user_agent","ip"}].
+ * idx_sessions_user. */
+extern const db_stmt_t db_q_sessions_of_user;
+
+/* Inserts USD_ARS_RATE when no exchange rate exists yet (start-up): $1 the
+ * rate. */
+extern const db_stmt_t db_q_exchange_rate_init;
+
+/* One hot query with what `doctor --explain` needs to check its plan. */
+typedef struct {
+    const char *label;           /* "search by category with a province" */
+    const db_stmt_t *stmt;
+    /* A query returning one row of representative parameter values (one
+     * column per parameter, text or NULL), picked from the data. */
+    const char *sample_sql;
+    /* Index names of which the plan must use at least one (NULL-terminated). */
+    const char *const *indexes;
+} db_hot_query_t;
+
+extern const db_hot_query_t db_hot_queries[];
+extern const size_t db_hot_query_count;
+
+#endif
