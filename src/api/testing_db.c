@@ -13,13 +13,19 @@
  *                                             binary bytea parameter: {"bytes","md5"}
  *   GET  /api/_test/db/error                  a statement that fails (division by zero)
  *   GET  /api/_test/db/stats                  db_stats_json()
+ *   GET  /api/_test/db/hot/{n}                runs hot query n of db/queries.h
+ *                                             with its sample parameters:
+ *                                             {"label","statement","row":{column: value}}
+ *                                             (JSON columns parsed), 404 past the list
  *
  * Database errors map as handlers should map them: db_error_api(). */
 #include "api/app.h"
 #include "db/db.h"
+#include "db/queries.h"
 #include "http/response.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +152,19 @@ static void run(http_request_t *req, const db_stmt_t *stmt, const char *const *p
         http_respond_error(req, db_error_api(rc), db_error_message(rc), NULL);
 }
 
+/* Like run() with a user_data of the caller's, which the callback frees;
+ * freed here when the query is refused. */
+static void run_with(http_request_t *req, const db_stmt_t *stmt, void *user_data,
+                     db_result_cb cb)
+{
+    app_t *app = req->app;
+    int rc = db_query(app->db, stmt, NULL, NULL, 0, DB_READ, 0, cb, user_data);
+    if (rc != 0) {
+        free(user_data);
+        http_respond_error(req, db_error_api(rc), db_error_message(rc), NULL);
+    }
+}
+
 static int64_t user_param(http_request_t *req)
 {
     int64_t user = 0;
@@ -210,6 +229,80 @@ static void handle_stats(http_request_t *req)
     http_respond_json(req, 200, db_stats_json(app->db));
 }
 
+/* The sample-parameter queries of db_hot_queries, as unnamed statements. */
+enum { MAX_HOT = 64 };
+static db_stmt_t hot_samples[MAX_HOT];
+
+typedef struct {
+    http_request_t *req;
+    size_t index;
+} hot_call_t;
+
+/* The hot query's one row as an object; columns that hold JSON are parsed. */
+static void on_hot_result(db_result_t *res, void *user_data)
+{
+    hot_call_t *call = user_data;
+    http_request_t *req = call->req;
+    const db_hot_query_t *h = &db_hot_queries[call->index];
+    free(call);
+    if (db_result_error(res) != 0) {
+        http_respond_error(req, db_error_api(db_result_error(res)), db_result_message(res), NULL);
+        return;
+    }
+    json_t *row = json_object();
+    for (int col = 0; db_result_rows(res) > 0 && col < db_result_cols(res); col++) {
+        size_t len;
+        const char *value = db_result_value(res, 0, col, &len);
+        json_t *v = value == NULL ? json_null() : json_loadb(value, len, JSON_DECODE_ANY, NULL);
+        if (v == NULL)
+            v = json_stringn(value, len);
+        json_object_set_new(row, db_result_column_name(res, col), v);
+    }
+    http_respond_json(req, 200,
+                      json_pack("{s:s, s:s, s:o, s:i}", "label", h->label, "statement",
+                                h->stmt->name, "row", row, "rows", db_result_rows(res)));
+}
+
+static void on_hot_sample(db_result_t *res, void *user_data)
+{
+    hot_call_t *call = user_data;
+    http_request_t *req = call->req;
+    const db_hot_query_t *h = &db_hot_queries[call->index];
+    if (db_result_error(res) != 0 || db_result_rows(res) != 1 ||
+        db_result_cols(res) != h->stmt->param_count) {
+        free(call);
+        http_respond_error(req, API_ERR_INTERNAL, "sample parameters", NULL);
+        return;
+    }
+    const char *params[DB_MAX_PARAMS];
+    for (int i = 0; i < h->stmt->param_count; i++)
+        params[i] = db_result_value(res, 0, i, NULL);
+    app_t *app = req->app;
+    int rc = db_query(app->db, h->stmt, params, NULL, h->stmt->param_count, DB_READ, 0,
+                      on_hot_result, call);
+    if (rc != 0) {
+        free(call);
+        http_respond_error(req, db_error_api(rc), db_error_message(rc), NULL);
+    }
+}
+
+static void handle_hot(http_request_t *req)
+{
+    int64_t n = req->path_params[0];
+    if (n < 1 || (size_t)n > db_hot_query_count || (size_t)n > MAX_HOT) {
+        http_respond_error(req, API_ERR_NOT_FOUND, NULL, NULL);
+        return;
+    }
+    hot_call_t *call = malloc(sizeof(*call));
+    if (call == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    call->req = req;
+    call->index = (size_t)n - 1;
+    run_with(req, &hot_samples[call->index], call, on_hot_sample);
+}
+
 void api_testing_db_register(app_t *app)
 {
     static const http_route_opts_t plain = {.rate_class = HTTP_RATE_NONE};
@@ -228,4 +321,10 @@ void api_testing_db_register(app_t *app)
                     &raw_body);
     http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/error", handle_error, &plain);
     http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/stats", handle_stats, &plain);
+    for (size_t i = 0; i < db_hot_query_count && i < MAX_HOT; i++) {
+        hot_samples[i].name = ""; /* unnamed: run once per request */
+        hot_samples[i].sql = db_hot_queries[i].sample_sql;
+        hot_samples[i].param_count = 0;
+    }
+    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/hot/{n}", handle_hot, &plain);
 }

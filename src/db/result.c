@@ -237,6 +237,14 @@ int db_result_bool(const db_result_t *res, int row, int col, bool *out)
     return 0;
 }
 
+const char *db_result_column_name(const db_result_t *res, int col)
+{
+    if (!has_rows(res) || col < 0 || col >= PQnfields(res->pg))
+        return "";
+    const char *name = PQfname(res->pg, col);
+    return name != NULL ? name : "";
+}
+
 int db_result_column(const db_result_t *res, const char *name)
 {
     return has_rows(res) ? PQfnumber(res->pg, name) : -1;

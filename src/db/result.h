@@ -98,6 +98,9 @@ int db_result_int64(const db_result_t *res, int row, int col, int64_t *out);
 /* A text-format boolean column ("t"/"f"). 0 or -1 like db_result_int64(). */
 int db_result_bool(const db_result_t *res, int row, int col, bool *out);
 
+/* The name of column col ("" when out of range); owned by the result. */
+const char *db_result_column_name(const db_result_t *res, int col);
+
 /* The column number of a column name, or -1. */
 int db_result_column(const db_result_t *res, const char *name);
 

@@ -388,7 +388,7 @@ static const char SEED_MESSAGES[] =
     "  CROSS JOIN LATERAL (SELECT least(c.started + m.j * interval '3 hours' + pg_temp.rnd(c.k * 16 + m.j, 6) * interval '2 hours',\n"
     "                                   c.t0 - (c.len - m.j) * interval '1 minute') AS created_at) AS t\n"
     "  WHERE c.buyer <> c.seller\n"
-    "  ORDER BY t.created_at\n"
+    "  ORDER BY t.created_at DESC\n"
     "  LIMIT current_setting('rural24.messages')::integer\n"
     ") AS msg\n"
     "ORDER BY created_at;\n";
