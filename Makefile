@@ -67,8 +67,10 @@ $(ASAN_DIR)/unit/%: tests/unit/%.c $(ASAN_DIR)/librural24.a
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 --short-filename; done
 
+# scripts/test-services starts a throwaway PostgreSQL for the whole run
+# (RURAL24_TEST_PG_URL) and removes it afterwards.
 integration: $(ASAN_DIR)/rural24 $(REL_DIR)/rural24
-	RURAL24_BIN=$(abspath $(ASAN_DIR)/rural24) node --test --test-concurrency=2 \
+	RURAL24_BIN=$(abspath $(ASAN_DIR)/rural24) scripts/test-services node --test --test-concurrency=2 \
 	    $$(find tests/integration -name '*.test.mjs' | sort)
 
 # libFuzzer target: parse → route → respond, no network.
