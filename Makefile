@@ -67,6 +67,20 @@ $(ASAN_DIR)/unit/%: tests/unit/%.c $(ASAN_DIR)/librural24.a
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t --jobs 2 --short-filename; done
 
+# Store behaviour suite: one C program runs the same tests against each cache
+# store (memory, redis, hybrid) and each rate-limiter store (memory, redis) on a
+# real loop, starting its own redis-server on a free port.
+STORE_SUITE_SRC := $(sort $(wildcard tests/store/*.c))
+$(ASAN_DIR)/store_suite: $(STORE_SUITE_SRC) $(wildcard tests/store/*.h) $(ASAN_DIR)/librural24.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -Itests/store -o $@ $(STORE_SUITE_SRC) $(ASAN_DIR)/librural24.a \
+	    $(PKG_LIBS)
+
+.PHONY: store-test
+store-test: $(ASAN_DIR)/store_suite
+	@set -e; for s in "cache memory" "cache redis" "cache hybrid" "ratelimit memory" \
+	    "ratelimit redis"; do $(ASAN_DIR)/store_suite $$s; done
+
 # scripts/test-services starts a throwaway PostgreSQL for the whole run
 # (RURAL24_TEST_PG_URL) and removes it afterwards.
 integration: $(ASAN_DIR)/rural24 $(REL_DIR)/rural24
@@ -92,6 +106,7 @@ check-deps:
 test: check-deps
 	$(MAKE) WERROR=1 all asan
 	$(MAKE) unit
+	$(MAKE) store-test
 	$(MAKE) integration
 	$(MAKE) fuzz FUZZ_SECONDS=30
 
