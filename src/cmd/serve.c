@@ -157,6 +157,9 @@ int cmd_serve(int argc, char **argv)
         return 2;
     }
     app_add_ready_check(app, "db", db_ready_check, app->db);
+    /* Give the pool a moment to connect, so readiness is right from the
+     * first request; an unreachable database costs at most this. */
+    db_wait_ready(app->db, 2000);
     app->router = http_router_new();
     api_register_routes(app);
 

@@ -60,6 +60,26 @@ int db_new(uv_loop_t *loop, const config_t *cfg, db_t **out, char *err, size_t e
     return 0;
 }
 
+static void on_wait_ready_timeout(uv_timer_t *timer)
+{
+    *(bool *)timer->data = true;
+}
+
+int db_wait_ready(db_t *db, uint64_t timeout_ms)
+{
+    bool timed_out = false;
+    uv_timer_t timer;
+    uv_timer_init(db->loop, &timer);
+    timer.data = &timed_out;
+    uv_timer_start(&timer, on_wait_ready_timeout, timeout_ms, 0);
+    while (!timed_out && !db__pool_up(db->primary) && !db->primary->down)
+        uv_run(db->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&timer, NULL);
+    /* Let the close complete while the timer is still in scope. */
+    uv_run(db->loop, UV_RUN_NOWAIT);
+    return db__pool_up(db->primary) ? 0 : -1;
+}
+
 static void mark_sticky(db_t *db, int64_t user_id)
 {
     if (db->replica == NULL || user_id <= 0 || db->sticky_ms == 0)

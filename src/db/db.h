@@ -103,6 +103,13 @@ int db_check_url(const char *variable, const char *url, char *err, size_t err_si
  * here: the pool keeps retrying and db_ready_state() says "down". */
 int db_new(uv_loop_t *loop, const config_t *cfg, db_t **out, char *err, size_t err_size);
 
+/* For start-up only, before the server listens: runs the loop until the
+ * primary pool has a connection up, or its first attempts failed, or
+ * timeout_ms passed, so that /api/ready is right from the first request. Only
+ * the db's own handles (and whatever else is active) run meanwhile. 0 when up,
+ * -1 otherwise (the pool keeps trying in the background). */
+int db_wait_ready(db_t *db, uint64_t timeout_ms);
+
 /* Runs stmt with nparams values. params[i] NULL is SQL NULL; lengths may be
  * NULL (text values are NUL-terminated) and is required for binary
  * parameters. The values are copied: they need not outlive the call.
