@@ -43,29 +43,29 @@ struct redis_cmd_s {
     redis_cmd_t *next;
     redis_cmd_t *prev;
     conn_t *conn;
-    redisAsyncContext *ac;    /* the context it was sent on */
+    redisAsyncContext *ac; /* the context it was sent on */
     redis_reply_cb cb;
     void *user_data;
     uint64_t deadline_ms;
     bool timed_out;
-    bool internal;            /* handshake or ping: not the caller's */
+    bool internal; /* handshake or ping: not the caller's */
 };
 
 struct conn_s {
     redis_client_t *client;
-    const char *role;         /* "command" or "pubsub", for logs */
+    const char *role; /* "command" or "pubsub", for logs */
     bool is_pubsub;
     conn_phase_t phase;
-    redisAsyncContext *ac;    /* NULL unless CONNECTING or READY */
+    redisAsyncContext *ac; /* NULL unless CONNECTING or READY */
     uint64_t attempt_started_ms;
     uint32_t backoff_ms;
     uv_timer_t retry_timer;
     uv_getaddrinfo_t resolve_req;
-    redis_cmd_t *head;        /* oldest command in flight */
+    redis_cmd_t *head; /* oldest command in flight */
     redis_cmd_t *tail;
     size_t pending;
-    size_t confirmed;         /* pub/sub: channels confirmed on this context */
-    bool announced;           /* pub/sub: REDIS_EVENT_PUBSUB_UP was sent */
+    size_t confirmed; /* pub/sub: channels confirmed on this context */
+    bool announced;   /* pub/sub: REDIS_EVENT_PUBSUB_UP was sent */
 };
 
 typedef struct {
@@ -84,21 +84,21 @@ struct redis_client_s {
     char *host;
     bool host_is_literal;
     int port;
-    char *password;           /* NULL when none */
+    char *password; /* NULL when none */
     int db;
-    char *name;               /* NULL when none */
-    redis_options_t opts;     /* timeouts and limits; its strings are not used */
+    char *name;           /* NULL when none */
+    redis_options_t opts; /* timeouts and limits; its strings are not used */
 
     redis_state_t state;
     bool closing;
-    bool failure_logged;      /* one warning per outage */
+    bool failure_logged; /* one warning per outage */
     uint64_t down_since_ms;
     uint64_t last_reply_ms;
 
     conn_t cmd;
     conn_t sub;
     uv_timer_t tick_timer;
-    int open_handles;         /* handles whose close callback is still due */
+    int open_handles; /* handles whose close callback is still due */
     int active_resolves;
 
     channel_t channels[REDIS_MAX_CHANNELS];
@@ -120,8 +120,8 @@ const char *redis_state_name(redis_state_t state)
 const char *redis_strerror(int status)
 {
     switch (status) {
-#define X(name, value, message)                                                              \
-    case value:                                                                              \
+#define X(name, value, message)                                                                    \
+    case value:                                                                                    \
         return message;
         REDIS_ERROR_MAP(X)
 #undef X
@@ -250,8 +250,8 @@ static void set_up(redis_client_t *client)
         log_info("redis reconnected", "client", json_string(client->name ? client->name : ""),
                  "down_ms", json_integer((json_int_t)(now - client->down_since_ms)), NULL);
     else
-        log_info("redis connected", "client", json_string(client->name ? client->name : ""),
-                 "host", json_string(client->host), "port", json_integer(client->port), NULL);
+        log_info("redis connected", "client", json_string(client->name ? client->name : ""), "host",
+                 json_string(client->host), "port", json_integer(client->port), NULL);
     notify(client, REDIS_EVENT_UP);
 }
 
@@ -282,9 +282,8 @@ static void conn_lost(conn_t *conn, const char *reason)
     if (!was_ready && !client->failure_logged && !conn->is_pubsub) {
         client->failure_logged = true;
         log_warn("cannot reach redis; retrying", "client",
-                 json_string(client->name ? client->name : ""), "host",
-                 json_string(client->host), "port", json_integer(client->port), "reason",
-                 json_string(reason), NULL);
+                 json_string(client->name ? client->name : ""), "host", json_string(client->host),
+                 "port", json_integer(client->port), "reason", json_string(reason), NULL);
     } else {
         log_debug("redis connection attempt failed", "role", json_string(conn->role), "reason",
                   json_string(reason), NULL);
@@ -350,7 +349,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     int status;
     if (!reply) {
-        status = client->closing   ? REDIS_E_CLOSED
+        status = client->closing  ? REDIS_E_CLOSED
                  : cmd->timed_out ? REDIS_E_TIMEOUT
                                   : REDIS_E_DISCONNECTED;
         /* hiredis itself is tearing the context down (EOF, error): say so
@@ -657,8 +656,8 @@ static void conn_connect(conn_t *conn)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     conn->phase = CONN_RESOLVING;
-    int rc = uv_getaddrinfo(client->loop, &conn->resolve_req, on_resolved, client->host,
-                            port_text, &hints);
+    int rc = uv_getaddrinfo(client->loop, &conn->resolve_req, on_resolved, client->host, port_text,
+                            &hints);
     if (rc != 0) {
         conn_lost(conn, uv_strerror(rc));
         return;
@@ -846,7 +845,7 @@ typedef struct {
     redis_script_t *script;
     redis_reply_cb cb;
     void *user_data;
-    int argc;             /* of argv below: command, sha/source, numkeys, keys, args */
+    int argc; /* of argv below: command, sha/source, numkeys, keys, args */
     const char **argv;
     size_t *argv_len;
     char numkeys[16];
@@ -872,8 +871,8 @@ static void on_eval_reply(int status, const redis_reply_t *reply, void *user_dat
         ev->argv_len[0] = 4;
         ev->argv[1] = ev->script->source;
         ev->argv_len[1] = strlen(ev->script->source);
-        int rc = redis_command_argv(ev->client, ev->argc, ev->argv, ev->argv_len, on_eval_reply,
-                                    ev);
+        int rc =
+            redis_command_argv(ev->client, ev->argc, ev->argv, ev->argv_len, on_eval_reply, ev);
         if (rc == 0)
             return;
         status = rc;
@@ -885,8 +884,7 @@ static void on_eval_reply(int status, const redis_reply_t *reply, void *user_dat
 }
 
 int redis_eval(redis_client_t *client, redis_script_t *script, int num_keys, int argc,
-               const char *const *argv, const size_t *argv_len, redis_reply_cb cb,
-               void *user_data)
+               const char *const *argv, const size_t *argv_len, redis_reply_cb cb, void *user_data)
 {
     if (num_keys < 0 || num_keys > argc)
         return REDIS_E_INVALID;

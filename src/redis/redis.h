@@ -26,13 +26,13 @@
 #include <uv.h>
 
 /* X(enum name, value, message) — the client's errors, from one table. */
-#define REDIS_ERROR_MAP(X)                                                                   \
-    X(DOWN, -1, "redis is not connected")                                                    \
-    X(BUSY, -2, "too many redis commands in flight")                                         \
-    X(TIMEOUT, -3, "redis command timed out")                                                \
-    X(DISCONNECTED, -4, "redis connection lost before the reply")                            \
-    X(CLOSED, -5, "redis client closed")                                                     \
-    X(REPLY, -6, "redis answered with an error")                                             \
+#define REDIS_ERROR_MAP(X)                                                                         \
+    X(DOWN, -1, "redis is not connected")                                                          \
+    X(BUSY, -2, "too many redis commands in flight")                                               \
+    X(TIMEOUT, -3, "redis command timed out")                                                      \
+    X(DISCONNECTED, -4, "redis connection lost before the reply")                                  \
+    X(CLOSED, -5, "redis client closed")                                                           \
+    X(REPLY, -6, "redis answered with an error")                                                   \
     X(INVALID, -7, "invalid redis request")
 
 enum {
@@ -61,17 +61,17 @@ const char *redis_state_name(redis_state_t state);
 typedef struct redis_client_s redis_client_t;
 
 typedef struct {
-    const char *host;              /* an address or a name (resolved off the loop) */
+    const char *host; /* an address or a name (resolved off the loop) */
     int port;
-    const char *password;          /* NULL or "" for none */
-    int db;                        /* SELECTed when not 0 */
-    const char *name;              /* CLIENT SETNAME, and the "client" field of log lines */
-    uint32_t connect_timeout_ms;   /* connect + handshake; default 1000 */
-    uint32_t command_timeout_ms;   /* default 500 */
-    uint32_t reconnect_min_ms;     /* first retry delay; default 50 */
-    uint32_t reconnect_max_ms;     /* backoff ceiling; default 2000 */
-    uint32_t ping_interval_ms;     /* an idle command connection is pinged; default 1000 */
-    size_t max_pending;            /* commands in flight; default 10000 */
+    const char *password;        /* NULL or "" for none */
+    int db;                      /* SELECTed when not 0 */
+    const char *name;            /* CLIENT SETNAME, and the "client" field of log lines */
+    uint32_t connect_timeout_ms; /* connect + handshake; default 1000 */
+    uint32_t command_timeout_ms; /* default 500 */
+    uint32_t reconnect_min_ms;   /* first retry delay; default 50 */
+    uint32_t reconnect_max_ms;   /* backoff ceiling; default 2000 */
+    uint32_t ping_interval_ms;   /* an idle command connection is pinged; default 1000 */
+    size_t max_pending;          /* commands in flight; default 10000 */
 } redis_options_t;
 
 /* Fills opts with the defaults above for host:port (no password, db 0). */
@@ -96,13 +96,13 @@ redis_state_t redis_client_state(const redis_client_t *client);
 bool redis_client_pubsub_ready(const redis_client_t *client);
 
 typedef struct {
-    uint64_t commands;       /* accepted by redis_command_argv() and friends */
-    uint64_t failures;       /* accepted, then completed with an error other than REDIS_E_REPLY */
-    uint64_t timeouts;       /* of which REDIS_E_TIMEOUT */
-    uint64_t rejected;       /* refused at once: REDIS_E_DOWN or REDIS_E_BUSY */
-    uint64_t connects;       /* command connections made ready, the first included */
-    uint64_t disconnects;    /* ready command connections lost */
-    size_t pending;          /* in flight now */
+    uint64_t commands;    /* accepted by redis_command_argv() and friends */
+    uint64_t failures;    /* accepted, then completed with an error other than REDIS_E_REPLY */
+    uint64_t timeouts;    /* of which REDIS_E_TIMEOUT */
+    uint64_t rejected;    /* refused at once: REDIS_E_DOWN or REDIS_E_BUSY */
+    uint64_t connects;    /* command connections made ready, the first included */
+    uint64_t disconnects; /* ready command connections lost */
+    size_t pending;       /* in flight now */
 } redis_client_stats_t;
 
 /* Copies the client's counters into out. */
@@ -174,7 +174,6 @@ void redis_script_init(redis_script_t *script, const char *source);
  * num_keys) are KEYS, the rest ARGV. Arguments are copied. One round trip, two
  * after a NOSCRIPT. Same contract as redis_command_argv(). */
 int redis_eval(redis_client_t *client, redis_script_t *script, int num_keys, int argc,
-               const char *const *argv, const size_t *argv_len, redis_reply_cb cb,
-               void *user_data);
+               const char *const *argv, const size_t *argv_len, redis_reply_cb cb, void *user_data);
 
 #endif

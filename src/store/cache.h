@@ -35,20 +35,20 @@
 typedef struct cache_s cache_t;
 
 enum {
-    CACHE_E_INVALID = -1,        /* bad namespace or key (a programming error) */
+    CACHE_E_INVALID = -1, /* bad namespace or key (a programming error) */
     CACHE_MAX_NAMESPACE_BYTES = 48,
-    CACHE_MAX_KEY_BYTES = 4096,  /* hash longer keys before caching */
+    CACHE_MAX_KEY_BYTES = 4096, /* hash longer keys before caching */
     CACHE_MAX_NAMESPACES = 256,
 };
 
 typedef struct {
-    size_t max_entries;          /* memory tables: CACHE_MAX_ENTRIES */
-    size_t max_bytes;            /* memory tables: CACHE_MAX_BYTES */
-    uint64_t stale_max_ms;       /* an entry is kept up to min(ttl, this) past its TTL for
-                                    stale-while-revalidate; default 30000, 0 disables */
-    const char *key_prefix;      /* Redis keys and channel; default "rural24:cache:" */
-    uint64_t l1_ttl_ms;          /* hybrid: L1 lifetime; default 5000 */
-    uint64_t sweep_interval_ms;  /* memory tables: active expiry period; default 1000 */
+    size_t max_entries;         /* memory tables: CACHE_MAX_ENTRIES */
+    size_t max_bytes;           /* memory tables: CACHE_MAX_BYTES */
+    uint64_t stale_max_ms;      /* an entry is kept up to min(ttl, this) past its TTL for
+                                   stale-while-revalidate; default 30000, 0 disables */
+    const char *key_prefix;     /* Redis keys and channel; default "rural24:cache:" */
+    uint64_t l1_ttl_ms;         /* hybrid: L1 lifetime; default 5000 */
+    uint64_t sweep_interval_ms; /* memory tables: active expiry period; default 1000 */
 } cache_options_t;
 
 /* Fills opts with the defaults above and the bounds of cfg (cfg may be NULL:
@@ -132,24 +132,24 @@ int cache_fetch(cache_t *cache, const char *ns, const void *key, size_t key_len,
 /* ---- stats ---- */
 
 typedef struct {
-    const char *type;               /* "memory", "redis" or "hybrid" */
-    uint64_t hits;                  /* reads answered from the cache */
+    const char *type; /* "memory", "redis" or "hybrid" */
+    uint64_t hits;    /* reads answered from the cache */
     uint64_t misses;
-    double hit_rate;                /* hits / (hits + misses); 0 before any read */
-    uint64_t stale_served;          /* fetches answered with a stale entry */
-    uint64_t loads;                 /* loader runs */
-    uint64_t coalesced;             /* fetches that waited for another's load */
+    double hit_rate;       /* hits / (hits + misses); 0 before any read */
+    uint64_t stale_served; /* fetches answered with a stale entry */
+    uint64_t loads;        /* loader runs */
+    uint64_t coalesced;    /* fetches that waited for another's load */
     uint64_t sets, deletes, bumps;
-    uint64_t evictions;             /* memory tables: live entries dropped for room */
-    uint64_t expirations;           /* memory tables: entries dropped at their TTL */
-    uint64_t entries;               /* memory tables (the L1 and fallback for redis/hybrid) */
+    uint64_t evictions;   /* memory tables: live entries dropped for room */
+    uint64_t expirations; /* memory tables: entries dropped at their TTL */
+    uint64_t entries;     /* memory tables (the L1 and fallback for redis/hybrid) */
     uint64_t bytes;
-    bool degraded;                  /* redis/hybrid: serving from memory now */
-    uint64_t fallbacks;             /* switches to memory */
-    uint64_t recoveries;            /* switches back to Redis */
-    uint64_t redis_errors;          /* Redis operations that failed */
-    uint64_t l1_hits;               /* hybrid: reads answered by the L1 */
-    uint64_t invalidations_received;/* hybrid: deletes and bumps from other instances */
+    bool degraded;                   /* redis/hybrid: serving from memory now */
+    uint64_t fallbacks;              /* switches to memory */
+    uint64_t recoveries;             /* switches back to Redis */
+    uint64_t redis_errors;           /* Redis operations that failed */
+    uint64_t l1_hits;                /* hybrid: reads answered by the L1 */
+    uint64_t invalidations_received; /* hybrid: deletes and bumps from other instances */
 } cache_stats_t;
 
 /* Fills out (the metrics issue reads it; /api/admin/stats shows it). */

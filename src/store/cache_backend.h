@@ -19,13 +19,12 @@ typedef void (*cache__raw_cb)(const void *data, size_t len, void *user_data);
 
 typedef struct {
     const char *type;
-    void (*get)(cache_t *cache, const char *ns, const void *key, size_t key_len,
-                cache__raw_cb cb, void *user_data);
-    void (*set)(cache_t *cache, const char *ns, const void *key, size_t key_len,
-                const void *data, size_t len, uint64_t ttl_ms, cache_done_cb done,
+    void (*get)(cache_t *cache, const char *ns, const void *key, size_t key_len, cache__raw_cb cb,
                 void *user_data);
-    void (*del)(cache_t *cache, const char *ns, const void *key, size_t key_len,
-                cache_done_cb done, void *user_data);
+    void (*set)(cache_t *cache, const char *ns, const void *key, size_t key_len, const void *data,
+                size_t len, uint64_t ttl_ms, cache_done_cb done, void *user_data);
+    void (*del)(cache_t *cache, const char *ns, const void *key, size_t key_len, cache_done_cb done,
+                void *user_data);
     void (*bump)(cache_t *cache, const char *ns, cache_done_cb done, void *user_data);
     /* Fills the store's own fields of out (entries, bytes, evictions,
      * expirations, degraded, fallbacks, ...); cache.c fills the rest. */

@@ -43,11 +43,11 @@ struct cache_load_s {
     void *loader_data;
     waiter_t *waiters;
     waiter_t **waiters_tail;
-    char *stale;             /* a stale value being served during the refresh */
+    char *stale; /* a stale value being served during the refresh */
     size_t stale_len;
     bool in_table;
-    bool loading;            /* the read missed; the loader runs */
-    size_t ns_len;           /* the name is ns, '\0', key */
+    bool loading;  /* the read missed; the loader runs */
+    size_t ns_len; /* the name is ns, '\0', key */
     size_t name_len;
     unsigned char name[];
 };
@@ -148,8 +148,7 @@ static void on_flight_read(const void *data, size_t len, void *user_data)
     if (fresh_until != 0 && clock_wall_ms() < fresh_until) {
         cache->hits += waiting;
         table_remove(f);
-        answer_all(f, 0, (const char *)data + CACHE__ENVELOPE_BYTES,
-                   len - CACHE__ENVELOPE_BYTES);
+        answer_all(f, 0, (const char *)data + CACHE__ENVELOPE_BYTES, len - CACHE__ENVELOPE_BYTES);
         flight_free(f);
         return;
     }

@@ -37,17 +37,17 @@ enum {
 
 typedef struct {
     cache_t base;
-    cache_t *l1;              /* memory store, owned */
-    cache_t *l2;              /* Redis store, owned */
-    redis_client_t *redis;    /* borrowed */
+    cache_t *l1;           /* memory store, owned */
+    cache_t *l2;           /* Redis store, owned */
+    redis_client_t *redis; /* borrowed */
     char *channel;
     uint64_t l1_ttl_ms;
-    uint64_t epoch;           /* invalidations received so far */
+    uint64_t epoch; /* invalidations received so far */
     uint64_t l1_hits;
     uint64_t invalidations_received;
     unsigned char sender_id[SENDER_ID_BYTES];
     bool closing;
-    int in_flight;            /* L2 operations whose callback is still due */
+    int in_flight; /* L2 operations whose callback is still due */
 } cache_hybrid_t;
 
 static cache_hybrid_t *from_cache(cache_t *cache)
@@ -182,8 +182,7 @@ static write_op_t *new_write(cache_hybrid_t *h, cache_done_cb done, void *user_d
  * our sender id. Sent right behind the L2 command on the same connection, so
  * Redis has applied it when other instances hear of it. Best effort: while
  * Redis is down nobody can be told, and every L1 is bypassed anyway. */
-static void publish(cache_hybrid_t *h, char kind, const char *ns, const void *key,
-                    size_t key_len)
+static void publish(cache_hybrid_t *h, char kind, const char *ns, const void *key, size_t key_len)
 {
     unsigned char message[MESSAGE_MAX_BYTES];
     size_t ns_len = strlen(ns);

@@ -40,13 +40,13 @@ typedef char ns_name_t[CACHE_MAX_NAMESPACE_BYTES + 1];
 
 typedef struct {
     cache_t base;
-    redis_client_t *redis;    /* borrowed */
-    cache_t *fallback;        /* a memory store, owned */
+    redis_client_t *redis; /* borrowed */
+    cache_t *fallback;     /* a memory store, owned */
     char *prefix;
     bool degraded;
     uint64_t degraded_since_ms;
     bool closing;
-    int in_flight;            /* our commands whose callback is still due */
+    int in_flight; /* our commands whose callback is still due */
     uint64_t fallbacks, recoveries, redis_errors;
 
     /* Invalidations made while degraded, replayed when Redis is back. */
@@ -55,7 +55,7 @@ typedef struct {
     bool pending_overflow;
     ns_name_t *pending_bumps; /* CACHE_MAX_NAMESPACES */
     size_t pending_bump_count;
-    ns_name_t *known;         /* every namespace used, for the overflow case */
+    ns_name_t *known; /* every namespace used, for the overflow case */
     size_t known_count;
 } cache_redis_t;
 
@@ -105,8 +105,8 @@ static void command_done(cache_redis_t *rc)
  * bound on commands in flight) counts: Redis is far too slow. */
 static bool is_outage(int status)
 {
-    return status == REDIS_E_DOWN || status == REDIS_E_TIMEOUT ||
-           status == REDIS_E_DISCONNECTED || status == REDIS_E_BUSY;
+    return status == REDIS_E_DOWN || status == REDIS_E_TIMEOUT || status == REDIS_E_DISCONNECTED ||
+           status == REDIS_E_BUSY;
 }
 
 static void enter_fallback(cache_redis_t *rc, const char *reason)
@@ -116,8 +116,7 @@ static void enter_fallback(cache_redis_t *rc, const char *reason)
     rc->degraded = true;
     rc->degraded_since_ms = clock_now_ms();
     rc->fallbacks++;
-    log_warn("cache: Redis unavailable, serving from memory", "reason", json_string(reason),
-             NULL);
+    log_warn("cache: Redis unavailable, serving from memory", "reason", json_string(reason), NULL);
 }
 
 static void remember_namespace(cache_redis_t *rc, const char *ns)
@@ -294,13 +293,13 @@ typedef struct {
     char ns[CACHE_MAX_NAMESPACE_BYTES + 1];
     size_t key_len;
     size_t data_len;
-    unsigned char bytes[];    /* key, then data (OP_SET) */
+    unsigned char bytes[]; /* key, then data (OP_SET) */
 } write_op_t;
 
 /* Applies a write to memory (the fallback) and remembers invalidations. */
-static void apply_to_fallback(cache_redis_t *rc, write_kind_t kind, const char *ns,
-                              const void *key, size_t key_len, const void *data, size_t len,
-                              uint64_t ttl_ms, cache_done_cb done, void *user_data)
+static void apply_to_fallback(cache_redis_t *rc, write_kind_t kind, const char *ns, const void *key,
+                              size_t key_len, const void *data, size_t len, uint64_t ttl_ms,
+                              cache_done_cb done, void *user_data)
 {
     cache_t *fb = rc->fallback;
     switch (kind) {
@@ -328,9 +327,8 @@ static void on_write_reply(int status, const redis_reply_t *reply, void *user_da
          * remembered for the replay either way; a value goes to memory while
          * degraded. */
         if (rc->degraded || op->kind != OP_SET) {
-            apply_to_fallback(rc, op->kind, op->ns, op->bytes, op->key_len,
-                              op->bytes + op->key_len, op->data_len, op->ttl_ms, op->done,
-                              op->user_data);
+            apply_to_fallback(rc, op->kind, op->ns, op->bytes, op->key_len, op->bytes + op->key_len,
+                              op->data_len, op->ttl_ms, op->done, op->user_data);
             free(op);
             command_done(rc);
             return;
@@ -371,8 +369,8 @@ static void write_op(cache_redis_t *rc, write_kind_t kind, const char *ns, const
         snprintf(ttl_text, sizeof(ttl_text), "%llu", (unsigned long long)ttl_ms);
         const char *extra[] = {data ? data : "", ttl_text};
         size_t extra_len[] = {len, strlen(ttl_text)};
-        status = run_script(rc, &set_script, ns, key, key_len, 2, extra, extra_len, on_write_reply,
-                            op);
+        status =
+            run_script(rc, &set_script, ns, key, key_len, 2, extra, extra_len, on_write_reply, op);
     } else if (kind == OP_DEL) {
         status = run_script(rc, &del_script, ns, key, key_len, 0, NULL, NULL, on_write_reply, op);
     } else {

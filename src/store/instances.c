@@ -10,7 +10,7 @@
 #include <sys/random.h>
 
 struct instances_s {
-    redis_client_t *redis;   /* borrowed */
+    redis_client_t *redis; /* borrowed */
     char *key;
     char id[40];
     uint32_t interval_ms;
@@ -19,7 +19,7 @@ struct instances_s {
     uv_timer_t timer;
     bool closing;
     bool timer_closed;
-    bool in_flight;          /* a heartbeat's reply is due */
+    bool in_flight; /* a heartbeat's reply is due */
 };
 
 /* KEYS[1] the sorted set; ARGV[1] our id; ARGV[2] the TTL in ms. Scores are
@@ -89,8 +89,7 @@ static void on_redis_event(redis_client_t *client, redis_event_t event, void *us
         beat(user_data); /* announce at once, not an interval later */
 }
 
-instances_t *instances_new(uv_loop_t *loop, redis_client_t *redis,
-                           const instances_options_t *opts)
+instances_t *instances_new(uv_loop_t *loop, redis_client_t *redis, const instances_options_t *opts)
 {
     if (!script_ready) {
         redis_script_init(&heartbeat_script, HEARTBEAT_SOURCE);

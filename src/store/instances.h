@@ -20,10 +20,10 @@
 typedef struct instances_s instances_t;
 
 typedef struct {
-    const char *key;          /* default "rural24:instances" */
-    const char *id;           /* default: random hex; copied */
-    uint32_t interval_ms;     /* default 1000 */
-    uint32_t ttl_ms;          /* default 3 x interval */
+    const char *key;      /* default "rural24:instances" */
+    const char *id;       /* default: random hex; copied */
+    uint32_t interval_ms; /* default 1000 */
+    uint32_t ttl_ms;      /* default 3 x interval */
 } instances_options_t;
 
 /* Fills opts with the defaults. */
@@ -31,8 +31,7 @@ void instances_options_init(instances_options_t *opts);
 
 /* Starts announcing this instance on redis (borrowed; close this first). The
  * caller owns the result and ends it with instances_close(). Never NULL. */
-instances_t *instances_new(uv_loop_t *loop, redis_client_t *redis,
-                           const instances_options_t *opts);
+instances_t *instances_new(uv_loop_t *loop, redis_client_t *redis, const instances_options_t *opts);
 
 /* Stops announcing. The memory goes once the loop has closed the timer and the
  * heartbeat in flight (if any) has completed. NULL is ignored. */

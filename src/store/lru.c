@@ -23,18 +23,18 @@ struct lru_entry_s {
     lru_entry_t *newer;      /* towards the head of the recency list */
     lru_entry_t *older;      /* towards the tail */
     uint64_t hash;
-    uint64_t expires_at_ms;  /* 0: never */
+    uint64_t expires_at_ms; /* 0: never */
     uint32_t key_len;
     uint32_t value_len;
-    size_t value_capacity;   /* bytes allocated for the value, >= value_len */
-    unsigned char data[];    /* key, then value */
+    size_t value_capacity; /* bytes allocated for the value, >= value_len */
+    unsigned char data[];  /* key, padding to 8 bytes, then value */
 };
 
 struct lru_s {
     lru_entry_t **buckets;
-    size_t bucket_mask;      /* bucket count - 1 (a power of two) */
-    lru_entry_t *head;       /* most recently used */
-    lru_entry_t *tail;       /* least recently used */
+    size_t bucket_mask; /* bucket count - 1 (a power of two) */
+    lru_entry_t *head;  /* most recently used */
+    lru_entry_t *tail;  /* least recently used */
     size_t max_entries;
     size_t max_bytes;
     unsigned char seed[crypto_shorthash_KEYBYTES];
@@ -57,14 +57,21 @@ static unsigned char *entry_key(lru_entry_t *e)
     return e->data;
 }
 
+/* The value starts 8-aligned, so that a caller may keep an integer there and
+ * update it in place. */
+static size_t value_offset(size_t key_len)
+{
+    return (key_len + 7) & ~(size_t)7;
+}
+
 static unsigned char *entry_value(lru_entry_t *e)
 {
-    return e->data + e->key_len;
+    return e->data + value_offset(e->key_len);
 }
 
 size_t lru_entry_cost(size_t key_len, size_t value_len)
 {
-    return sizeof(lru_entry_t) + key_len + value_len;
+    return sizeof(lru_entry_t) + value_offset(key_len) + value_len;
 }
 
 static size_t cost_of(const lru_entry_t *e)
@@ -250,7 +257,7 @@ int lru_set(lru_t *lru, const void *key, size_t key_len, const void *value, size
         remove_entry(lru, e);
 
     make_room(lru, cost, NULL, now_ms);
-    e = xmalloc(sizeof(*e) + key_len + value_len);
+    e = xmalloc(sizeof(*e) + value_offset(key_len) + value_len);
     e->hash = hash;
     e->expires_at_ms = expires_at_ms;
     e->key_len = (uint32_t)key_len;

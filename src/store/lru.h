@@ -30,7 +30,7 @@ typedef struct {
     uint64_t evictions;   /* live entries dropped to stay within the bounds */
     uint64_t expirations; /* entries dropped because their time had passed */
     size_t entries;
-    size_t bytes;         /* keys + values + per-entry overhead */
+    size_t bytes; /* keys + values + per-entry overhead */
 } lru_stats_t;
 
 enum {
@@ -45,10 +45,10 @@ lru_t *lru_new(size_t max_entries, size_t max_bytes);
 void lru_free(lru_t *lru);
 
 /* Looks up key. On a live entry: marks it most recently used, counts a hit,
- * sets *value_len and returns its value, writable in place, valid until the next
- * call that changes this table (set, delete, clear, sweep, free). On no entry
- * or an expired one (which is freed and counted as an expiration): counts a
- * miss and returns NULL. value_len may be NULL. */
+ * sets *value_len and returns its value (8-byte aligned), writable in place,
+ * valid until the next call that changes this table (set, delete, clear,
+ * sweep, free). On no entry or an expired one (which is freed and counted as
+ * an expiration): counts a miss and returns NULL. value_len may be NULL. */
 void *lru_get(lru_t *lru, const void *key, size_t key_len, uint64_t now_ms, size_t *value_len);
 
 /* Stores a copy of value under key, replacing any entry for key, as the most

@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const char *const class_names[RATE_CLASS_COUNT] = {
-    [RATE_CLASS_AUTH_IP] = "auth_ip",   [RATE_CLASS_AUTH_EMAIL] = "auth_email",
-    [RATE_CLASS_WRITE] = "write",       [RATE_CLASS_READ] = "read",
+    [RATE_CLASS_AUTH_IP] = "auth_ip",       [RATE_CLASS_AUTH_EMAIL] = "auth_email",
+    [RATE_CLASS_WRITE] = "write",           [RATE_CLASS_READ] = "read",
     [RATE_CLASS_WS_MESSAGE] = "ws_message",
 };
 
@@ -48,8 +48,7 @@ ratelimit_t *ratelimit_new_from_config(uv_loop_t *loop, redis_client_t *redis,
     return ratelimit_memory_new(loop, &opts);
 }
 
-void ratelimit__init(ratelimit_t *rl, const ratelimit__ops_t *ops,
-                     const ratelimit_options_t *opts)
+void ratelimit__init(ratelimit_t *rl, const ratelimit__ops_t *ops, const ratelimit_options_t *opts)
 {
     memset(rl, 0, sizeof(*rl));
     rl->ops = ops;
@@ -112,15 +111,15 @@ json_t *ratelimit_stats_json(const ratelimit_stats_t *s)
 {
     json_t *by_class = json_object();
     for (int i = 0; i < RATE_CLASS_COUNT; i++)
-        json_object_set_new(by_class, class_names[i], json_integer((json_int_t)s->refused_by_class[i]));
+        json_object_set_new(by_class, class_names[i],
+                            json_integer((json_int_t)s->refused_by_class[i]));
     return json_pack("{s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I}",
                      "type", s->type, "checks", (json_int_t)s->checks, "allowed",
-                     (json_int_t)s->allowed, "refused", (json_int_t)s->refused,
-                     "refused_by_class", by_class, "keys", (json_int_t)s->keys, "max_keys",
-                     (json_int_t)s->max_keys, "evictions", (json_int_t)s->evictions, "degraded",
-                     s->degraded, "fallbacks", (json_int_t)s->fallbacks, "recoveries",
-                     (json_int_t)s->recoveries, "fallback_checks",
-                     (json_int_t)s->fallback_checks, "redis_errors",
+                     (json_int_t)s->allowed, "refused", (json_int_t)s->refused, "refused_by_class",
+                     by_class, "keys", (json_int_t)s->keys, "max_keys", (json_int_t)s->max_keys,
+                     "evictions", (json_int_t)s->evictions, "degraded", s->degraded, "fallbacks",
+                     (json_int_t)s->fallbacks, "recoveries", (json_int_t)s->recoveries,
+                     "fallback_checks", (json_int_t)s->fallback_checks, "redis_errors",
                      (json_int_t)s->redis_errors, "instances", (json_int_t)s->instances);
 }
 

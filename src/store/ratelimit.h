@@ -45,7 +45,7 @@ typedef enum {
 const char *ratelimit_class_name(ratelimit_class_t cls);
 
 enum {
-    RATELIMIT_E_INVALID = -1,     /* bad class or key (a programming error) */
+    RATELIMIT_E_INVALID = -1, /* bad class or key (a programming error) */
     RATELIMIT_MAX_KEY_BYTES = 512,
 };
 
@@ -56,10 +56,10 @@ typedef int64_t (*ratelimit_clock_fn)(void *clock_data);
 
 typedef struct {
     rate_spec_t classes[RATE_CLASS_COUNT];
-    size_t max_keys;               /* memory table bound (RATE_LIMIT_MAX_KEYS) */
-    const char *key_prefix;        /* Redis keys; default "rural24:rl:" */
-    uint64_t sweep_interval_ms;    /* memory table active expiry; default 1000 */
-    ratelimit_clock_fn clock;      /* memory store's clock; NULL: the monotonic clock */
+    size_t max_keys;            /* memory table bound (RATE_LIMIT_MAX_KEYS) */
+    const char *key_prefix;     /* Redis keys; default "rural24:rl:" */
+    uint64_t sweep_interval_ms; /* memory table active expiry; default 1000 */
+    ratelimit_clock_fn clock;   /* memory store's clock; NULL: the monotonic clock */
     void *clock_data;
 } ratelimit_options_t;
 
@@ -86,10 +86,10 @@ void ratelimit_close(ratelimit_t *rl);
 
 typedef struct {
     bool allowed;
-    uint32_t limit;          /* RateLimit-Limit */
-    uint32_t remaining;      /* RateLimit-Remaining: 0 when refused */
-    uint32_t reset_s;        /* RateLimit-Reset: seconds until the full limit is back, rounded up */
-    uint32_t retry_after_s;  /* Retry-After when refused (>= 1, rounded up); 0 when allowed */
+    uint32_t limit;         /* RateLimit-Limit */
+    uint32_t remaining;     /* RateLimit-Remaining: 0 when refused */
+    uint32_t reset_s;       /* RateLimit-Reset: seconds until the full limit is back, rounded up */
+    uint32_t retry_after_s; /* Retry-After when refused (>= 1, rounded up); 0 when allowed */
 } ratelimit_result_t;
 
 /* The decision; result is valid only during the call. */
@@ -103,20 +103,20 @@ int ratelimit_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key, siz
                     ratelimit_cb cb, void *user_data);
 
 typedef struct {
-    const char *type;          /* "memory" or "redis" */
+    const char *type; /* "memory" or "redis" */
     uint64_t checks;
     uint64_t allowed;
     uint64_t refused;
     uint64_t refused_by_class[RATE_CLASS_COUNT];
-    uint64_t keys;             /* keys in the memory table (the fallback's, for redis) */
+    uint64_t keys; /* keys in the memory table (the fallback's, for redis) */
     uint64_t max_keys;
-    uint64_t evictions;        /* live keys dropped to stay within max_keys */
-    bool degraded;             /* redis: deciding in memory now */
-    uint64_t fallbacks;        /* switches to memory */
-    uint64_t recoveries;       /* switches back */
-    uint64_t fallback_checks;  /* checks decided by the fallback */
+    uint64_t evictions;       /* live keys dropped to stay within max_keys */
+    bool degraded;            /* redis: deciding in memory now */
+    uint64_t fallbacks;       /* switches to memory */
+    uint64_t recoveries;      /* switches back */
+    uint64_t fallback_checks; /* checks decided by the fallback */
     uint64_t redis_errors;
-    uint32_t instances;        /* live instances last seen (1 without Redis) */
+    uint32_t instances; /* live instances last seen (1 without Redis) */
 } ratelimit_stats_t;
 
 /* Fills out (for the metrics issue and /api/admin/stats). */

@@ -21,14 +21,13 @@ typedef struct {
 struct ratelimit_s {
     const ratelimit__ops_t *ops;
     rate_spec_t specs[RATE_CLASS_COUNT]; /* as configured */
-    gcra_t classes[RATE_CLASS_COUNT];     /* the same, ready for gcra_check() */
+    gcra_t classes[RATE_CLASS_COUNT];    /* the same, ready for gcra_check() */
     uint64_t checks, allowed, refused;
     uint64_t refused_by_class[RATE_CLASS_COUNT];
 };
 
 /* Initializes the shared head from opts' classes. */
-void ratelimit__init(ratelimit_t *rl, const ratelimit__ops_t *ops,
-                     const ratelimit_options_t *opts);
+void ratelimit__init(ratelimit_t *rl, const ratelimit__ops_t *ops, const ratelimit_options_t *opts);
 
 /* Converts a GCRA decision into the caller's result. */
 void ratelimit__result_from_gcra(const gcra_result_t *gcra, ratelimit_result_t *out);

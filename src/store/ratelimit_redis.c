@@ -24,9 +24,9 @@
 
 typedef struct {
     ratelimit_t base;
-    redis_client_t *redis;       /* borrowed */
-    instances_t *instances;      /* borrowed; may be NULL */
-    ratelimit_t *fallback;       /* a memory store, owned */
+    redis_client_t *redis;  /* borrowed */
+    instances_t *instances; /* borrowed; may be NULL */
+    ratelimit_t *fallback;  /* a memory store, owned */
     char *prefix;
     bool degraded;
     uint64_t degraded_since_ms;
@@ -104,8 +104,8 @@ static void decide_in_memory(ratelimit_redis_t *rr, ratelimit_class_t cls, const
 
 static bool is_outage(int status)
 {
-    return status == REDIS_E_DOWN || status == REDIS_E_TIMEOUT ||
-           status == REDIS_E_DISCONNECTED || status == REDIS_E_BUSY;
+    return status == REDIS_E_DOWN || status == REDIS_E_TIMEOUT || status == REDIS_E_DISCONNECTED ||
+           status == REDIS_E_BUSY;
 }
 
 typedef struct {
@@ -150,13 +150,11 @@ static void on_check_reply(int status, const redis_reply_t *reply, void *user_da
             enter_fallback(rr, redis_strerror(status));
         else if (status != REDIS_E_CLOSED)
             log_warn("rate limiter: unexpected Redis answer", "error",
-                     json_string(reply && reply->str ? reply->str : redis_strerror(status)),
-                     NULL);
+                     json_string(reply && reply->str ? reply->str : redis_strerror(status)), NULL);
         if (rr->closing) {
             /* The memory fallback is gone: let the request through rather than
              * refuse it for our shutdown. */
-            ratelimit_result_t result = {.allowed = true,
-                                         .limit = rr->base.classes[op->cls].limit};
+            ratelimit_result_t result = {.allowed = true, .limit = rr->base.classes[op->cls].limit};
             ratelimit__deliver(&rr->base, op->cls, &result, op->cb, op->user_data);
         } else {
             decide_in_memory(rr, op->cls, op->key, op->key_len, op->cb, op->user_data);
@@ -184,8 +182,8 @@ static void redis_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key,
     }
 
     char redis_key[REDIS_KEY_MAX_BYTES];
-    int prefix_len = snprintf(redis_key, sizeof(redis_key), "%s%s:", rr->prefix,
-                              ratelimit_class_name(cls));
+    int prefix_len =
+        snprintf(redis_key, sizeof(redis_key), "%s%s:", rr->prefix, ratelimit_class_name(cls));
     if (prefix_len < 0 || (size_t)prefix_len + key_len > sizeof(redis_key)) {
         decide_in_memory(rr, cls, key, key_len, cb, user_data);
         return;

@@ -16,8 +16,8 @@
 #include "store/ratelimit.h"
 
 typedef struct {
-    redis_client_t *redis;    /* NULL when REDIS_ENABLED=false */
-    instances_t *instances;   /* NULL when REDIS_ENABLED=false */
+    redis_client_t *redis;  /* NULL when REDIS_ENABLED=false */
+    instances_t *instances; /* NULL when REDIS_ENABLED=false */
     cache_t *cache;
     ratelimit_t *ratelimit;
 } stores_t;

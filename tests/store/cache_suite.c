@@ -52,8 +52,8 @@ static bool get_now(env_t *env, cache_t *cache, const char *ns, const char *key,
     return got->done;
 }
 
-static bool set_now(env_t *env, cache_t *cache, const char *ns, const char *key,
-                    const void *value, size_t len, uint64_t ttl_ms)
+static bool set_now(env_t *env, cache_t *cache, const char *ns, const char *key, const void *value,
+                    size_t len, uint64_t ttl_ms)
 {
     int done = 0;
     if (cache_set(cache, ns, key, strlen(key), value, len, ttl_ms, on_done, &done) != 0)
@@ -351,8 +351,8 @@ static void test_single_flight(env_t *env)
 
     /* Stored: the next fetch is a hit without the loader. */
     fetches_t again = {0};
-    CHECK(env, cache_fetch(cache, "ad", "hot", 3, 60000, slow_loader, &loader, on_fetched,
-                           &again) == 0);
+    CHECK(env,
+          cache_fetch(cache, "ad", "hot", 3, 60000, slow_loader, &loader, on_fetched, &again) == 0);
     WAIT_UNTIL(env, again.answered == 1, 2000);
     CHECK(env, again.ok == 1 && loader.calls == 1);
     cache_stats_t stats;
@@ -388,8 +388,8 @@ static void test_stale_while_revalidate(env_t *env)
     static loader_t loader; /* outlives an early return: its timer closes in the teardown */
     loader_init(env, &loader, "v1");
     fetches_t first = {0};
-    CHECK(env, cache_fetch(cache, "ad", "swr", 3, 200, slow_loader, &loader, on_fetched,
-                           &first) == 0);
+    CHECK(env,
+          cache_fetch(cache, "ad", "swr", 3, 200, slow_loader, &loader, on_fetched, &first) == 0);
     WAIT_UNTIL(env, first.answered == 1, 2000);
     CHECK(env, strcmp(first.last, "v1") == 0 && loader.calls == 1);
 
@@ -402,8 +402,8 @@ static void test_stale_while_revalidate(env_t *env)
 
     loader.value = "v2";
     fetches_t stale = {0};
-    CHECK(env, cache_fetch(cache, "ad", "swr", 3, 60000, slow_loader, &loader, on_fetched,
-                           &stale) == 0);
+    CHECK(env,
+          cache_fetch(cache, "ad", "swr", 3, 60000, slow_loader, &loader, on_fetched, &stale) == 0);
     /* Served without waiting for the loader (memory answers at once; Redis
      * within a round trip), with the old value. */
     WAIT_UNTIL(env, stale.answered == 1, 1000);

@@ -24,10 +24,10 @@ enum { ENV_MAX_OBJECTS = 8 };
 
 typedef struct {
     uv_loop_t loop;
-    uv_timer_t wake;                 /* bounds each loop turn of WAIT_UNTIL */
-    const char *store;               /* "memory", "redis", "hybrid" */
-    test_redis_t *redis_server;      /* NULL for memory stores */
-    char prefix[64];                 /* unique per test: keys never collide */
+    uv_timer_t wake;            /* bounds each loop turn of WAIT_UNTIL */
+    const char *store;          /* "memory", "redis", "hybrid" */
+    test_redis_t *redis_server; /* NULL for memory stores */
+    char prefix[64];            /* unique per test: keys never collide */
     redis_client_t *clients[ENV_MAX_OBJECTS];
     int client_count;
     cache_t *caches[ENV_MAX_OBJECTS];
@@ -42,24 +42,24 @@ typedef struct {
 /* Records a failure of the running test (the test then returns). */
 void env_fail(env_t *env, const char *file, int line, const char *what);
 
-#define CHECK(env, cond)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            env_fail((env), __FILE__, __LINE__, #cond);                                      \
-            return;                                                                          \
-        }                                                                                    \
+#define CHECK(env, cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            env_fail((env), __FILE__, __LINE__, #cond);                                            \
+            return;                                                                                \
+        }                                                                                          \
     } while (0)
 
-#define WAIT_UNTIL(env, cond, timeout_ms)                                                    \
-    do {                                                                                     \
-        uint64_t wait_deadline_ = clock_now_ms() + (timeout_ms);                             \
-        while (!(cond)) {                                                                    \
-            if (clock_now_ms() > wait_deadline_) {                                           \
-                env_fail((env), __FILE__, __LINE__, "timed out waiting for " #cond);         \
-                return;                                                                      \
-            }                                                                                \
-            env_spin(env);                                                                   \
-        }                                                                                    \
+#define WAIT_UNTIL(env, cond, timeout_ms)                                                          \
+    do {                                                                                           \
+        uint64_t wait_deadline_ = clock_now_ms() + (timeout_ms);                                   \
+        while (!(cond)) {                                                                          \
+            if (clock_now_ms() > wait_deadline_) {                                                 \
+                env_fail((env), __FILE__, __LINE__, "timed out waiting for " #cond);               \
+                return;                                                                            \
+            }                                                                                      \
+            env_spin(env);                                                                         \
+        }                                                                                          \
     } while (0)
 
 /* Runs the loop for one turn of at most a few milliseconds. */

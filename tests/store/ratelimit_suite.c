@@ -93,8 +93,8 @@ static void test_keys_and_classes_independent(env_t *env)
     CHECK(env, ratelimit_check(rl, RATE_CLASS_AUTH_EMAIL, "a\0c", 3, on_decided, &x) == 0);
     WAIT_UNTIL(env, x.answered == 2, 2000);
     CHECK(env, x.allowed == 2);
-    CHECK(env, ratelimit_check(rl, RATE_CLASS_COUNT, "k", 1, on_decided, &x) ==
-                   RATELIMIT_E_INVALID);
+    CHECK(env,
+          ratelimit_check(rl, RATE_CLASS_COUNT, "k", 1, on_decided, &x) == RATELIMIT_E_INVALID);
 }
 
 static void test_refills_over_time(env_t *env)
@@ -251,7 +251,8 @@ static void test_script_flush(env_t *env)
     const char *argv[] = {"SCRIPT", "FLUSH"};
     size_t lens[] = {6, 5};
     CHECK(env, redis_command_argv(raw, 2, argv, lens, NULL, NULL) == 0);
-    CHECK(env, redis_command_argv(raw, 1, (const char *[]){"PING"}, (size_t[]){4}, NULL, NULL) == 0);
+    CHECK(env,
+          redis_command_argv(raw, 1, (const char *[]){"PING"}, (size_t[]){4}, NULL, NULL) == 0);
     env_run_for(env, 50);
     for (int i = 0; i < 3; i++)
         CHECK(env, check_now(env, rl, RATE_CLASS_WRITE, "k", &t));
@@ -265,8 +266,7 @@ const test_case_t ratelimit_tests[] = {
     {"allows_limit_then_refuses", test_allows_limit_then_refuses, "memory redis"},
     {"keys_and_classes_independent", test_keys_and_classes_independent, "memory redis"},
     {"refills_over_time", test_refills_over_time, "memory redis"},
-    {"burst_never_passes_more_than_limit", test_burst_never_passes_more_than_limit,
-     "memory redis"},
+    {"burst_never_passes_more_than_limit", test_burst_never_passes_more_than_limit, "memory redis"},
     {"ip_spray_1000000_keys_bounded", test_ip_spray_stays_bounded, "memory"},
     {"shared_between_instances", test_shared_between_instances, "redis"},
     {"redis_killed_and_back", test_redis_killed_and_back, "redis"},

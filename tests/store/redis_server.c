@@ -95,7 +95,8 @@ int test_redis_start(test_redis_t *redis)
 {
     memset(redis, 0, sizeof(*redis));
     const char *tmp = getenv("TMPDIR");
-    snprintf(redis->dir, sizeof(redis->dir), "%s/rural24-redis-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    snprintf(redis->dir, sizeof(redis->dir), "%s/rural24-redis-XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(redis->dir))
         return -1;
     /* Another process may grab the port between the probe and the bind: try a

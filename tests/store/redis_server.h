@@ -10,9 +10,9 @@
 #include <sys/types.h>
 
 typedef struct {
-    pid_t pid;      /* 0 while not running */
+    pid_t pid; /* 0 while not running */
     int port;
-    char dir[256];  /* temporary directory holding its log */
+    char dir[256]; /* temporary directory holding its log */
 } test_redis_t;
 
 /* Starts redis-server (REDIS_SERVER or /usr/bin/redis-server) on a free port
