@@ -19,4 +19,6 @@ void api_register_routes(app_t *app)
     api_health_register(app);
     if (app->config->app_env == APP_ENV_TEST)
         api_testing_db_register(app);
+    if (app->config->app_env == APP_ENV_TEST)
+        api_testing_store_register(app);
 }

@@ -38,6 +38,9 @@ typedef struct app_s {
     /* Layers that follow add their handles below (db pools, redis client,
      * cache, rate limiter, session manager, ws hub, metrics). */
     struct db_s *db;           /* db/db.h: the PostgreSQL pools (primary, replica) */
+    struct redis_client_s *redis;  /* redis/redis.h: NULL when REDIS_ENABLED=false */
+    struct cache_s *cache;         /* store/cache.h: the CACHE_TYPE store */
+    struct ratelimit_s *ratelimit; /* store/ratelimit.h: the RATE_LIMIT_STORE store */
 } app_t;
 
 /* Adds a check shown in /api/ready's "checks" under name. */
@@ -51,5 +54,8 @@ void api_health_register(app_t *app);
 
 /* Test-only database routes under /api/_test/db (APP_ENV=test only). */
 void api_testing_db_register(app_t *app);
+
+/* Test-only cache and store routes under /api/_test (APP_ENV=test only). */
+void api_testing_store_register(app_t *app);
 
 #endif

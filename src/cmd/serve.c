@@ -13,7 +13,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "api/middleware_ratelimit.h"
 #include "db/db.h"
+#include "store/stores.h"
 #include "http/server.h"
 #include "version.h"
 
@@ -30,6 +32,7 @@ typedef struct {
     uv_timer_t delay_timer;
     uv_timer_t timeout_timer;
     uv_prepare_t log_flusher;  /* flushes buffered log lines before the loop waits */
+    stores_t stores;           /* Redis, cache, rate limiter (store/stores.h) */
     int signals_seen;
     bool drained;
 } serve_t;
@@ -71,6 +74,12 @@ static void finish(serve_t *s)
         db_close(s->app.db, NULL, NULL);
         s->app.db = NULL;
     }
+    /* The stores, then the Redis client: their handles close with their own
+     * callbacks, so the walk below must not close them first. */
+    stores_close(&s->stores);
+    s->app.redis = NULL;
+    s->app.cache = NULL;
+    s->app.ratelimit = NULL;
     /* Close what is left (timers, signals, stores' handles); uv_run then
      * returns once their close callbacks ran. */
     uv_walk(s->app.loop, close_walk_cb, NULL);
@@ -170,6 +179,17 @@ int cmd_serve(int argc, char **argv)
         .on_access = access_log,
     };
     app->server = http_server_new(app->loop, &opts);
+
+    /* Redis and the stores. Redis connects in the background (a short wait
+     * here so the first requests find it up); while it is down the stores
+     * serve from memory and readiness says "down". */
+    stores_open(&s.stores, app->loop, &cfg);
+    app->redis = s.stores.redis;
+    app->cache = s.stores.cache;
+    app->ratelimit = s.stores.ratelimit;
+    app_add_ready_check(app, "redis", stores_redis_ready, &s.stores);
+    stores_wait_ready(&s.stores, app->loop, 1000);
+    http_server_use(app->server, api_ratelimit_middleware);
 
     /* Signal handlers first: a SIGTERM that arrives the moment the port is
      * open must start a drain, not kill the process. */

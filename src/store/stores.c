@@ -1,6 +1,7 @@
 /* Building and closing the stores of stores.h. */
 #include "store/stores.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <string.h>
@@ -24,6 +25,17 @@ void stores_open(stores_t *stores, uv_loop_t *loop, const config_t *cfg)
     log_info("stores ready", "redis", json_boolean(cfg->redis_enabled), "cache",
              json_string(config_cache_type_name(cfg->cache_type)), "rate_limit_store",
              json_string(config_rate_store_name(cfg->rate_limit_store)), NULL);
+}
+
+void stores_wait_ready(stores_t *stores, uv_loop_t *loop, uint32_t timeout_ms)
+{
+    if (!stores->redis)
+        return;
+    /* The client's own timers wake the loop at least every 100 ms, so each
+     * turn is short and the deadline holds. */
+    uint64_t deadline = clock_now_ms() + timeout_ms;
+    while (redis_client_state(stores->redis) != REDIS_STATE_UP && clock_now_ms() < deadline)
+        uv_run(loop, UV_RUN_ONCE);
 }
 
 void stores_close(stores_t *stores)

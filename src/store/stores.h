@@ -27,6 +27,11 @@ typedef struct {
  * memory. Cannot fail: a Redis that is down is a state, not an error. */
 void stores_open(stores_t *stores, uv_loop_t *loop, const config_t *cfg);
 
+/* Runs the loop until Redis is up or timeout_ms have passed (at start-up,
+ * before listening, so that the first requests do not find the Redis stores
+ * still connecting and falling back). Returns at once without Redis. */
+void stores_wait_ready(stores_t *stores, uv_loop_t *loop, uint32_t timeout_ms);
+
 /* Closes the stores, then the Redis client, and clears stores. Memory is
  * released as the loop runs the handles' close callbacks. */
 void stores_close(stores_t *stores);
