@@ -155,7 +155,7 @@ const char *config_rate_store_name(rate_store_t store)
 {
     return rate_store_names[store];
 }
-const char *config_session_store_name(session_store_t store)
+const char *config_session_store_name(session_mode_t store)
 {
     return session_store_names[store];
 }
@@ -416,7 +416,7 @@ int config_load(config_t *cfg, config_getenv_fn getenv_fn, void *user_data, char
         return -1;
     if (read_enum(r, "SESSION_STORE", session_store_names, SESSION_STATELESS, &e) != 0)
         return -1;
-    cfg->session_store = (session_store_t)e;
+    cfg->session_store = (session_mode_t)e;
 
     bool jwt_secret_set = get(r, "JWT_SECRET") != NULL;
     if (read_string(r, "JWT_SECRET", CONFIG_DEV_JWT_SECRET, cfg->jwt_secret,

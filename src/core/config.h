@@ -18,7 +18,7 @@
 typedef enum { APP_ENV_DEVELOPMENT, APP_ENV_TEST, APP_ENV_PRODUCTION } app_env_t;
 typedef enum { CACHE_MEMORY, CACHE_REDIS, CACHE_HYBRID } cache_type_t;
 typedef enum { RATE_STORE_MEMORY, RATE_STORE_REDIS } rate_store_t;
-typedef enum { SESSION_STATELESS, SESSION_DB, SESSION_REDIS } session_store_t;
+typedef enum { SESSION_STATELESS, SESSION_DB, SESSION_REDIS } session_mode_t;
 
 /* A rate-limit class: at most `limit` requests per `period_s` seconds. */
 typedef struct {
@@ -75,7 +75,7 @@ typedef struct {
     rate_spec_t rate_write;
     rate_spec_t rate_read;
     rate_spec_t rate_ws_message;
-    session_store_t session_store;
+    session_mode_t session_store;
 
     /* auth */
     char jwt_secret[512];
@@ -123,7 +123,7 @@ extern const char CONFIG_DEV_JWT_SECRET[];
 
 const char *config_cache_type_name(cache_type_t type);
 const char *config_rate_store_name(rate_store_t store);
-const char *config_session_store_name(session_store_t store);
+const char *config_session_store_name(session_mode_t store);
 const char *config_app_env_name(app_env_t env);
 
 /* Parses "N/SECONDS" (e.g. "10/60"). 0 or -1. */

@@ -1,0 +1,180 @@
+/* Body parsing and field checks. */
+#include "api/validate.h"
+#include "http/response.h"
+
+#include <ctype.h>
+#include <string.h>
+
+const char *const api_provinces[24] = {
+    "Buenos Aires", "Ciudad Autónoma de Buenos Aires", "Catamarca", "Chaco", "Chubut",
+    "Córdoba", "Corrientes", "Entre Ríos", "Formosa", "Jujuy", "La Pampa", "La Rioja",
+    "Mendoza", "Misiones", "Neuquén", "Río Negro", "Salta", "San Juan", "San Luis",
+    "Santa Cruz", "Santa Fe", "Santiago del Estero", "Tierra del Fuego", "Tucumán",
+};
+
+bool api_province_valid(const char *s)
+{
+    for (size_t i = 0; i < sizeof(api_provinces) / sizeof(api_provinces[0]); i++) {
+        if (strcmp(s, api_provinces[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* True when any string in the document (keys included) holds a NUL. */
+static bool has_nul(json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_STRING:
+        return memchr(json_string_value(value), '\0', json_string_length(value)) != NULL;
+    case JSON_OBJECT: {
+        const char *key;
+        size_t key_len;
+        json_t *member;
+        void *tmp;
+        json_object_keylen_foreach_safe(value, tmp, key, key_len, member)
+        {
+            if (memchr(key, '\0', key_len) != NULL || has_nul(member))
+                return true;
+        }
+        return false;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *item;
+        json_array_foreach(value, i, item)
+        {
+            if (has_nul(item))
+                return true;
+        }
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+
+json_t *api_body_json(http_request_t *req, bool empty_ok)
+{
+    if (req->body.len == 0) {
+        if (empty_ok)
+            return json_object();
+        http_respond_error(req, API_ERR_INVALID_JSON, "a JSON object body is required", NULL);
+        return NULL;
+    }
+    json_error_t err;
+    /* NULs are let through the parser so that they are reported as the
+     * validation error API.md names, like invalid UTF-8. */
+    json_t *doc = json_loadb(req->body.data, req->body.len,
+                             JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+    if (doc == NULL) {
+        if (json_error_code(&err) == json_error_invalid_utf8) {
+            http_respond_error(req, API_ERR_VALIDATION_FAILED,
+                               "strings must be valid UTF-8", NULL);
+            return NULL;
+        }
+        http_respond_error(req, API_ERR_INVALID_JSON, "the request body is not valid JSON",
+                           NULL);
+        return NULL;
+    }
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        http_respond_error(req, API_ERR_INVALID_JSON, "the request body must be a JSON object",
+                           NULL);
+        return NULL;
+    }
+    if (has_nul(doc)) {
+        json_decref(doc);
+        http_respond_error(req, API_ERR_VALIDATION_FAILED, "strings must not contain NUL",
+                           NULL);
+        return NULL;
+    }
+    return doc;
+}
+
+void validation_fail(validation_t *v, const char *field, const char *reason, const char *message)
+{
+    if (v->fields == NULL)
+        v->fields = json_object();
+    if (json_object_get(v->fields, field) != NULL)
+        return;
+    json_object_set_new(v->fields, field, json_string(reason));
+    if (v->first_message == NULL)
+        v->first_message = message;
+}
+
+bool validation_respond(validation_t *v, http_request_t *req)
+{
+    if (v->fields == NULL)
+        return false;
+    json_t *fields = v->fields;
+    v->fields = NULL;
+    http_respond_error(req, API_ERR_VALIDATION_FAILED, v->first_message, fields);
+    return true;
+}
+
+bool api_get_string(json_t *obj, const char *key, bool null_ok, validation_t *v,
+                    const char **out)
+{
+    json_t *member = json_object_get(obj, key);
+    *out = NULL;
+    if (member == NULL)
+        return false;
+    if (json_is_null(member) && null_ok)
+        return true;
+    if (!json_is_string(member)) {
+        validation_fail(v, key, "type", "a field has the wrong type");
+        return false;
+    }
+    *out = json_string_value(member);
+    return true;
+}
+
+size_t api_utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++) {
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            n++;
+    }
+    return n;
+}
+
+char *api_trim(arena_t *arena, const char *s, size_t *chars)
+{
+    while (*s != '\0' && isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    char *out = arena_strndup(arena, s, len);
+    if (chars != NULL)
+        *chars = api_utf8_chars(out);
+    return out;
+}
+
+char *api_email_normalize(arena_t *arena, const char *email)
+{
+    size_t len = strlen(email);
+    if (len < 3 || len > 254)
+        return NULL;
+    const char *at = strchr(email, '@');
+    if (at == NULL || at == email || strchr(at + 1, '@') != NULL)
+        return NULL;
+    const char *domain = at + 1;
+    const char *dot = strrchr(domain, '.');
+    if (dot == NULL || dot == domain || dot[1] == '\0' || (size_t)(at - email) > 64)
+        return NULL;
+    if (strstr(domain, "..") != NULL || domain[0] == '.' || domain[0] == '-')
+        return NULL;
+    char *out = arena_alloc(arena, len + 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)email[i];
+        if (c <= ' ' || c == 0x7f || c == '(' || c == ')' || c == '<' || c == '>' || c == ',' ||
+            c == ';' || c == ':' || c == '\\' || c == '"' || c == '[' || c == ']')
+            return NULL;
+        out[i] = (char)tolower(c);
+    }
+    out[len] = '\0';
+    return out;
+}
