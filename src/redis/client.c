@@ -904,11 +904,12 @@ int redis_eval(redis_client_t *client, redis_script_t *script, int num_keys, int
     ev->argv[2] = ev->numkeys;
     ev->argv_len[2] = strlen(ev->numkeys);
     for (int i = 0; i < argc; i++) {
-        char *copy = xmalloc(argv_len[i] + 1);
-        memcpy(copy, argv[i], argv_len[i]);
-        copy[argv_len[i]] = '\0';
+        size_t len = argv_len ? argv_len[i] : strlen(argv[i]);
+        char *copy = xmalloc(len + 1);
+        memcpy(copy, argv[i], len);
+        copy[len] = '\0';
         ev->argv[3 + i] = copy;
-        ev->argv_len[3 + i] = argv_len[i];
+        ev->argv_len[3 + i] = len;
     }
     int rc = redis_command_argv(client, ev->argc, ev->argv, ev->argv_len, on_eval_reply, ev);
     if (rc != 0)

@@ -132,7 +132,8 @@ void redis_client_unlisten(redis_client_t *client, redis_event_cb cb, void *user
  * The reply is valid only during the callback. */
 typedef void (*redis_reply_cb)(int status, const redis_reply_t *reply, void *user_data);
 
-/* Sends one command given as binary-safe arguments (copied at once). Returns 0
+/* Sends one command given as binary-safe arguments (copied at once); argv_len
+ * may be NULL when every argument is a NUL-terminated string. Returns 0
  * and then cb fires exactly once, never before this returns; or returns
  * REDIS_E_DOWN, REDIS_E_BUSY or REDIS_E_CLOSED and cb never fires. cb may be
  * NULL when the caller does not care about the answer. */
@@ -171,7 +172,8 @@ typedef struct {
 void redis_script_init(redis_script_t *script, const char *source);
 
 /* Runs script with num_keys keys followed by the other arguments: argv[0 ..
- * num_keys) are KEYS, the rest ARGV. Arguments are copied. One round trip, two
+ * num_keys) are KEYS, the rest ARGV. Arguments are copied; argv_len may be NULL
+ * as for redis_command_argv(). One round trip, two
  * after a NOSCRIPT. Same contract as redis_command_argv(). */
 int redis_eval(redis_client_t *client, redis_script_t *script, int num_keys, int argc,
                const char *const *argv, const size_t *argv_len, redis_reply_cb cb, void *user_data);

@@ -33,7 +33,9 @@ void stores_open(stores_t *stores, uv_loop_t *loop, const config_t *cfg);
 void stores_wait_ready(stores_t *stores, uv_loop_t *loop, uint32_t timeout_ms);
 
 /* Closes the stores, then the Redis client, and clears stores. Memory is
- * released as the loop runs the handles' close callbacks. */
+ * released as the loop runs the handles' close callbacks. Anything else built
+ * on stores->redis (the session store, the WebSocket fan-out) must be closed
+ * before this: the client goes with it. */
 void stores_close(stores_t *stores);
 
 /* For /api/ready (an app_ready_check_fn; ctx is the stores_t): "disabled" when
