@@ -100,13 +100,14 @@ void api_ratelimit_refuse(http_request_t *req, const ratelimit_result_t *result)
 {
     char value[16];
     api_ratelimit_headers(req, result);
-    snprintf(value, sizeof(value), "%" PRIu32, result->retry_after_s > 0 ? result->retry_after_s : 1);
+    snprintf(value, sizeof(value), "%" PRIu32,
+             result->retry_after_s > 0 ? result->retry_after_s : 1);
     http_response_header(req, "Retry-After", value);
     http_respond_error(req, API_ERR_RATE_LIMITED, NULL, NULL);
 }
 
-bool api_ratelimit_should_refuse(const http_request_t *req, ratelimit_class_t cls,
-                                 const char *key, size_t key_len)
+bool api_ratelimit_should_refuse(const http_request_t *req, ratelimit_class_t cls, const char *key,
+                                 size_t key_len)
 {
     const app_t *app = req->app;
     if (!app->config->rate_limit_dry_run) {

@@ -54,7 +54,7 @@ void api_ratelimit_refuse(http_request_t *req, const ratelimit_result_t *result)
 /* Applies RATE_LIMIT_DRY_RUN to a refusal: when dry run is on, logs it (with
  * the class and key) and returns false — let the request through; otherwise
  * returns true — refuse it. */
-bool api_ratelimit_should_refuse(const http_request_t *req, ratelimit_class_t cls,
-                                 const char *key, size_t key_len);
+bool api_ratelimit_should_refuse(const http_request_t *req, ratelimit_class_t cls, const char *key,
+                                 size_t key_len);
 
 #endif

@@ -69,8 +69,7 @@ static void handle_put(http_request_t *req)
         char *end;
         errno = 0;
         unsigned long long parsed = strtoull(ttl_text, &end, 10);
-        if (errno != 0 || end == ttl_text || *end != '\0' || parsed == 0 ||
-            parsed > 86400000ULL) {
+        if (errno != 0 || end == ttl_text || *end != '\0' || parsed == 0 || parsed > 86400000ULL) {
             http_respond_error(req, API_ERR_INVALID_PARAMETER, "ttl_ms: 1 to 86400000", NULL);
             return;
         }
@@ -107,9 +106,9 @@ static void handle_stores(http_request_t *req)
     cache_get_stats(app->cache, &cache_stats);
     ratelimit_get_stats(app->ratelimit, &rate_stats);
     json_t *redis = json_object();
-    json_object_set_new(redis, "state",
-                        json_string(app->redis ? redis_state_name(redis_client_state(app->redis))
-                                               : "disabled"));
+    json_object_set_new(
+        redis, "state",
+        json_string(app->redis ? redis_state_name(redis_client_state(app->redis)) : "disabled"));
     json_object_set_new(redis, "pubsub",
                         json_boolean(app->redis && redis_client_pubsub_ready(app->redis)));
     json_t *body = json_object();

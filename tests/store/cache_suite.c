@@ -576,6 +576,65 @@ static void test_hybrid_l1_off_without_pubsub(env_t *env)
     got_reset(&got);
 }
 
+/* AUTH and SELECT from the configuration: a client with the password reaches
+ * its database; one with a wrong password never comes up and fails fast. */
+typedef struct {
+    int answered;
+    int status;
+    char text[64];
+} reply_t;
+
+static void on_reply(int status, const redis_reply_t *reply, void *user_data)
+{
+    reply_t *r = user_data;
+    r->answered++;
+    r->status = status;
+    if (reply && reply->str)
+        snprintf(r->text, sizeof(r->text), "%s", reply->str);
+    else if (reply && reply->type == REDIS_REPLY_INTEGER)
+        snprintf(r->text, sizeof(r->text), "%lld", reply->integer);
+}
+
+static void test_redis_password_and_db(env_t *env)
+{
+    redis_client_t *admin = env_client(env);
+    CHECK(env, admin);
+    reply_t r = {0};
+    const char *set_pass[] = {"CONFIG", "SET", "requirepass", "s3cret pass"};
+    CHECK(env, redis_command_argv(admin, 4, set_pass, NULL, on_reply, &r) == 0);
+    WAIT_UNTIL(env, r.answered == 1, 2000);
+    CHECK(env, r.status == 0);
+
+    redis_client_t *good = env_client_with(env, "s3cret pass", 3, true);
+    redis_client_t *bad = env_client_with(env, "wrong", 0, false);
+    CHECK(env, good && bad);
+    cache_options_t opts;
+    cache_options_init(&opts, NULL);
+    opts.key_prefix = env->prefix;
+    cache_t *cache = cache_redis_new(&env->loop, good, &opts);
+    env->caches[env->cache_count++] = cache;
+    CHECK(env, set_now(env, cache, "ad", "1", "in-db-3", 7, 60000));
+
+    /* The key is in database 3, not 0. */
+    const char *dbsize[] = {"DBSIZE"};
+    reply_t size3 = {0};
+    CHECK(env, redis_command_argv(good, 1, dbsize, NULL, on_reply, &size3) == 0);
+    WAIT_UNTIL(env, size3.answered == 1, 2000);
+    CHECK(env, size3.status == 0 && strcmp(size3.text, "0") != 0);
+
+    /* The wrong password: refused at the handshake, retried, never up; its
+     * commands fail at once. */
+    env_run_for(env, 200);
+    CHECK(env, redis_client_state(bad) == REDIS_STATE_CONNECTING);
+    CHECK(env, redis_command_argv(bad, 1, dbsize, NULL, on_reply, &r) == REDIS_E_DOWN);
+
+    reply_t cleared = {0};
+    const char *clear_pass[] = {"CONFIG", "SET", "requirepass", ""};
+    CHECK(env, redis_command_argv(good, 4, clear_pass, NULL, on_reply, &cleared) == 0);
+    WAIT_UNTIL(env, cleared.answered == 1, 2000);
+    CHECK(env, cleared.status == 0);
+}
+
 const test_case_t cache_tests[] = {
     {"get_set_binary", test_get_set_binary, "memory redis hybrid"},
     {"invalid_arguments", test_invalid_arguments, "memory redis hybrid"},
@@ -592,5 +651,6 @@ const test_case_t cache_tests[] = {
     {"redis_killed_and_back", test_redis_killed_and_back, "redis hybrid"},
     {"redis_stalled_replays_deletes", test_redis_stalled_replays_deletes, "redis hybrid"},
     {"hybrid_l1_off_without_pubsub", test_hybrid_l1_off_without_pubsub, "hybrid"},
+    {"redis_password_and_db", test_redis_password_and_db, "redis"},
     {NULL, NULL, NULL},
 };

@@ -37,11 +37,18 @@ void env_run_for(env_t *env, uint64_t ms)
 
 redis_client_t *env_client(env_t *env)
 {
+    return env_client_with(env, NULL, 0, true);
+}
+
+redis_client_t *env_client_with(env_t *env, const char *password, int db, bool wait_up)
+{
     if (!env->redis_server || env->client_count == ENV_MAX_OBJECTS)
         return NULL;
     redis_options_t opts;
     redis_options_init(&opts, "127.0.0.1", env->redis_server->port);
     opts.name = "store-suite";
+    opts.password = password;
+    opts.db = db;
     opts.connect_timeout_ms = 300;
     opts.command_timeout_ms = 300;
     opts.reconnect_min_ms = 20;
@@ -49,6 +56,8 @@ redis_client_t *env_client(env_t *env)
     opts.ping_interval_ms = 200;
     redis_client_t *client = redis_client_new(&env->loop, &opts);
     env->clients[env->client_count++] = client;
+    if (!wait_up)
+        return client;
     uint64_t deadline = clock_now_ms() + 3000;
     while (redis_client_state(client) != REDIS_STATE_UP) {
         if (clock_now_ms() > deadline) {

@@ -73,6 +73,10 @@ void env_run_for(env_t *env, uint64_t ms);
  * does not come up within 3 s. Closed by the teardown. */
 redis_client_t *env_client(env_t *env);
 
+/* The same with AUTH password and SELECT db; wait_up false returns at once
+ * (for a client that is expected never to come up). */
+redis_client_t *env_client_with(env_t *env, const char *password, int db, bool wait_up);
+
 /* A cache of the env's store (with a new client for redis/hybrid), with the
  * test's key prefix; opts may be NULL for the defaults. For hybrid it waits
  * until the invalidation channel is subscribed. */
