@@ -1,10 +1,13 @@
 /* `rural24 seed`: fills DATABASE_URL with realistic demo data (db/seed.h).
  *
  *   rural24 seed [--users N] [--ads N] [--messages N] [--seed S] [--password P]
+ *                [--if-empty]
  *
  * Defaults: 1,000 users, 10,000 ads, 20,000 messages, seed 42, and the demo
  * password "rural24-demo" for every account (admin@rural24.test is an admin,
- * demo@rural24.test a user). The database must be migrated. Exit status: 0,
+ * demo@rural24.test a user). --if-empty does nothing when there are ads
+ * already (scripts/run-dev seeds once). The database must be migrated. Exit
+ * status: 0,
  * 1 when the seed fails, 2 on bad usage or configuration. */
 #include "auth/password.h"
 #include "cmd/cmd.h"
@@ -12,6 +15,7 @@
 #include "db/seed.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +25,7 @@
 static int usage(FILE *out)
 {
     fprintf(out, "usage: rural24 seed [--users N] [--ads N] [--messages N] [--seed S] "
-                 "[--password P]\n");
+                 "[--password P] [--if-empty]\n");
     return 2;
 }
 
@@ -41,11 +45,16 @@ int cmd_seed(int argc, char **argv)
 {
     long long users = 1000, ads = 10000, messages = 20000, seed = 42;
     const char *password = SEED_DEFAULT_PASSWORD;
+    bool if_empty = false;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (strcmp(opt, "--help") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (strcmp(opt, "--if-empty") == 0) {
+            if_empty = true;
+            continue;
         }
         if (i + 1 >= argc)
             return usage(stderr);
@@ -88,6 +97,7 @@ int cmd_seed(int argc, char **argv)
         .seed = (int64_t)seed,
         .usd_ars_rate = cfg.usd_ars_rate,
         .password_hash = hash,
+        .if_empty = if_empty,
     };
     db_seed_report_t report;
     char err[1024];
@@ -95,6 +105,10 @@ int cmd_seed(int argc, char **argv)
         fprintf(stderr, "rural24 seed: %s\n", err);
         log_event(LOG_ERROR, "seed failed", "error", json_string(err), NULL);
         return 1;
+    }
+    if (report.skipped) {
+        log_info("seed skipped: the database has ads already", NULL);
+        return 0;
     }
     log_info("seed done", "users", json_integer(report.users_total), "ads",
              json_integer(report.ads_total), "messages", json_integer(report.messages_total),

@@ -461,6 +461,25 @@ int db_seed(const char *url, const db_seed_opts_t *opts, db_seed_report_t *repor
     }
     PQsetNoticeProcessor(pg, notice_processor, NULL);
 
+    if (opts->if_empty) {
+        PGresult *r = PQexec(pg, "SELECT EXISTS (SELECT 1 FROM ads)");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            char line[512];
+            db__one_line(PQresultErrorMessage(r), line, sizeof(line));
+            snprintf(err, err_size, "cannot look at the ads table (migrated?): %s", line);
+            PQclear(r);
+            PQfinish(pg);
+            return -1;
+        }
+        bool has_ads = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (has_ads) {
+            report->skipped = true;
+            PQfinish(pg);
+            return 0;
+        }
+    }
+
     char users[32], ads[32], messages[32], rate[64];
     snprintf(users, sizeof(users), "%ld", opts->users);
     snprintf(ads, sizeof(ads), "%ld", opts->ads);

@@ -24,6 +24,7 @@
 #ifndef RURAL24_DB_SEED_H
 #define RURAL24_DB_SEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,7 @@ typedef struct {
     int64_t seed;
     double usd_ars_rate;        /* set when the exchange_rate row is missing */
     const char *password_hash;  /* stored for every seeded account */
+    bool if_empty;              /* do nothing when the ads table has rows */
 } db_seed_opts_t;
 
 typedef struct {
@@ -42,6 +44,7 @@ typedef struct {
     long messages_total;
     long favorites_total;
     double duration_s;
+    bool skipped;               /* if_empty and there were ads already */
 } db_seed_report_t;
 
 /* Seeds the (migrated) database at url. Logs each step with its duration.
