@@ -21,6 +21,7 @@ static const command_t commands[] = {
      cmd_seed},
     {"doctor", "check the database: indexes, slow statements, connections [--explain]",
      cmd_doctor},
+    {"user", "manage users: user promote EMAIL (gives the admin role)", cmd_user},
 };
 
 static void usage(FILE *out)

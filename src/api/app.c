@@ -17,6 +17,8 @@ void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, vo
 void api_register_routes(app_t *app)
 {
     api_health_register(app);
+    api_auth_register(app);
+    api_me_register(app);
     if (app->config->app_env == APP_ENV_TEST)
         api_testing_db_register(app);
     if (app->config->app_env == APP_ENV_TEST)

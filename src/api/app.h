@@ -41,6 +41,7 @@ typedef struct app_s {
     struct redis_client_s *redis;  /* redis/redis.h: NULL when REDIS_ENABLED=false */
     struct cache_s *cache;         /* store/cache.h: the CACHE_TYPE store */
     struct ratelimit_s *ratelimit; /* store/ratelimit.h: the RATE_LIMIT_STORE store */
+    struct auth_s *auth;           /* auth/sessions.h: the SESSION_STORE session manager */
 } app_t;
 
 /* Adds a check shown in /api/ready's "checks" under name. */
@@ -51,6 +52,10 @@ void api_register_routes(app_t *app);
 
 /* Per-resource registration, one per file of src/api. */
 void api_health_register(app_t *app);
+
+/* Accounts and sessions (auth.c) and the caller's profile (me.c). */
+void api_auth_register(app_t *app);
+void api_me_register(app_t *app);
 
 /* Test-only database routes under /api/_test/db (APP_ENV=test only). */
 void api_testing_db_register(app_t *app);

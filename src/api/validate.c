@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <string.h>
 
+enum { NAME_MAX_CHARS = 100, PHONE_MAX_CHARS = 40 };
+
 const char *const api_provinces[24] = {
     "Buenos Aires", "Ciudad Autónoma de Buenos Aires", "Catamarca", "Chaco", "Chubut",
     "Córdoba", "Corrientes", "Entre Ríos", "Formosa", "Jujuy", "La Pampa", "La Rioja",
@@ -177,4 +179,42 @@ char *api_email_normalize(arena_t *arena, const char *email)
     }
     out[len] = '\0';
     return out;
+}
+
+/* Checks name, phone and province for register and PATCH /api/me; each
+ * present member is checked, required ones must be present. */
+void api_read_profile(json_t *body, http_request_t *req, validation_t *v, bool name_required,
+                      const char **name, bool *has_phone, const char **phone, bool *has_province,
+                      const char **province)
+{
+    const char *raw = NULL;
+    *name = NULL;
+    if (api_get_string(body, "name", false, v, &raw)) {
+        size_t chars;
+        char *trimmed = api_trim(&req->arena, raw, &chars);
+        if (chars == 0)
+            validation_fail(v, "name", "required", "name must not be empty");
+        else if (chars > NAME_MAX_CHARS)
+            validation_fail(v, "name", "max_length", "name must have at most 100 characters");
+        *name = trimmed;
+    } else if (name_required && json_object_get(body, "name") == NULL) {
+        validation_fail(v, "name", "required", "name is required");
+    }
+    *has_phone = json_object_get(body, "phone") != NULL;
+    *phone = NULL;
+    if (api_get_string(body, "phone", true, v, &raw) && raw != NULL) {
+        size_t chars;
+        char *trimmed = api_trim(&req->arena, raw, &chars);
+        if (chars > PHONE_MAX_CHARS)
+            validation_fail(v, "phone", "max_length", "phone must have at most 40 characters");
+        *phone = chars > 0 ? trimmed : NULL;
+    }
+    *has_province = json_object_get(body, "province") != NULL;
+    *province = NULL;
+    if (api_get_string(body, "province", true, v, &raw) && raw != NULL) {
+        if (!api_province_valid(raw))
+            validation_fail(v, "province", "invalid",
+                            "province must be one of the 24 Argentine jurisdictions");
+        *province = arena_strndup(&req->arena, raw, strlen(raw));
+    }
 }

@@ -56,4 +56,13 @@ size_t api_utf8_chars(const char *s);
  * and returns it, or NULL. */
 char *api_email_normalize(arena_t *arena, const char *email);
 
+/* Reads the profile members of a register or PATCH /api/me body: name
+ * (trimmed, 1 to 100 chars; required when name_required), phone (optional,
+ * null clears it, at most 40 chars) and province (optional, null clears it,
+ * one of api_provinces). Strings land in req's arena; has_* say whether the
+ * member was sent at all. */
+void api_read_profile(json_t *body, http_request_t *req, validation_t *v, bool name_required,
+                      const char **name, bool *has_phone, const char **phone, bool *has_province,
+                      const char **province);
+
 #endif

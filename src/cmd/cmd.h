@@ -21,4 +21,7 @@ int cmd_seed(int argc, char **argv);
 /* `rural24 doctor`: checks indexes, extensions, migrations, statements. */
 int cmd_doctor(int argc, char **argv);
 
+/* `rural24 user promote EMAIL`: gives the admin role. */
+int cmd_user(int argc, char **argv);
+
 #endif

@@ -13,7 +13,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
+#include "api/middleware_auth.h"
 #include "api/middleware_ratelimit.h"
+#include "auth/sessions.h"
 #include "db/db.h"
 #include "store/stores.h"
 #include "http/server.h"
@@ -189,6 +191,10 @@ int cmd_serve(int argc, char **argv)
     app->ratelimit = s.stores.ratelimit;
     app_add_ready_check(app, "redis", stores_redis_ready, &s.stores);
     stores_wait_ready(&s.stores, app->loop, 1000);
+    /* The session manager (SESSION_STORE), then the middleware chain: auth
+     * first, so that the rate limiter can key by user. */
+    app->auth = auth_new(app->loop, &cfg, app->db, app->redis);
+    http_server_use(app->server, api_auth_middleware);
     http_server_use(app->server, api_ratelimit_middleware);
 
     /* Signal handlers first: a SIGTERM that arrives the moment the port is
@@ -224,6 +230,7 @@ int cmd_serve(int argc, char **argv)
 
     uv_run(app->loop, UV_RUN_DEFAULT);
 
+    auth_free(app->auth);
     http_server_free(app->server);
     http_router_free(app->router);
     rc = uv_loop_close(app->loop);

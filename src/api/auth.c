@@ -1,0 +1,453 @@
+/* Accounts and sessions: /api/auth/register, login, refresh, logout,
+ * logout-all, sessions (API.md "Auth and sessions").
+ *
+ * Register and login count against the auth rate-limit class twice: per
+ * client address (the middleware, from the route's class) and per email (here,
+ * once the body is read). Passwords are hashed on the thread pool; an unknown
+ * email spends a hash too, so timing does not tell which emails exist. A
+ * password or token never reaches a log line. */
+#include "api/app.h"
+#include "api/middleware_auth.h"
+#include "api/middleware_ratelimit.h"
+#include "api/validate.h"
+#include "auth/password.h"
+#include "auth/sessions.h"
+#include "db/users.h"
+#include "http/response.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    PASSWORD_MIN_CHARS = 8,
+    PASSWORD_MAX_CHARS = 128,
+};
+
+/* What a register or login carries across its asynchronous steps; lives in
+ * the request's arena. */
+typedef struct {
+    http_request_t *req;
+    char *email;
+    char *password;
+    size_t password_len;
+    const char *name;
+    const char *phone;
+    const char *province;
+    char *user_json;       /* the user as PostgreSQL built it */
+    size_t user_json_len;
+    int64_t user_id;
+    int status;            /* 201 for register, 200 for login */
+    bool is_login;
+} signup_t;
+
+static void forget_password(signup_t *s)
+{
+    if (s->password != NULL)
+        sodium_memzero(s->password, s->password_len);
+}
+
+/* ---- the answer with a token pair -------------------------------------- */
+
+static json_t *pair_json(const auth_pair_t *pair)
+{
+    return json_pack("{s:s, s:s, s:s, s:i}", "access_token", pair->access_token, "refresh_token",
+                     pair->refresh_token, "token_type", "Bearer", "expires_in",
+                     pair->expires_in_s);
+}
+
+static void on_session_pair(bool ok, api_error_t err, const auth_pair_t *pair, void *user_data)
+{
+    signup_t *s = user_data;
+    http_request_t *req = s->req;
+    if (!ok) {
+        http_respond_error(req, err, NULL, NULL);
+        return;
+    }
+    json_t *body = json_object();
+    json_t *user = json_loadb(s->user_json, s->user_json_len, 0, NULL);
+    json_object_set_new(body, "user", user != NULL ? user : json_null());
+    json_t *tokens = pair_json(pair);
+    json_object_update(body, tokens);
+    json_decref(tokens);
+    http_respond_json(req, s->status, body);
+}
+
+static void start_session(signup_t *s)
+{
+    http_request_t *req = s->req;
+    app_t *app = req->app;
+    if (auth_start_session(app->auth, s->user_id, http_request_header(req, "User-Agent"),
+                           req->client_ip, on_session_pair, s) != 0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+/* ---- register ---------------------------------------------------------- */
+
+static void on_user_inserted(db_result_t *res, void *user_data)
+{
+    signup_t *s = user_data;
+    http_request_t *req = s->req;
+    int err = db_result_error(res);
+    if (err == DB_E_CONSTRAINT && strcmp(db_result_constraint(res), "users_email_key") == 0) {
+        json_t *fields = json_pack("{s:s}", "email", "taken");
+        http_respond_error(req, API_ERR_EMAIL_TAKEN, NULL, fields);
+        return;
+    }
+    if (err != 0) {
+        http_respond_error(req, err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED
+                                                       : db_error_api(err),
+                           NULL, NULL);
+        return;
+    }
+    size_t len = 0;
+    const char *json = db_result_value(res, 0, 1, &len);
+    if (db_result_int64(res, 0, 0, &s->user_id) != 0 || json == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    s->user_json = arena_strndup(&req->arena, json, len);
+    s->user_json_len = len;
+    start_session(s);
+}
+
+static void on_password_hashed(const char *hash, void *user_data)
+{
+    signup_t *s = user_data;
+    http_request_t *req = s->req;
+    forget_password(s);
+    if (hash == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    app_t *app = req->app;
+    const char *params[] = {s->email, hash, s->name, s->phone, s->province};
+    int rc = db_query(app->db, &db_users_insert, params, NULL, 5, DB_WRITE, 0, on_user_inserted, s);
+    if (rc != 0)
+        http_respond_error(req, db_error_api(rc), NULL, NULL);
+}
+
+static void begin_register(signup_t *s)
+{
+    http_request_t *req = s->req;
+    app_t *app = req->app;
+    if (auth_password_hash(app->loop, s->password, s->password_len, on_password_hashed, s) != 0) {
+        forget_password(s);
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+    }
+}
+
+/* ---- login ------------------------------------------------------------- */
+
+static void on_password_checked(bool matches, void *user_data)
+{
+    signup_t *s = user_data;
+    forget_password(s);
+    if (!matches || s->user_id == 0) {
+        /* One answer for an unknown email and a wrong password. */
+        http_respond_error(s->req, API_ERR_INVALID_CREDENTIALS, NULL, NULL);
+        return;
+    }
+    start_session(s);
+}
+
+static void on_user_found(db_result_t *res, void *user_data)
+{
+    signup_t *s = user_data;
+    http_request_t *req = s->req;
+    int err = db_result_error(res);
+    if (err != 0) {
+        forget_password(s);
+        http_respond_error(req, db_error_api(err), NULL, NULL);
+        return;
+    }
+    const char *hash = NULL;
+    if (db_result_rows(res) == 1) {
+        size_t len = 0;
+        const char *json = db_result_value(res, 0, 2, &len);
+        if (db_result_int64(res, 0, 0, &s->user_id) == 0 && json != NULL) {
+            s->user_json = arena_strndup(&req->arena, json, len);
+            s->user_json_len = len;
+            hash = db_result_value(res, 0, 1, NULL);
+        }
+    }
+    app_t *app = req->app;
+    /* hash NULL: an unknown email verifies against a dummy hash. */
+    if (auth_password_verify(app->loop, s->password, s->password_len, hash, on_password_checked,
+                             s) != 0) {
+        forget_password(s);
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+    }
+}
+
+static void begin_login(signup_t *s)
+{
+    http_request_t *req = s->req;
+    app_t *app = req->app;
+    const char *params[] = {s->email};
+    int rc = db_query(app->db, &db_users_by_email, params, NULL, 1, DB_WRITE, 0, on_user_found, s);
+    if (rc != 0) {
+        forget_password(s);
+        http_respond_error(req, db_error_api(rc), NULL, NULL);
+    }
+}
+
+/* ---- the per-email limit, then the work -------------------------------- */
+
+static void on_email_limit(const ratelimit_result_t *result, void *user_data)
+{
+    signup_t *s = user_data;
+    http_request_t *req = s->req;
+    if (!result->allowed &&
+        api_ratelimit_should_refuse(req, RATE_CLASS_AUTH_EMAIL, s->email, strlen(s->email))) {
+        forget_password(s);
+        api_ratelimit_refuse(req, result);
+        return;
+    }
+    if (s->is_login)
+        begin_login(s);
+    else
+        begin_register(s);
+}
+
+static void check_email_limit(signup_t *s)
+{
+    app_t *app = s->req->app;
+    if (app->ratelimit == NULL ||
+        ratelimit_check(app->ratelimit, RATE_CLASS_AUTH_EMAIL, s->email, strlen(s->email),
+                        on_email_limit, s) != 0) {
+        ratelimit_result_t pass = {.allowed = true};
+        on_email_limit(&pass, s);
+    }
+}
+
+/* Reads and checks the password member into s. */
+static void read_password(json_t *body, signup_t *s, validation_t *v, bool check_length)
+{
+    const char *password = NULL;
+    if (!api_get_string(body, "password", false, v, &password)) {
+        validation_fail(v, "password", "required", "password is required");
+        return;
+    }
+    if (password == NULL)
+        return;
+    size_t chars = api_utf8_chars(password);
+    if (check_length && chars < PASSWORD_MIN_CHARS)
+        validation_fail(v, "password", "min_length", "password must have at least 8 characters");
+    else if (chars > PASSWORD_MAX_CHARS)
+        validation_fail(v, "password", "max_length",
+                        "password must have at most 128 characters");
+    else if (chars == 0)
+        validation_fail(v, "password", "required", "password is required");
+    s->password_len = strlen(password);
+    s->password = arena_strndup(&s->req->arena, password, s->password_len);
+}
+
+static void handle_register(http_request_t *req)
+{
+    json_t *body = api_body_json(req, false);
+    if (body == NULL)
+        return;
+    signup_t *s = arena_calloc(&req->arena, 1, sizeof(*s));
+    s->req = req;
+    s->status = 201;
+    validation_t v = {0};
+    const char *email = NULL;
+    if (!api_get_string(body, "email", false, &v, &email))
+        validation_fail(&v, "email", "required", "email is required");
+    else if (email != NULL && (s->email = api_email_normalize(&req->arena, email)) == NULL)
+        validation_fail(&v, "email", "invalid", "email is not a valid address");
+    read_password(body, s, &v, true);
+    bool has_phone, has_province;
+    api_read_profile(body, req, &v, true, &s->name, &has_phone, &s->phone, &has_province,
+                     &s->province);
+    json_decref(body);
+    if (validation_respond(&v, req)) {
+        forget_password(s);
+        return;
+    }
+    check_email_limit(s);
+}
+
+static void handle_login(http_request_t *req)
+{
+    json_t *body = api_body_json(req, false);
+    if (body == NULL)
+        return;
+    signup_t *s = arena_calloc(&req->arena, 1, sizeof(*s));
+    s->req = req;
+    s->status = 200;
+    s->is_login = true;
+    validation_t v = {0};
+    const char *email = NULL;
+    if (!api_get_string(body, "email", false, &v, &email))
+        validation_fail(&v, "email", "required", "email is required");
+    read_password(body, s, &v, false);
+    if (email != NULL) {
+        /* A malformed email cannot match an account; it still costs a hash
+         * and counts against its own limit, like any wrong login. */
+        s->email = api_email_normalize(&req->arena, email);
+        if (s->email == NULL) {
+            size_t len = strnlen(email, 254);
+            s->email = arena_strndup(&req->arena, email, len);
+        }
+    }
+    json_decref(body);
+    if (validation_respond(&v, req)) {
+        forget_password(s);
+        return;
+    }
+    check_email_limit(s);
+}
+
+/* ---- refresh and logout ------------------------------------------------ */
+
+static void on_refreshed(bool ok, api_error_t err, const auth_pair_t *pair, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (!ok) {
+        http_respond_error(req, err,
+                           err == API_ERR_UNAUTHORIZED ? "the refresh token is not valid" : NULL,
+                           NULL);
+        return;
+    }
+    http_response_header(req, "Cache-Control", "no-store");
+    http_respond_json(req, 200, pair_json(pair));
+}
+
+/* Reads the refresh_token member: NULL when absent (and then required says
+ * whether that is a validation error, already recorded in v). */
+static const char *read_refresh_token(json_t *body, validation_t *v, bool required)
+{
+    const char *token = NULL;
+    if (!api_get_string(body, "refresh_token", false, v, &token)) {
+        if (required)
+            validation_fail(v, "refresh_token", "required", "refresh_token is required");
+        return NULL;
+    }
+    if (token != NULL && (token[0] == '\0' || strlen(token) > 4096)) {
+        validation_fail(v, "refresh_token", "invalid", "refresh_token is not valid");
+        return NULL;
+    }
+    return token;
+}
+
+static void handle_refresh(http_request_t *req)
+{
+    json_t *body = api_body_json(req, false);
+    if (body == NULL)
+        return;
+    validation_t v = {0};
+    const char *token = read_refresh_token(body, &v, true);
+    char *copy = token ? arena_strndup(&req->arena, token, strlen(token)) : NULL;
+    json_decref(body);
+    if (validation_respond(&v, req))
+        return;
+    app_t *app = req->app;
+    if (auth_refresh(app->auth, copy, http_request_header(req, "User-Agent"), req->client_ip,
+                     on_refreshed, req) != 0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+static void on_done_204(bool ok, api_error_t err, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (!ok) {
+        http_respond_error(req, err, NULL, NULL);
+        return;
+    }
+    http_respond_empty(req, 204);
+}
+
+static void handle_logout(http_request_t *req)
+{
+    json_t *body = api_body_json(req, true);
+    if (body == NULL)
+        return;
+    validation_t v = {0};
+    const char *token = read_refresh_token(body, &v, false);
+    char *copy = token ? arena_strndup(&req->arena, token, strlen(token)) : NULL;
+    json_decref(body);
+    if (validation_respond(&v, req))
+        return;
+    app_t *app = req->app;
+    int rc;
+    if (req->user_id != 0) {
+        rc = auth_revoke(app->auth, req->user_id, api_auth_session_id(req), "logout",
+                         on_done_204, req);
+    } else if (copy != NULL) {
+        rc = auth_revoke_refresh(app->auth, copy, on_done_204, req);
+    } else {
+        http_response_header(req, "WWW-Authenticate", "Bearer realm=\"rural24\"");
+        http_respond_error(req, API_ERR_UNAUTHORIZED,
+                           "send the access token or the refresh token of the session to end",
+                           NULL);
+        return;
+    }
+    if (rc != 0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+static void handle_logout_all(http_request_t *req)
+{
+    app_t *app = req->app;
+    if (auth_revoke_all(app->auth, req->user_id, on_done_204, req) != 0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+static void on_sessions_listed(bool ok, api_error_t err, const char *json, size_t len,
+                               void *user_data)
+{
+    http_request_t *req = user_data;
+    if (!ok) {
+        http_respond_error(req, err, NULL, NULL);
+        return;
+    }
+    http_response_header(req, "Cache-Control", "no-store");
+    http_respond(req, 200, "application/json; charset=utf-8", json, len);
+}
+
+static void handle_sessions(http_request_t *req)
+{
+    app_t *app = req->app;
+    if (auth_list_sessions(app->auth, req->user_id, api_auth_session_id(req), on_sessions_listed,
+                           req) != 0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+static void handle_delete_session(http_request_t *req)
+{
+    app_t *app = req->app;
+    if (!auth_has_sessions(app->auth)) {
+        http_respond_error(req, API_ERR_NOT_SUPPORTED,
+                           "sessions cannot be revoked with SESSION_STORE=stateless", NULL);
+        return;
+    }
+    if (auth_revoke(app->auth, req->user_id, req->path_params[0], "deleted", on_done_204, req) !=
+        0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+void api_auth_register(app_t *app)
+{
+    static const http_route_opts_t auth_class = {
+        .body_kind = HTTP_BODY_JSON, .rate_class = HTTP_RATE_AUTH, .body_limit_bytes = 16384};
+    static const http_route_opts_t public_json = {.body_kind = HTTP_BODY_JSON,
+                                                  .body_limit_bytes = 16384};
+    static const http_route_opts_t optional_json = {
+        .body_kind = HTTP_BODY_JSON, .auth = HTTP_AUTH_OPTIONAL, .body_limit_bytes = 16384};
+    static const http_route_opts_t required = {.auth = HTTP_AUTH_REQUIRED};
+    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/register", handle_register,
+                    &auth_class);
+    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/login", handle_login, &auth_class);
+    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/refresh", handle_refresh,
+                    &public_json);
+    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/logout", handle_logout,
+                    &optional_json);
+    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/logout-all", handle_logout_all,
+                    &required);
+    http_router_add(app->router, HTTP_METHOD_GET, "/api/auth/sessions", handle_sessions,
+                    &required);
+    http_router_add(app->router, HTTP_METHOD_DELETE, "/api/auth/sessions/{id}",
+                    handle_delete_session, &required);
+}
