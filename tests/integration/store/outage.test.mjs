@@ -96,7 +96,7 @@ describe('Redis outages under a running server', () => {
       const res = await request(server.port, { path: '/api/_test/cache/12345', timeoutMs: 5000 });
       const ms = Date.now() - start;
       assert.equal(res.status, 404);
-      assert.ok(ms < 1500, `answered after ${ms} ms`);
+      assert.ok(ms < 2000, `answered after ${ms} ms`); // 500 ms timeout + a tick
       const limited = await request(server.port, { path: '/api/anything', timeoutMs: 5000 });
       assert.equal(limited.status, 404);
     } finally {
