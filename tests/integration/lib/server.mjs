@@ -132,9 +132,25 @@ function parseLogLine(line) {
  * Returns { port, url, proc, pid, logs(), stdout(), stderr(), waitForLog(),
  * signal(), stop(), exited }.
  */
+/** A migrated database shared by the servers of this test process that name
+ *  none, so that readiness (which includes the database) is real; created on
+ *  first use on the cluster scripts/test-services started. */
+let defaultDatabase = null;
+async function defaultDatabaseUrl() {
+  if (!process.env.RURAL24_TEST_PG_URL) return undefined;
+  if (defaultDatabase === null) {
+    defaultDatabase = import('./pg.mjs').then((pg) => pg.freshDatabase('http'));
+  }
+  return defaultDatabase;
+}
+
 export async function startServer({ env = {}, args = [], readyOn = 'log', timeoutMs = 10000 } = {}) {
   const port = env.PORT !== undefined ? Number(env.PORT) : await freePort();
   const fullEnv = { ...baseEnv(port), ...env };
+  if (fullEnv.DATABASE_URL === undefined && (args.length === 0 || args[0] === 'serve')) {
+    const url = await defaultDatabaseUrl();
+    if (url !== undefined) fullEnv.DATABASE_URL = url;
+  }
   const proc = spawn(binPath, args, { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
 
