@@ -236,10 +236,12 @@ static const char SEED_EXCHANGE_RATE[] =
     "WHERE NOT EXISTS (SELECT 1 FROM exchange_rate);\n";
 
 static const char SEED_ADS[] =
-    "INSERT INTO ads (user_id, category_id, title, description, price, currency, province, locality,\n"
-    "                 attributes, status, views, is_featured, featured_until, expires_at, created_at)\n"
-    "SELECT user_id, category_id, title, description, price, currency, province, locality,\n"
-    "       attributes, status, views, is_featured, featured_until, created_at + interval '120 days', created_at\n"
+    "INSERT INTO ads (id, user_id, category_id, title, description, price, currency, price_ars, province,\n"
+    "                 locality, attributes, status, views, is_featured, featured_until, expires_at, created_at)\n"
+    "SELECT k, user_id, category_id, title, description, price, currency,\n"
+    "       CASE WHEN currency = 'USD' THEN round(price * rate, 2) ELSE price END,\n"
+    "       province, locality, attributes, status, views, is_featured, featured_until,\n"
+    "       created_at + interval '120 days', created_at\n"
     "FROM (\n"
     "  SELECT r.*,\n"
     "    left(replace(replace(replace(replace(replace(replace(pg_temp.pick(sc.titles, pg_temp.rnd(r.k, 17)),\n"
@@ -308,7 +310,7 @@ static const char SEED_ADS[] =
     "        pg_temp.pick(w.cat_slots, pg_temp.rnd(w.base + g.i, 1)) AS category_id,\n"
     "        w.user_ids[1 + floor(cardinality(w.user_ids) * pg_temp.rnd(w.base + g.i, 2) ^ 2)::integer] AS user_id,\n"
     "        1990 + floor(pg_temp.rnd(w.base + g.i, 6) * 35)::integer AS y,\n"
-    "        w.t0 - pg_temp.rnd(w.base + g.i, 10) * interval '120 days' AS created_at,\n"
+    "        w.t0 - ((w.ads_n - g.i) + 0.9 * pg_temp.rnd(w.base + g.i, 10)) * (interval '120 days' / w.ads_n) AS created_at,\n"
     "        CASE WHEN pg_temp.rnd(w.base + g.i, 11) < 0.86 THEN 'active'\n"
     "             WHEN pg_temp.rnd(w.base + g.i, 11) < 0.91 THEN 'paused'\n"
     "             WHEN pg_temp.rnd(w.base + g.i, 11) < 0.96 THEN 'sold'\n"
@@ -321,10 +323,12 @@ static const char SEED_ADS[] =
     "                   (SELECT words FROM seed_words WHERE name = 'closings') AS closings,\n"
     "                   (SELECT words FROM seed_words WHERE name = 'coats') AS coats,\n"
     "                   (SELECT words FROM seed_words WHERE name = 'improvements') AS improvements,\n"
-    "                   (SELECT coalesce(max(id), 0) FROM ads) AS base,\n"
+    "                   current_setting('rural24.ads_base')::bigint AS base,\n"
+    "                   current_setting('rural24.ads')::integer AS ads_n,\n"
     "                   (SELECT usd_ars FROM exchange_rate) AS rate,\n"
     "                   date_trunc('minute', now()) AS t0) AS w,\n"
-    "           generate_series(1, current_setting('rural24.ads')::integer) AS g(i)\n"
+    "           generate_series(1 + current_setting('rural24.part')::integer, current_setting('rural24.ads')::integer,\n"
+    "                           current_setting('rural24.parts')::integer) AS g(i)\n"
     "      WHERE w.user_ids IS NOT NULL\n"
     "    ) AS x\n"
     "    JOIN seed_categories sc ON sc.id = x.category_id\n"
@@ -338,7 +342,7 @@ static const char SEED_ADS[] =
     "  JOIN seed_categories sc ON sc.id = r.category_id\n"
     ") AS ad\n"
     "CROSS JOIN LATERAL (SELECT CASE WHEN ad.is_featured THEN ad.t0 + (1 + pg_temp.rnd(ad.k, 13) * 29) * interval '1 day' END AS featured_until) AS f\n"
-    "ORDER BY created_at;\n";
+    "ORDER BY k;\n";
 
 static const char SEED_FAVORITES[] =
     "INSERT INTO favorites (user_id, ad_id, created_at)\n"
@@ -378,7 +382,7 @@ static const char SEED_MESSAGES[] =
     "                 (SELECT words FROM seed_words WHERE name = 'seller_lines') AS seller_lines,\n"
     "                 (SELECT coalesce(max(id), 0) FROM messages) AS base,\n"
     "                 date_trunc('minute', now()) AS t0) AS w,\n"
-    "         generate_series(1, ceil(current_setting('rural24.messages')::integer * 1.5 / 5)::integer) AS g(i),\n"
+    "         generate_series(1, ceil(current_setting('rural24.messages')::integer * 1.1 / 5)::integer + 10) AS g(i),\n"
     "         LATERAL (SELECT id, user_id, title, created_at FROM ads\n"
     "                  WHERE id = w.ad_ids[1 + floor(cardinality(w.ad_ids) * pg_temp.rnd(w.base + g.i, 1))::integer]) AS a,\n"
     "         LATERAL (SELECT w.user_ids[1 + floor(cardinality(w.user_ids) * pg_temp.rnd(w.base + g.i, 3))::integer] AS id) AS b\n"
@@ -393,22 +397,7 @@ static const char SEED_MESSAGES[] =
     ") AS msg\n"
     "ORDER BY created_at;\n";
 
-typedef struct {
-    const char *name;
-    const char *sql;
-} seed_step_t;
-
-static const seed_step_t steps[] = {
-    {"word lists", SEED_WORDS},
-    {"category content", SEED_CATEGORIES},
-    {"users", SEED_USERS},
-    {"exchange rate", SEED_EXCHANGE_RATE},
-    {"ads", SEED_ADS},
-    {"favorites", SEED_FAVORITES},
-    {"messages", SEED_MESSAGES},
-    {"analyze", "ANALYZE users; ANALYZE ads; ANALYZE messages; ANALYZE favorites"},
-    {"vacuum", "VACUUM ads"},
-};
+enum { ADS_PARTS = 2 }; /* connections that write ads at once (two cores) */
 
 static void notice_processor(void *arg, const char *message)
 {
@@ -418,20 +407,147 @@ static void notice_processor(void *arg, const char *message)
     log_debug("database notice", "message", json_string(line), NULL);
 }
 
+/* The error of a failed result as "seed step "what" failed: ...". */
+static int step_error(PGconn *pg, PGresult *r, const char *what, char *err, size_t err_size)
+{
+    char line[768];
+    db__one_line(r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(pg), line, sizeof(line));
+    snprintf(err, err_size, "seed step \"%s\" failed: %s", what, line);
+    return -1;
+}
+
 static int run(PGconn *pg, const char *what, const char *sql, int nparams,
                const char *const *params, char *err, size_t err_size)
 {
     PGresult *r = nparams > 0 ? PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0)
                               : PQexec(pg, sql);
-    if (db__pgresult_ok(r)) {
-        PQclear(r);
-        return 0;
-    }
-    char line[768];
-    db__one_line(r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(pg), line, sizeof(line));
-    snprintf(err, err_size, "seed step \"%s\" failed: %s", what, line);
+    int rc = db__pgresult_ok(r) ? 0 : step_error(pg, r, what, err, err_size);
     PQclear(r);
-    return -1;
+    return rc;
+}
+
+/* Runs a step and logs its duration. */
+static int run_step(PGconn *pg, const char *what, const char *sql, char *err, size_t err_size)
+{
+    uint64_t started = clock_now_ms();
+    int rc = run(pg, what, sql, 0, NULL, err, err_size);
+    if (rc == 0) {
+        log_info("seed step done", "step", json_string(what), "duration_ms",
+                 json_integer((json_int_t)(clock_now_ms() - started)), NULL);
+        log_flush();
+    }
+    return rc;
+}
+
+static PGconn *connect_to(const char *url, char *err, size_t err_size)
+{
+    PGconn *pg = PQconnectdb(url);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        char line[512];
+        db__one_line(PQerrorMessage(pg), line, sizeof(line));
+        snprintf(err, err_size, "cannot connect to the database: %s", line);
+        PQfinish(pg);
+        return NULL;
+    }
+    PQsetNoticeProcessor(pg, notice_processor, NULL);
+    return pg;
+}
+
+/* A session ready for the steps: settings, parameters (as session settings),
+ * the helper functions and the word lists, which are all per session. */
+static int prepare_session(PGconn *pg, const db_seed_opts_t *opts, int part, bool *bulk,
+                           char *err, size_t err_size)
+{
+    char users[32], ads[32], messages[32], rate[64], part_text[16], parts_text[16];
+    snprintf(users, sizeof(users), "%ld", opts->users);
+    snprintf(ads, sizeof(ads), "%ld", opts->ads);
+    snprintf(messages, sizeof(messages), "%ld", opts->messages);
+    snprintf(rate, sizeof(rate), "%.4f", opts->usd_ars_rate);
+    snprintf(part_text, sizeof(part_text), "%d", part);
+    snprintf(parts_text, sizeof(parts_text), "%d", ADS_PARTS);
+    const char *params[] = {users, ads, messages, opts->password_hash, rate, part_text,
+                            parts_text};
+    if (run(pg, "session", "SET statement_timeout = 0; SET synchronous_commit = off", 0, NULL,
+            err, err_size) != 0)
+        return -1;
+    /* Bulk-load mode, as pg_restore does, when the role may: triggers
+     * (foreign-key checks, ads_price_ars) do not fire. Safe here because every
+     * reference is picked from rows that exist and the ads step computes
+     * price_ars itself; CHECK constraints still apply. */
+    PGresult *r = PQexec(pg, "SET session_replication_role = replica");
+    *bulk = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (run(pg, "parameters",
+            "SELECT set_config('rural24.users', $1, false),"
+            " set_config('rural24.ads', $2, false),"
+            " set_config('rural24.messages', $3, false),"
+            " set_config('rural24.password_hash', $4, false),"
+            " set_config('rural24.usd_ars', $5, false),"
+            " set_config('rural24.part', $6, false),"
+            " set_config('rural24.parts', $7, false)",
+            7, params, err, err_size) != 0)
+        return -1;
+    size_t n = sizeof(SEED_FUNCTIONS_HEAD) + sizeof(SEED_FUNCTIONS_TAIL) + 32;
+    char *sql = xmalloc(n);
+    snprintf(sql, n, "%s%lld%s", SEED_FUNCTIONS_HEAD, (long long)opts->seed,
+             SEED_FUNCTIONS_TAIL);
+    int rc = run(pg, "functions", sql, 0, NULL, err, err_size);
+    free(sql);
+    if (rc == 0)
+        rc = run(pg, "word lists", SEED_WORDS, 0, NULL, err, err_size);
+    if (rc == 0)
+        rc = run(pg, "category content", SEED_CATEGORIES, 0, NULL, err, err_size);
+    return rc;
+}
+
+/* The ads, written by ADS_PARTS sessions at once: part p writes rows p+1,
+ * p+1+ADS_PARTS, ... with explicit ids (base + row), so the result does not
+ * depend on how the sessions interleave. */
+static int seed_ads(PGconn *const *sessions, char *err, size_t err_size)
+{
+    uint64_t started = clock_now_ms();
+    PGresult *r = PQexec(sessions[0], "SELECT coalesce(max(id), 0) FROM ads");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = step_error(sessions[0], r, "ads", err, err_size);
+        PQclear(r);
+        return rc;
+    }
+    const char *base_params[] = {PQgetvalue(r, 0, 0)};
+    for (int p = 0; p < ADS_PARTS; p++) {
+        if (run(sessions[p], "ads", "SELECT set_config('rural24.ads_base', $1, false)", 1,
+                base_params, err, err_size) != 0) {
+            PQclear(r);
+            return -1;
+        }
+    }
+    PQclear(r);
+    int sent = 0;
+    for (; sent < ADS_PARTS; sent++) {
+        if (!PQsendQuery(sessions[sent], SEED_ADS))
+            break;
+    }
+    /* Collect every session's results, even after a failure, so that each
+     * connection ends idle. */
+    int rc = sent == ADS_PARTS ? 0 : step_error(sessions[sent], NULL, "ads", err, err_size);
+    for (int p = 0; p < sent; p++) {
+        while ((r = PQgetResult(sessions[p])) != NULL) {
+            if (rc == 0 && !db__pgresult_ok(r))
+                rc = step_error(sessions[p], r, "ads", err, err_size);
+            PQclear(r);
+        }
+    }
+    if (rc == 0)
+        rc = run(sessions[0], "ads",
+                 "SELECT setval(pg_get_serial_sequence('ads', 'id'),"
+                 " greatest((SELECT max(id) FROM ads), 1))",
+                 0, NULL, err, err_size);
+    if (rc == 0) {
+        log_info("seed step done", "step", json_string("ads"), "sessions",
+                 json_integer(ADS_PARTS), "duration_ms",
+                 json_integer((json_int_t)(clock_now_ms() - started)), NULL);
+        log_flush();
+    }
+    return rc;
 }
 
 static long count_rows(PGconn *pg, const char *table)
@@ -446,74 +562,67 @@ static long count_rows(PGconn *pg, const char *table)
     return n;
 }
 
+/* 1 when the ads table has rows, 0 when empty, -1 on error. */
+static int has_ads(PGconn *pg, char *err, size_t err_size)
+{
+    PGresult *r = PQexec(pg, "SELECT EXISTS (SELECT 1 FROM ads)");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char line[512];
+        db__one_line(PQresultErrorMessage(r), line, sizeof(line));
+        snprintf(err, err_size, "cannot look at the ads table (migrated?): %s", line);
+        PQclear(r);
+        return -1;
+    }
+    int found = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return found;
+}
+
 int db_seed(const char *url, const db_seed_opts_t *opts, db_seed_report_t *report, char *err,
             size_t err_size)
 {
     memset(report, 0, sizeof(*report));
     uint64_t started = clock_now_ms();
-    PGconn *pg = PQconnectdb(url);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        char line[512];
-        db__one_line(PQerrorMessage(pg), line, sizeof(line));
-        snprintf(err, err_size, "cannot connect to the database: %s", line);
-        PQfinish(pg);
+    PGconn *sessions[ADS_PARTS] = {NULL};
+    sessions[0] = connect_to(url, err, err_size);
+    if (sessions[0] == NULL)
         return -1;
-    }
-    PQsetNoticeProcessor(pg, notice_processor, NULL);
-
+    PGconn *pg = sessions[0];
+    int rc = 0;
     if (opts->if_empty) {
-        PGresult *r = PQexec(pg, "SELECT EXISTS (SELECT 1 FROM ads)");
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            char line[512];
-            db__one_line(PQresultErrorMessage(r), line, sizeof(line));
-            snprintf(err, err_size, "cannot look at the ads table (migrated?): %s", line);
-            PQclear(r);
+        int found = has_ads(pg, err, err_size);
+        if (found != 0) {
+            report->skipped = found == 1;
             PQfinish(pg);
-            return -1;
-        }
-        bool has_ads = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-        PQclear(r);
-        if (has_ads) {
-            report->skipped = true;
-            PQfinish(pg);
-            return 0;
+            return found < 0 ? -1 : 0;
         }
     }
-
-    char users[32], ads[32], messages[32], rate[64];
-    snprintf(users, sizeof(users), "%ld", opts->users);
-    snprintf(ads, sizeof(ads), "%ld", opts->ads);
-    snprintf(messages, sizeof(messages), "%ld", opts->messages);
-    snprintf(rate, sizeof(rate), "%.4f", opts->usd_ars_rate);
-    const char *params[] = {users, ads, messages, opts->password_hash, rate};
-    int rc = run(pg, "session", "SET statement_timeout = 0", 0, NULL, err, err_size);
+    for (int p = 1; p < ADS_PARTS && rc == 0; p++) {
+        sessions[p] = connect_to(url, err, err_size);
+        rc = sessions[p] != NULL ? 0 : -1;
+    }
+    bool bulk = false;
+    for (int p = 0; p < ADS_PARTS && rc == 0; p++)
+        rc = prepare_session(sessions[p], opts, p, &bulk, err, err_size);
     if (rc == 0)
-        rc = run(pg, "session", "SET synchronous_commit = off", 0, NULL, err, err_size);
+        log_info("seed starting", "bulk_load", json_boolean(bulk), NULL);
     if (rc == 0)
-        rc = run(pg, "parameters",
-                 "SELECT set_config('rural24.users', $1, false),"
-                 " set_config('rural24.ads', $2, false),"
-                 " set_config('rural24.messages', $3, false),"
-                 " set_config('rural24.password_hash', $4, false),"
-                 " set_config('rural24.usd_ars', $5, false)",
-                 5, params, err, err_size);
-    if (rc == 0) {
-        size_t n = sizeof(SEED_FUNCTIONS_HEAD) + sizeof(SEED_FUNCTIONS_TAIL) + 32;
-        char *sql = xmalloc(n);
-        snprintf(sql, n, "%s%lld%s", SEED_FUNCTIONS_HEAD, (long long)opts->seed,
-                 SEED_FUNCTIONS_TAIL);
-        rc = run(pg, "functions", sql, 0, NULL, err, err_size);
-        free(sql);
-    }
-    for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++) {
-        uint64_t step_started = clock_now_ms();
-        rc = run(pg, steps[i].name, steps[i].sql, 0, NULL, err, err_size);
-        if (rc == 0) {
-            log_info("seed step done", "step", json_string(steps[i].name), "duration_ms",
-                     json_integer((json_int_t)(clock_now_ms() - step_started)), NULL);
-            log_flush();
-        }
-    }
+        rc = run_step(pg, "users", SEED_USERS, err, err_size);
+    if (rc == 0)
+        rc = run_step(pg, "exchange rate", SEED_EXCHANGE_RATE, err, err_size);
+    if (rc == 0)
+        rc = seed_ads(sessions, err, err_size);
+    if (rc == 0)
+        rc = run_step(pg, "favorites", SEED_FAVORITES, err, err_size);
+    if (rc == 0)
+        rc = run_step(pg, "messages", SEED_MESSAGES, err, err_size);
+    if (rc == 0)
+        rc = run_step(pg, "analyze",
+                      "ANALYZE users; ANALYZE ads; ANALYZE messages; ANALYZE favorites", err,
+                      err_size);
+    /* Merges the GIN index's pending list, so searches do not scan it. */
+    if (rc == 0)
+        rc = run_step(pg, "vacuum", "VACUUM ads", err, err_size);
     if (rc == 0) {
         report->users_total = count_rows(pg, "users");
         report->ads_total = count_rows(pg, "ads");
@@ -521,6 +630,7 @@ int db_seed(const char *url, const db_seed_opts_t *opts, db_seed_report_t *repor
         report->favorites_total = count_rows(pg, "favorites");
         report->duration_s = (double)(clock_now_ms() - started) / 1000.0;
     }
-    PQfinish(pg);
+    for (int p = 0; p < ADS_PARTS; p++)
+        PQfinish(sessions[p]);
     return rc;
 }
