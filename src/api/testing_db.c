@@ -74,8 +74,7 @@ static const db_stmt_t stmt_error = {
 
 /* Parses a query parameter as an integer in [min, max]; 0 and *out set, 1
  * when absent, -1 when malformed or out of range. */
-static int query_int(http_request_t *req, const char *name, int64_t min, int64_t max,
-                     int64_t *out)
+static int query_int(http_request_t *req, const char *name, int64_t min, int64_t max, int64_t *out)
 {
     const char *text = http_request_query(req, name);
     if (text == NULL)
@@ -154,8 +153,7 @@ static void run(http_request_t *req, const db_stmt_t *stmt, const char *const *p
 
 /* Like run() with a user_data of the caller's, which the callback frees;
  * freed here when the query is refused. */
-static void run_with(http_request_t *req, const db_stmt_t *stmt, void *user_data,
-                     db_result_cb cb)
+static void run_with(http_request_t *req, const db_stmt_t *stmt, void *user_data, db_result_cb cb)
 {
     app_t *app = req->app;
     int rc = db_query(app->db, stmt, NULL, NULL, 0, DB_READ, 0, cb, user_data);
@@ -317,8 +315,7 @@ void api_testing_db_register(app_t *app)
                     &plain);
     http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/users/{id}", handle_user_get,
                     &plain);
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/_test/db/echo", handle_echo,
-                    &raw_body);
+    http_router_add(app->router, HTTP_METHOD_POST, "/api/_test/db/echo", handle_echo, &raw_body);
     http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/error", handle_error, &plain);
     http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/stats", handle_stats, &plain);
     for (size_t i = 0; i < db_hot_query_count && i < MAX_HOT; i++) {

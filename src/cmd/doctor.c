@@ -43,12 +43,11 @@ int cmd_doctor(int argc, char **argv)
         return rc;
 
     char dir[PATH_MAX], err[1024];
-    if (db_migrations_dir(dir_arg != NULL ? dir_arg : getenv("MIGRATIONS_DIR"), dir,
-                          sizeof(dir), err, sizeof(err)) == 0) {
+    if (db_migrations_dir(dir_arg != NULL ? dir_arg : getenv("MIGRATIONS_DIR"), dir, sizeof(dir),
+                          err, sizeof(err)) == 0) {
         opts.migrations_dir = dir;
     } else if (!opts.json) {
-        printf("(migrations directory not found: %s; checking the production indexes only)\n",
-               err);
+        printf("(migrations directory not found: %s; checking the production indexes only)\n", err);
     }
     rc = db_doctor(cfg.database_url, &opts, stdout, err, sizeof(err));
     fflush(stdout);

@@ -50,8 +50,8 @@ int cmd_migrate(int argc, char **argv)
         return rc;
 
     char dir[PATH_MAX], err[1024];
-    if (db_migrations_dir(dir_arg != NULL ? dir_arg : getenv("MIGRATIONS_DIR"), dir,
-                          sizeof(dir), err, sizeof(err)) != 0) {
+    if (db_migrations_dir(dir_arg != NULL ? dir_arg : getenv("MIGRATIONS_DIR"), dir, sizeof(dir),
+                          err, sizeof(err)) != 0) {
         fprintf(stderr, "rural24 migrate: %s\n", err);
         return 2;
     }

@@ -1,8 +1,7 @@
 /* Capped exponential backoff with equal jitter; see backoff.h. */
 #include "db/backoff.h"
 
-uint64_t db_backoff_delay_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms,
-                             uint32_t random)
+uint64_t db_backoff_delay_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms, uint32_t random)
 {
     if (base_ms == 0 || max_ms == 0)
         return 0;

@@ -17,7 +17,6 @@ enum {
  * d = min(max_ms, base_ms * 2^attempt), and the result is d/2 + (random mod
  * (d/2 + 1)), so it lies in [d/2, d]. random is any uniformly random 32-bit
  * value (the caller's PRNG). base_ms 0 gives 0. */
-uint64_t db_backoff_delay_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms,
-                             uint32_t random);
+uint64_t db_backoff_delay_ms(unsigned attempt, uint64_t base_ms, uint64_t max_ms, uint32_t random);
 
 #endif

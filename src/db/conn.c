@@ -240,8 +240,8 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
             continue; /* the same address for another socket type */
         int a = snprintf(hostaddr + hostaddr_len, sizeof(hostaddr) - hostaddr_len, "%s%s",
                          count > 0 ? "," : "", text);
-        int h = snprintf(hosts + hosts_len, sizeof(hosts) - hosts_len, "%s%s",
-                         count > 0 ? "," : "", pool->conninfo.resolve_host);
+        int h = snprintf(hosts + hosts_len, sizeof(hosts) - hosts_len, "%s%s", count > 0 ? "," : "",
+                         pool->conninfo.resolve_host);
         if (a < 0 || h < 0 || (size_t)a >= sizeof(hostaddr) - hostaddr_len ||
             (size_t)h >= sizeof(hosts) - hosts_len)
             break;
@@ -392,8 +392,8 @@ static int send_execute(db__conn_t *c)
     int result_format = stmt->binary_result ? 1 : 0;
     int ok;
     if (use_named(c, stmt))
-        ok = PQsendQueryPrepared(c->pg, stmt->name, q->nparams, q->values, q->lengths,
-                                 q->formats, result_format);
+        ok = PQsendQueryPrepared(c->pg, stmt->name, q->nparams, q->values, q->lengths, q->formats,
+                                 result_format);
     else
         ok = PQsendQueryParams(c->pg, stmt->sql, q->nparams, NULL, q->values, q->lengths,
                                q->formats, result_format);

@@ -126,9 +126,8 @@ static int check_option(const char *variable, const char *keyword, const char *v
 {
     static const char *const sslmodes[] = {"disable",   "allow",       "prefer", "require",
                                            "verify-ca", "verify-full", NULL};
-    static const char *const session_attrs[] = {"any",     "read-write", "read-only",
-                                                "primary", "standby",    "prefer-standby",
-                                                NULL};
+    static const char *const session_attrs[] = {"any",     "read-write",     "read-only", "primary",
+                                                "standby", "prefer-standby", NULL};
     if (strcmp(keyword, "port") == 0 && !ports_valid(value)) {
         snprintf(err, err_size, "%s: invalid port number \"%s\"", variable, value);
         return -1;
@@ -198,8 +197,8 @@ int db__conninfo_parse(const char *variable, const char *url, db__conninfo_t *ou
         db__conninfo_free(out);
         return -1;
     }
-    if (host != NULL && hostaddr == NULL && host[0] != '\0' && host[0] != '/' &&
-        host[0] != '@' && strchr(host, ',') == NULL && !is_ip_address(host))
+    if (host != NULL && hostaddr == NULL && host[0] != '\0' && host[0] != '/' && host[0] != '@' &&
+        strchr(host, ',') == NULL && !is_ip_address(host))
         out->resolve_host = xstrdup(host);
     return 0;
 }

@@ -106,8 +106,7 @@ static db__pool_t *route(db_t *db, db_intent_t intent, int64_t user_id)
 }
 
 int db_query(db_t *db, const db_stmt_t *stmt, const char *const *params, const int *lengths,
-             int nparams, db_intent_t intent, int64_t user_id, db_result_cb cb,
-             void *user_data)
+             int nparams, db_intent_t intent, int64_t user_id, db_result_cb cb, void *user_data)
 {
     if (stmt == NULL || stmt->sql == NULL || cb == NULL || nparams != stmt->param_count ||
         nparams < 0 || nparams > DB_MAX_PARAMS || (nparams > 0 && params == NULL))
@@ -199,14 +198,13 @@ void db_get_stats(const db_t *db, db_stats_t *out)
 
 static json_t *pool_json(const db_pool_stats_t *s)
 {
-    return json_pack("{s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                     "up", s->up, "size", s->size, "open", s->open, "in_use", s->in_use, "idle",
-                     s->idle, "connecting", s->connecting, "waiting", s->waiting, "queries",
-                     (json_int_t)s->queries_total, "errors", (json_int_t)s->errors_total, "slow",
-                     (json_int_t)s->slow_total, "acquire_timeouts",
-                     (json_int_t)s->acquire_timeouts_total, "refused",
-                     (json_int_t)s->refused_total, "connects", (json_int_t)s->connects_total,
-                     "connect_failures", (json_int_t)s->connect_failures_total);
+    return json_pack(
+        "{s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "up", s->up,
+        "size", s->size, "open", s->open, "in_use", s->in_use, "idle", s->idle, "connecting",
+        s->connecting, "waiting", s->waiting, "queries", (json_int_t)s->queries_total, "errors",
+        (json_int_t)s->errors_total, "slow", (json_int_t)s->slow_total, "acquire_timeouts",
+        (json_int_t)s->acquire_timeouts_total, "refused", (json_int_t)s->refused_total, "connects",
+        (json_int_t)s->connects_total, "connect_failures", (json_int_t)s->connect_failures_total);
 }
 
 json_t *db_stats_json(const db_t *db)

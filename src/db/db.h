@@ -126,8 +126,7 @@ int db_wait_ready(db_t *db, uint64_t timeout_ms);
  * (the wait queue is full) or DB_E_INVALID (nparams != stmt->param_count,
  * more than DB_MAX_PARAMS, a binary parameter without a length). */
 int db_query(db_t *db, const db_stmt_t *stmt, const char *const *params, const int *lengths,
-             int nparams, db_intent_t intent, int64_t user_id, db_result_cb cb,
-             void *user_data);
+             int nparams, db_intent_t intent, int64_t user_id, db_result_cb cb, void *user_data);
 
 /* Fails every waiting and running query with DB_E_UNAVAILABLE (their callbacks
  * run during this call), closes every connection and handle, and frees the db
@@ -143,20 +142,20 @@ const char *db_ready_state(const db_t *db);
 const char *db_ready_check(void *ctx);
 
 typedef struct {
-    bool configured;            /* false for the replica without DATABASE_REPLICA_URL */
-    bool up;                    /* at least one connection up */
-    int size;                   /* DB_POOL_SIZE */
-    int open;                   /* connections up (idle + in use) */
-    int in_use;                 /* running a statement */
+    bool configured; /* false for the replica without DATABASE_REPLICA_URL */
+    bool up;         /* at least one connection up */
+    int size;        /* DB_POOL_SIZE */
+    int open;        /* connections up (idle + in use) */
+    int in_use;      /* running a statement */
     int idle;
     int connecting;
-    int waiting;                /* queries in the wait queue */
-    uint64_t queries_total;     /* completed, successfully or not */
-    uint64_t errors_total;      /* completed with an error */
-    uint64_t slow_total;        /* slower than SLOW_QUERY_MS */
+    int waiting;            /* queries in the wait queue */
+    uint64_t queries_total; /* completed, successfully or not */
+    uint64_t errors_total;  /* completed with an error */
+    uint64_t slow_total;    /* slower than SLOW_QUERY_MS */
     uint64_t acquire_timeouts_total;
-    uint64_t refused_total;     /* refused by db_query (down, queue full) */
-    uint64_t connects_total;    /* successful connections, first ones included */
+    uint64_t refused_total;  /* refused by db_query (down, queue full) */
+    uint64_t connects_total; /* successful connections, first ones included */
     uint64_t connect_failures_total;
 } db_pool_stats_t;
 

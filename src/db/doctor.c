@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const db_production_indexes[] = {"idx_ads_search_category_date",
-                                             "idx_messages_user_conversations",
-                                             "idx_ads_featured", NULL};
+const char *const db_production_indexes[] = {
+    "idx_ads_search_category_date", "idx_messages_user_conversations", "idx_ads_featured", NULL};
 
 typedef struct {
     PGconn *pg;
@@ -107,8 +106,7 @@ static void check_extensions(doctor_t *d)
     static const char *const required[] = {"unaccent", "pg_trgm"};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         const char *params[] = {required[i]};
-        PGresult *r = query(d, "SELECT extversion FROM pg_extension WHERE extname = $1", 1,
-                            params);
+        PGresult *r = query(d, "SELECT extversion FROM pg_extension WHERE extname = $1", 1, params);
         if (r == NULL)
             continue;
         if (PQntuples(r) == 0)
@@ -208,12 +206,13 @@ static void check_statements(doctor_t *d)
                             "pg_stat_statements` as a superuser (or run `rural24 migrate`).\n");
         return;
     }
-    r = PQexec(d->pg, "SELECT round(mean_exec_time::numeric, 2), calls,"
-                      " round(total_exec_time::numeric), query"
-                      " FROM pg_stat_statements"
-                      " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                      "   AND calls >= 3 AND query !~* '^\\s*(EXPLAIN|PREPARE|SET|BEGIN|COMMIT)'"
-                      " ORDER BY mean_exec_time DESC LIMIT 10");
+    r = PQexec(d->pg,
+               "SELECT round(mean_exec_time::numeric, 2), calls,"
+               " round(total_exec_time::numeric), query"
+               " FROM pg_stat_statements"
+               " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+               "   AND calls >= 3 AND query !~* '^\\s*(EXPLAIN|PREPARE|SET|BEGIN|COMMIT)'"
+               " ORDER BY mean_exec_time DESC LIMIT 10");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         if (!d->opts->json) {
             char line[512];
@@ -239,14 +238,15 @@ static void check_statements(doctor_t *d)
 static void check_connections(doctor_t *d)
 {
     section(d, "Connections");
-    PGresult *r = query(d,
-                        "SELECT (SELECT count(*) FROM pg_stat_activity"
-                        "        WHERE backend_type = 'client backend'),"
-                        " current_setting('max_connections')::int,"
-                        " current_setting('superuser_reserved_connections')::int,"
-                        " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                        "    AND datname = current_database())",
-                        0, NULL);
+    PGresult *r =
+        query(d,
+              "SELECT (SELECT count(*) FROM pg_stat_activity"
+              "        WHERE backend_type = 'client backend'),"
+              " current_setting('max_connections')::int,"
+              " current_setting('superuser_reserved_connections')::int,"
+              " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+              "    AND datname = current_database())",
+              0, NULL);
     if (r == NULL)
         return;
     long used = strtol(PQgetvalue(r, 0, 0), NULL, 10);
@@ -255,8 +255,8 @@ static void check_connections(doctor_t *d)
     long here = strtol(PQgetvalue(r, 0, 3), NULL, 10);
     long usable = max - reserved > 0 ? max - reserved : max;
     if (!d->opts->json) {
-        fprintf(d->out, "  %ld of %ld connections in use (%ld to this database)%s\n", used,
-                usable, here,
+        fprintf(d->out, "  %ld of %ld connections in use (%ld to this database)%s\n", used, usable,
+                here,
                 used * 100 >= usable * 80 ? "  WARNING: above 80%; see DB_POOL_SIZE x instances"
                                           : "");
     }
@@ -282,9 +282,8 @@ static void check_long_queries(doctor_t *d)
             fprintf(d->out, "  none\n");
         for (int i = 0; i < PQntuples(r); i++) {
             char prefix[160];
-            snprintf(prefix, sizeof(prefix), "  WARNING pid %s, %s s, %s %s: ",
-                     PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-                     PQgetvalue(r, i, 3));
+            snprintf(prefix, sizeof(prefix), "  WARNING pid %s, %s s, %s %s: ", PQgetvalue(r, i, 0),
+                     PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
             one_line_print(d->out, prefix, PQgetvalue(r, i, 4), 200);
         }
     }
@@ -293,6 +292,15 @@ static void check_long_queries(doctor_t *d)
 
 /* --- plans --- */
 
+static bool has_string(const json_t *array, const char *value)
+{
+    for (size_t i = 0; i < json_array_size(array); i++) {
+        if (strcmp(json_string_value(json_array_get(array, i)), value) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Collects index names and sequential scans of ads/messages from a plan
  * node and its children. */
 static void walk_plan(const json_t *node, json_t *indexes, json_t *seq_scans)
@@ -300,21 +308,14 @@ static void walk_plan(const json_t *node, json_t *indexes, json_t *seq_scans)
     const char *type = json_string_value(json_object_get(node, "Node Type"));
     const char *index = json_string_value(json_object_get(node, "Index Name"));
     const char *relation = json_string_value(json_object_get(node, "Relation Name"));
-    if (index != NULL) {
-        bool seen = false;
-        size_t i;
-        json_t *v;
-        json_array_foreach(indexes, i, v) seen = seen || strcmp(json_string_value(v), index) == 0;
-        if (!seen)
-            json_array_append_new(indexes, json_string(index));
-    }
+    if (index != NULL && !has_string(indexes, index))
+        json_array_append_new(indexes, json_string(index));
     if (type != NULL && strcmp(type, "Seq Scan") == 0 && relation != NULL &&
         (strcmp(relation, "ads") == 0 || strcmp(relation, "messages") == 0))
         json_array_append_new(seq_scans, json_string(relation));
-    size_t i;
-    json_t *child;
-    json_array_foreach(json_object_get(node, "Plans"), i, child) walk_plan(child, indexes,
-                                                                           seq_scans);
+    const json_t *children = json_object_get(node, "Plans");
+    for (size_t i = 0; i < json_array_size(children); i++)
+        walk_plan(json_array_get(children, i), indexes, seq_scans);
 }
 
 static void explain_one(doctor_t *d, const db_hot_query_t *h)
@@ -351,9 +352,8 @@ static void explain_one(doctor_t *d, const db_hot_query_t *h)
         char *sql = xmalloc(cap);
         len = (size_t)snprintf(sql, cap, "EXPLAIN (FORMAT JSON) EXECUTE doctor_explain(");
         for (int i = 0; i < stmt->param_count; i++) {
-            char *literal = params[i] != NULL
-                                ? PQescapeLiteral(d->pg, params[i], strlen(params[i]))
-                                : NULL;
+            char *literal =
+                params[i] != NULL ? PQescapeLiteral(d->pg, params[i], strlen(params[i])) : NULL;
             const char *text = literal != NULL ? literal : "NULL";
             size_t need = len + strlen(text) + 4;
             if (need > cap) {
@@ -382,26 +382,18 @@ static void explain_one(doctor_t *d, const db_hot_query_t *h)
     json_t *indexes = json_array();
     json_t *seq_scans = json_array();
     walk_plan(root, indexes, seq_scans);
-    for (size_t i = 0; i < json_array_size(json_object_get(json_array_get(plan, 0), "Plans"));
-         i++)
-        walk_plan(json_array_get(json_object_get(json_array_get(plan, 0), "Plans"), i), indexes,
-                  seq_scans);
 
     bool uses_expected = false;
-    for (size_t k = 0; h->indexes[k] != NULL; k++) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(indexes, i, v) uses_expected =
-            uses_expected || strcmp(json_string_value(v), h->indexes[k]) == 0;
-    }
+    for (size_t k = 0; h->indexes[k] != NULL && !uses_expected; k++)
+        uses_expected = has_string(indexes, h->indexes[k]);
     bool ok = root != NULL && uses_expected && json_array_size(seq_scans) == 0;
     if (!ok)
         d->problems++;
 
     if (d->opts->json) {
-        json_t *line = json_pack("{s:s, s:s, s:b, s:O, s:O, s:O}", "query", h->label,
-                                 "statement", stmt->name, "ok", ok, "indexes", indexes,
-                                 "seq_scans", seq_scans, "plan", plan ? plan : json_null());
+        json_t *line = json_pack("{s:s, s:s, s:b, s:O, s:O, s:O}", "query", h->label, "statement",
+                                 stmt->name, "ok", ok, "indexes", indexes, "seq_scans", seq_scans,
+                                 "plan", plan ? plan : json_null());
         char *text = json_dumps(line, JSON_COMPACT);
         if (text != NULL) {
             fprintf(d->out, "%s\n", text);
@@ -427,8 +419,7 @@ static void check_plans(doctor_t *d)
         explain_one(d, &db_hot_queries[i]);
 }
 
-int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err,
-              size_t err_size)
+int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err, size_t err_size)
 {
     PGconn *pg = PQconnectdb(url);
     if (PQstatus(pg) != CONNECTION_OK) {

@@ -43,7 +43,6 @@ typedef struct {
 /* Writes the report to out. Returns 0 when nothing required is missing, 1
  * when a problem was found, -1 (with err set) when the doctor could not run
  * (no connection). */
-int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err,
-              size_t err_size);
+int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err, size_t err_size);
 
 #endif

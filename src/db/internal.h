@@ -26,11 +26,11 @@ typedef struct db__pool_s db__pool_t;
 typedef struct db__conn_s db__conn_t;
 
 struct db_result_s {
-    PGresult *pg;          /* NULL when no server result exists */
-    int error;             /* 0 or a db_error_t */
-    const char *message;   /* never NULL */
-    const char *sqlstate;  /* never NULL */
-    const char *constraint;/* never NULL */
+    PGresult *pg;           /* NULL when no server result exists */
+    int error;              /* 0 or a db_error_t */
+    const char *message;    /* never NULL */
+    const char *sqlstate;   /* never NULL */
+    const char *constraint; /* never NULL */
     const db_stmt_t *stmt;
 };
 
@@ -69,16 +69,16 @@ struct db__conn_s {
     db__pool_t *pool;
     db__conn_state_t state;
     PGconn *pg;
-    uv_poll_t *poll;     /* one per socket (libpq may change sockets while
-                            connecting); freed in its close callback */
+    uv_poll_t *poll; /* one per socket (libpq may change sockets while
+                        connecting); freed in its close callback */
     int poll_fd;
     int poll_events;
-    bool flushing;       /* PQflush left data to send */
-    uv_timer_t timer;    /* backoff before a retry, or the connect timeout */
+    bool flushing;    /* PQflush left data to send */
+    uv_timer_t timer; /* backoff before a retry, or the connect timeout */
     uv_getaddrinfo_t resolve_req;
     bool resolving;
-    db__query_t *query;  /* the query on this connection, if any */
-    PGresult *result;    /* the result being collected */
+    db__query_t *query;         /* the query on this connection, if any */
+    PGresult *result;           /* the result being collected */
     const db_stmt_t **prepared; /* statements prepared on this session */
     size_t prepared_count;
     size_t prepared_capacity;
@@ -96,22 +96,22 @@ typedef struct {
 struct db__pool_s {
     db_t *db;
     uv_loop_t *loop;
-    const char *role;          /* "primary" or "replica", for logs */
+    const char *role; /* "primary" or "replica", for logs */
     db__conninfo_t conninfo;
 
     int size;
-    db__conn_t *conns;         /* size entries */
-    db__conn_t **idle;         /* stack of idle connections */
+    db__conn_t *conns; /* size entries */
+    db__conn_t **idle; /* stack of idle connections */
     int idle_count;
     db_wait_queue_t waiting;
     uv_timer_t wait_timer;
 
-    int live;                  /* connections up: idle, preparing or executing */
+    int live; /* connections up: idle, preparing or executing */
     bool ever_up;
-    bool down;                 /* no connection up and the last attempt failed */
-    unsigned failures;         /* consecutive failed connection attempts */
-    db__conn_t *probe;         /* the one connection retrying while down */
-    uint32_t random_state;     /* xorshift32, for backoff jitter */
+    bool down;             /* no connection up and the last attempt failed */
+    unsigned failures;     /* consecutive failed connection attempts */
+    db__conn_t *probe;     /* the one connection retrying while down */
+    uint32_t random_state; /* xorshift32, for backoff jitter */
 
     bool prepared_statements;
     int acquire_timeout_ms;
@@ -119,10 +119,10 @@ struct db__pool_s {
     int slow_query_ms;
 
     bool closing;
-    int handles_open;          /* timers and polls not yet closed */
-    int resolves_pending;      /* uv_getaddrinfo requests not yet called back */
+    int handles_open;     /* timers and polls not yet closed */
+    int resolves_pending; /* uv_getaddrinfo requests not yet called back */
 
-    db_pool_stats_t stats;     /* counters; gauges are filled on demand */
+    db_pool_stats_t stats; /* counters; gauges are filled on demand */
 };
 
 /* --- conninfo.c --- */
@@ -152,8 +152,7 @@ void db__one_line(const char *message, char *out, size_t out_size);
 void db__result_init(db_result_t *res, const db_stmt_t *stmt, PGresult *pg, bool connection_bad);
 
 /* A result with no server part: error with message (static storage). */
-void db__result_init_error(db_result_t *res, const db_stmt_t *stmt, int error,
-                           const char *message);
+void db__result_init_error(db_result_t *res, const db_stmt_t *stmt, int error, const char *message);
 
 /* True for PGRES_COMMAND_OK / TUPLES_OK / EMPTY_QUERY. */
 bool db__pgresult_ok(const PGresult *pg);
@@ -194,12 +193,12 @@ void db__pool_get_stats(const db__pool_t *pool, db_pool_stats_t *out);
 void db__pool_close(db__pool_t *pool);
 
 /* Called by conn.c: */
-void db__pool_conn_up(db__pool_t *pool, db__conn_t *c);     /* set up and usable */
-void db__pool_release(db__pool_t *pool, db__conn_t *c);     /* idle again */
+void db__pool_conn_up(db__pool_t *pool, db__conn_t *c); /* set up and usable */
+void db__pool_release(db__pool_t *pool, db__conn_t *c); /* idle again */
 void db__pool_conn_lost(db__pool_t *pool, db__conn_t *c, bool was_live, const char *message);
 void db__pool_conn_failed(db__pool_t *pool, db__conn_t *c, const char *message);
-void db__pool_handle_closed(db__pool_t *pool);  /* one handle fewer */
-void db__pool_maybe_free(db__pool_t *pool);     /* frees a closed pool with nothing pending */
+void db__pool_handle_closed(db__pool_t *pool); /* one handle fewer */
+void db__pool_maybe_free(db__pool_t *pool);    /* frees a closed pool with nothing pending */
 /* Delivers q's result: stats, slow log, callback; then frees q and clears pg. */
 void db__pool_query_done(db__pool_t *pool, db__query_t *q, PGresult *pg, bool connection_bad);
 /* Fails q with error/message without a server result; frees q. */

@@ -37,8 +37,7 @@ static void notice_processor(void *arg, const char *message)
 }
 
 /* Runs one command; 0, or -1 with "what: server message" in err. */
-static int exec_command(PGconn *pg, const char *sql, const char *what, char *err,
-                        size_t err_size)
+static int exec_command(PGconn *pg, const char *sql, const char *what, char *err, size_t err_size)
 {
     PGresult *r = PQexec(pg, sql);
     if (db__pgresult_ok(r)) {
@@ -125,8 +124,7 @@ static const applied_t *find_applied(const applied_t *applied, size_t count, lon
     return NULL;
 }
 
-static int record(PGconn *pg, const db_migration_t *m, long duration_ms, char *err,
-                  size_t err_size)
+static int record(PGconn *pg, const db_migration_t *m, long duration_ms, char *err, size_t err_size)
 {
     char version[32], duration[32];
     snprintf(version, sizeof(version), "%ld", m->version);
@@ -167,8 +165,7 @@ static int apply_statements(PGconn *pg, const db_migration_t *m, char *err, size
     db_sql_span_t *spans;
     size_t count;
     if (db_sql_split(m->sql, m->sql_len, &spans, &count) != 0) {
-        snprintf(err, err_size, "%s: unterminated quote, dollar quote or comment",
-                 m->file_name);
+        snprintf(err, err_size, "%s: unterminated quote, dollar quote or comment", m->file_name);
         return -1;
     }
     int rc = 0;
@@ -294,8 +291,8 @@ static int migrate_locked(PGconn *pg, const db_migration_t *files, size_t file_c
                                : apply_in_transaction(pg, m, err, err_size);
         if (rc == 0) {
             report->applied_now++;
-            log_info("migration applied", "migration", json_string(m->file_name),
-                     "transaction", json_boolean(!m->no_transaction), "duration_ms",
+            log_info("migration applied", "migration", json_string(m->file_name), "transaction",
+                     json_boolean(!m->no_transaction), "duration_ms",
                      json_integer((json_int_t)(clock_now_ms() - started)), NULL);
         }
     }

@@ -28,9 +28,9 @@ enum {
 
 typedef struct {
     long version;
-    char file_name[DB_MIGRATION_NAME_MAX];             /* "004_indexes.sql" */
-    char checksum[DB_MIGRATION_CHECKSUM_HEX + 1];      /* hex SHA-256 of the bytes */
-    char *sql;                                         /* the file, NUL-terminated; owned */
+    char file_name[DB_MIGRATION_NAME_MAX];        /* "004_indexes.sql" */
+    char checksum[DB_MIGRATION_CHECKSUM_HEX + 1]; /* hex SHA-256 of the bytes */
+    char *sql;                                    /* the file, NUL-terminated; owned */
     size_t sql_len;
     bool no_transaction;
 } db_migration_t;

@@ -217,8 +217,8 @@ void db__pool_conn_failed(db__pool_t *pool, db__conn_t *c, const char *message)
         /* Nothing will serve the waiters before the probe succeeds. */
         fail_waiters(pool, "the database is unavailable");
     } else {
-        log_debug("database connection attempt failed", "pool", json_string(pool->role),
-                  "error", json_string(message), NULL);
+        log_debug("database connection attempt failed", "pool", json_string(pool->role), "error",
+                  json_string(message), NULL);
     }
     if (pool->closing)
         return;
@@ -252,11 +252,11 @@ void db__pool_query_done(db__pool_t *pool, db__query_t *q, PGresult *pg, bool co
     if (duration_ms > (double)pool->slow_query_ms) {
         pool->stats.slow_total++;
         /* Name and timings only: parameter values never reach the log. */
-        log_warn("slow query", "statement",
-                 json_string(q->stmt->name != NULL ? q->stmt->name : ""), "duration_ms",
-                 json_real((double)(int64_t)(duration_ms * 1000) / 1000.0), "wait_ms",
-                 json_integer((json_int_t)(q->started_us / 1000 - q->submitted_ms)), "pool",
-                 json_string(pool->role), "error", json_string(db_error_name(res.error)), NULL);
+        log_warn("slow query", "statement", json_string(q->stmt->name != NULL ? q->stmt->name : ""),
+                 "duration_ms", json_real((double)(int64_t)(duration_ms * 1000) / 1000.0),
+                 "wait_ms", json_integer((json_int_t)(q->started_us / 1000 - q->submitted_ms)),
+                 "pool", json_string(pool->role), "error", json_string(db_error_name(res.error)),
+                 NULL);
     }
     finish_query(pool, q, &res);
     PQclear(pg);

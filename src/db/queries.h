@@ -97,7 +97,7 @@ extern const db_stmt_t db_q_exchange_rate_init;
 
 /* One hot query with what `doctor --explain` needs to check its plan. */
 typedef struct {
-    const char *label;           /* "search by category with a province" */
+    const char *label; /* "search by category with a province" */
     const db_stmt_t *stmt;
     /* A query returning one row of representative parameter values (one
      * column per parameter, text or NULL), picked from the data. */

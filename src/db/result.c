@@ -22,8 +22,8 @@ const char *db_error_name(int err)
     switch (err) {
     case DB_OK:
         return "ok";
-#define X(name, code, text, message)                                                           \
-    case DB_E_##name:                                                                          \
+#define X(name, code, text, message)                                                               \
+    case DB_E_##name:                                                                              \
         return text;
         DB_ERROR_MAP(X)
 #undef X
@@ -37,8 +37,8 @@ const char *db_error_message(int err)
     switch (err) {
     case DB_OK:
         return "success";
-#define X(name, code, text, message)                                                           \
-    case DB_E_##name:                                                                          \
+#define X(name, code, text, message)                                                               \
+    case DB_E_##name:                                                                              \
         return message;
         DB_ERROR_MAP(X)
 #undef X
@@ -84,8 +84,7 @@ static int classify(const char *sqlstate, bool connection_bad)
     return DB_E_QUERY;
 }
 
-void db__result_init_error(db_result_t *res, const db_stmt_t *stmt, int error,
-                           const char *message)
+void db__result_init_error(db_result_t *res, const db_stmt_t *stmt, int error, const char *message)
 {
     res->pg = NULL;
     res->error = error;

@@ -27,13 +27,13 @@
  * for each is db_error_api(): UNAVAILABLE, TIMEOUT and BUSY are 503
  * unavailable, CONSTRAINT is the handler's to map (409 email_taken/conflict,
  * 404 for a missing referenced row...), QUERY and INVALID are 500 internal. */
-#define DB_ERROR_MAP(X)                                                                        \
-    X(UNAVAILABLE, -1, "unavailable",                                                          \
-      "the database is unavailable (down, restarting, or no connection was free in time)")    \
-    X(TIMEOUT, -2, "timeout", "the statement ran longer than DB_STATEMENT_TIMEOUT_MS")        \
-    X(CONSTRAINT, -3, "constraint", "an integrity constraint was violated")                   \
-    X(QUERY, -4, "query", "the statement failed")                                              \
-    X(BUSY, -5, "busy", "too many queries are already waiting for a connection")              \
+#define DB_ERROR_MAP(X)                                                                            \
+    X(UNAVAILABLE, -1, "unavailable",                                                              \
+      "the database is unavailable (down, restarting, or no connection was free in time)")         \
+    X(TIMEOUT, -2, "timeout", "the statement ran longer than DB_STATEMENT_TIMEOUT_MS")             \
+    X(CONSTRAINT, -3, "constraint", "an integrity constraint was violated")                        \
+    X(QUERY, -4, "query", "the statement failed")                                                  \
+    X(BUSY, -5, "busy", "too many queries are already waiting for a connection")                   \
     X(INVALID, -6, "invalid", "invalid arguments to db_query")
 
 typedef enum {

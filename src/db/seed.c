@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The SQL scripts, one literal line per SQL line. */
+/* clang-format off */
 /* The helpers; SEED_FUNCTIONS_HEAD + the seed + SEED_FUNCTIONS_TAIL. */
 static const char SEED_FUNCTIONS_HEAD[] =
     "CREATE FUNCTION pg_temp.rnd(k bigint, salt integer) RETURNS double precision\n"
@@ -228,7 +230,7 @@ static const char SEED_USERS[] =
     "     LATERAL (SELECT w.base + g.i AS k) AS kk,\n"
     "     LATERAL (SELECT pg_temp.pick(w.first_names, pg_temp.rnd(kk.k, 1)) AS fn,\n"
     "                     pg_temp.pick(w.last_names, pg_temp.rnd(kk.k, 2)) AS ln) AS n\n"
-    "ORDER BY 6\n"
+    "ORDER BY 6, kk.k\n"
     "ON CONFLICT (email) DO NOTHING;\n";
 
 static const char SEED_EXCHANGE_RATE[] =
@@ -361,7 +363,8 @@ static const char SEED_MESSAGES[] =
     "INSERT INTO messages (sender_id, receiver_id, ad_id, body, created_at, read_at)\n"
     "SELECT sender_id, receiver_id, ad_id, body, created_at, read_at\n"
     "FROM (\n"
-    "  SELECT CASE WHEN m.j % 2 = 0 THEN c.buyer ELSE c.seller END AS sender_id,\n"
+    "  SELECT c.k, m.j,\n"
+    "         CASE WHEN m.j % 2 = 0 THEN c.buyer ELSE c.seller END AS sender_id,\n"
     "         CASE WHEN m.j % 2 = 0 THEN c.seller ELSE c.buyer END AS receiver_id,\n"
     "         c.ad_id,\n"
     "         CASE WHEN m.j = 0 THEN 'Hola, ¿sigue disponible \"' || left(c.title, 80) || '\"?'\n"
@@ -392,10 +395,11 @@ static const char SEED_MESSAGES[] =
     "  CROSS JOIN LATERAL (SELECT least(c.started + m.j * interval '3 hours' + pg_temp.rnd(c.k * 16 + m.j, 6) * interval '2 hours',\n"
     "                                   c.t0 - (c.len - m.j) * interval '1 minute') AS created_at) AS t\n"
     "  WHERE c.buyer <> c.seller\n"
-    "  ORDER BY t.created_at DESC\n"
+    "  ORDER BY t.created_at DESC, c.k DESC, m.j DESC\n"
     "  LIMIT current_setting('rural24.messages')::integer\n"
     ") AS msg\n"
-    "ORDER BY created_at;\n";
+    "ORDER BY created_at, k, j;\n";
+/* clang-format on */
 
 enum { ADS_PARTS = 2 }; /* connections that write ads at once (two cores) */
 
@@ -419,8 +423,8 @@ static int step_error(PGconn *pg, PGresult *r, const char *what, char *err, size
 static int run(PGconn *pg, const char *what, const char *sql, int nparams,
                const char *const *params, char *err, size_t err_size)
 {
-    PGresult *r = nparams > 0 ? PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0)
-                              : PQexec(pg, sql);
+    PGresult *r =
+        nparams > 0 ? PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(pg, sql);
     int rc = db__pgresult_ok(r) ? 0 : step_error(pg, r, what, err, err_size);
     PQclear(r);
     return rc;
@@ -455,8 +459,8 @@ static PGconn *connect_to(const char *url, char *err, size_t err_size)
 
 /* A session ready for the steps: settings, parameters (as session settings),
  * the helper functions and the word lists, which are all per session. */
-static int prepare_session(PGconn *pg, const db_seed_opts_t *opts, int part, bool *bulk,
-                           char *err, size_t err_size)
+static int prepare_session(PGconn *pg, const db_seed_opts_t *opts, int part, bool *bulk, char *err,
+                           size_t err_size)
 {
     char users[32], ads[32], messages[32], rate[64], part_text[16], parts_text[16];
     snprintf(users, sizeof(users), "%ld", opts->users);
@@ -465,10 +469,9 @@ static int prepare_session(PGconn *pg, const db_seed_opts_t *opts, int part, boo
     snprintf(rate, sizeof(rate), "%.4f", opts->usd_ars_rate);
     snprintf(part_text, sizeof(part_text), "%d", part);
     snprintf(parts_text, sizeof(parts_text), "%d", ADS_PARTS);
-    const char *params[] = {users, ads, messages, opts->password_hash, rate, part_text,
-                            parts_text};
-    if (run(pg, "session", "SET statement_timeout = 0; SET synchronous_commit = off", 0, NULL,
-            err, err_size) != 0)
+    const char *params[] = {users, ads, messages, opts->password_hash, rate, part_text, parts_text};
+    if (run(pg, "session", "SET statement_timeout = 0; SET synchronous_commit = off", 0, NULL, err,
+            err_size) != 0)
         return -1;
     /* Bulk-load mode, as pg_restore does, when the role may: triggers
      * (foreign-key checks, ads_price_ars) do not fire. Safe here because every
@@ -489,8 +492,7 @@ static int prepare_session(PGconn *pg, const db_seed_opts_t *opts, int part, boo
         return -1;
     size_t n = sizeof(SEED_FUNCTIONS_HEAD) + sizeof(SEED_FUNCTIONS_TAIL) + 32;
     char *sql = xmalloc(n);
-    snprintf(sql, n, "%s%lld%s", SEED_FUNCTIONS_HEAD, (long long)opts->seed,
-             SEED_FUNCTIONS_TAIL);
+    snprintf(sql, n, "%s%lld%s", SEED_FUNCTIONS_HEAD, (long long)opts->seed, SEED_FUNCTIONS_TAIL);
     int rc = run(pg, "functions", sql, 0, NULL, err, err_size);
     free(sql);
     if (rc == 0)
@@ -542,9 +544,8 @@ static int seed_ads(PGconn *const *sessions, char *err, size_t err_size)
                  " greatest((SELECT max(id) FROM ads), 1))",
                  0, NULL, err, err_size);
     if (rc == 0) {
-        log_info("seed step done", "step", json_string("ads"), "sessions",
-                 json_integer(ADS_PARTS), "duration_ms",
-                 json_integer((json_int_t)(clock_now_ms() - started)), NULL);
+        log_info("seed step done", "step", json_string("ads"), "sessions", json_integer(ADS_PARTS),
+                 "duration_ms", json_integer((json_int_t)(clock_now_ms() - started)), NULL);
         log_flush();
     }
     return rc;

@@ -33,18 +33,18 @@ typedef struct {
     long ads;
     long messages;
     int64_t seed;
-    double usd_ars_rate;        /* set when the exchange_rate row is missing */
-    const char *password_hash;  /* stored for every seeded account */
-    bool if_empty;              /* do nothing when the ads table has rows */
+    double usd_ars_rate;       /* set when the exchange_rate row is missing */
+    const char *password_hash; /* stored for every seeded account */
+    bool if_empty;             /* do nothing when the ads table has rows */
 } db_seed_opts_t;
 
 typedef struct {
-    long users_total;           /* rows in each table after the run */
+    long users_total; /* rows in each table after the run */
     long ads_total;
     long messages_total;
     long favorites_total;
     double duration_s;
-    bool skipped;               /* if_empty and there were ads already */
+    bool skipped; /* if_empty and there were ads already */
 } db_seed_report_t;
 
 /* Seeds the (migrated) database at url. Logs each step with its duration.

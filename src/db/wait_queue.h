@@ -25,7 +25,7 @@ typedef struct {
     size_t capacity;          /* allocated slots (0 or a power of two) */
     size_t head;              /* index of the oldest entry */
     size_t count;
-    size_t max_count;         /* hard cap */
+    size_t max_count; /* hard cap */
 } db_wait_queue_t;
 
 enum { DB_WAIT_QUEUE_E_FULL = -1 };

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { baseEnv, binPath, freePort, sleep } from './server.mjs';
+import { baseEnv, binPath, freePort, sleep, sanitizerReports } from './server.mjs';
 
 const execFileP = promisify(execFile);
 
@@ -80,12 +80,13 @@ export async function emptyDatabase(name = 'test') {
 
 /** Runs `rural24 <args>` with DATABASE_URL=url and the test environment
  *  (plus env; an undefined value removes a variable), in cwd (default: the
- *  current directory); resolves with {code, signal, stdout, stderr}. Killed
- *  by its PID after timeoutMs. */
+ *  current directory); resolves with {code, signal, stdout, stderr}, rejects
+ *  when a sanitizer (ASan, UBSan, LSan) reported anything. Killed by its PID
+ *  after timeoutMs. */
 export function rural24(url, args, env = {}, { cwd, timeoutMs = 120000 } = {}) {
   const fullEnv = { ...baseEnv('3000'), DATABASE_URL: url, ...env };
   for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const proc = spawn(binPath, args, { env: fullEnv, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -103,6 +104,11 @@ export function rural24(url, args, env = {}, { cwd, timeoutMs = 120000 } = {}) {
     }, timeoutMs);
     proc.on('close', (code, signal) => {
       clearTimeout(timer);
+      const reports = sanitizerReports(stderr);
+      if (reports.length) {
+        reject(new Error(`rural24 ${args.join(' ')} reported ${reports.join(', ')}:\n${stderr.slice(-6000)}`));
+        return;
+      }
       resolve({ code, signal, stdout, stderr });
     });
   });

@@ -87,9 +87,8 @@ Test(db_conninfo, fill_overrides_host_and_adds_defaults)
 {
     db__conninfo_t ci;
     char err[256];
-    cr_assert_eq(db__conninfo_parse("X", "postgresql://u@db.internal:6432/app", &ci, err,
-                                    sizeof(err)),
-                 0);
+    cr_assert_eq(
+        db__conninfo_parse("X", "postgresql://u@db.internal:6432/app", &ci, err, sizeof(err)), 0);
     const char *kw[32], *val[32];
     db__conninfo_fill(&ci, "db.internal,db.internal", "10.0.0.1,10.0.0.2", kw, val);
     bool saw_host = false, saw_hostaddr = false, saw_app = false, saw_gss = false;
@@ -117,8 +116,8 @@ Test(db_conninfo, fill_overrides_host_and_adds_defaults)
 Test(db_conninfo, one_line_collapses_libpq_messages)
 {
     char out[128];
-    db__one_line("connection to server failed: Connection refused\n\tIs the server running?\n",
-                 out, sizeof(out));
+    db__one_line("connection to server failed: Connection refused\n\tIs the server running?\n", out,
+                 sizeof(out));
     cr_assert_str_eq(out, "connection to server failed: Connection refused Is the server running?");
     db__one_line(NULL, out, sizeof(out));
     cr_assert_str_eq(out, "");

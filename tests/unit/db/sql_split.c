@@ -43,8 +43,7 @@ Test(db_sql_split, quotes_hide_semicolons)
 {
     expect("SELECT 'a;b', 'it''s;'; SELECT \"we;ird\"", 2,
            (const char *const[]){"SELECT 'a;b', 'it''s;'", "SELECT \"we;ird\""});
-    expect("SELECT E'a\\';b'; SELECT 2", 2,
-           (const char *const[]){"SELECT E'a\\';b'", "SELECT 2"});
+    expect("SELECT E'a\\';b'; SELECT 2", 2, (const char *const[]){"SELECT E'a\\';b'", "SELECT 2"});
 }
 
 Test(db_sql_split, dollar_quotes_hide_semicolons)
@@ -53,10 +52,9 @@ Test(db_sql_split, dollar_quotes_hide_semicolons)
                       "DO $body$ BEGIN PERFORM 1; RAISE NOTICE '$$;'; END $body$;\n"
                       "SELECT $1::int";
     expect(sql, 3,
-           (const char *const[]){
-               "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$",
-               "DO $body$ BEGIN PERFORM 1; RAISE NOTICE '$$;'; END $body$",
-               "SELECT $1::int"});
+           (const char *const[]){"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$",
+                                 "DO $body$ BEGIN PERFORM 1; RAISE NOTICE '$$;'; END $body$",
+                                 "SELECT $1::int"});
 }
 
 Test(db_sql_split, unterminated_is_an_error)
@@ -65,8 +63,8 @@ Test(db_sql_split, unterminated_is_an_error)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         db_sql_span_t *spans = (db_sql_span_t *)1;
         size_t count = 99;
-        cr_assert_eq(db_sql_split(bad[i], strlen(bad[i]), &spans, &count),
-                     DB_SQL_E_UNTERMINATED, "%s", bad[i]);
+        cr_assert_eq(db_sql_split(bad[i], strlen(bad[i]), &spans, &count), DB_SQL_E_UNTERMINATED,
+                     "%s", bad[i]);
         cr_assert_null(spans);
         cr_assert_eq(count, 0);
     }
