@@ -130,8 +130,53 @@ static void on_decided(const ratelimit_result_t *result, void *user_data)
         api_ratelimit_refuse(req, result);
         return;
     }
-    api_ratelimit_headers(req, result);
+    /* The auth class's handler applies the per-email limit and sends the
+     * headers of that decision: one set per response. */
+    if (check->cls != RATE_CLASS_AUTH_IP)
+        api_ratelimit_headers(req, result);
     http_request_next(req);
+}
+
+typedef struct {
+    http_request_t *req;
+    ratelimit_class_t cls;
+    api_ratelimit_next_fn next;
+    void *user_data;
+    size_t key_len;
+    char key[];
+} applied_check_t;
+
+static void on_applied(const ratelimit_result_t *result, void *user_data)
+{
+    applied_check_t *check = user_data;
+    http_request_t *req = check->req;
+    if (!result->allowed &&
+        api_ratelimit_should_refuse(req, check->cls, check->key, check->key_len)) {
+        api_ratelimit_refuse(req, result);
+        return;
+    }
+    api_ratelimit_headers(req, result);
+    check->next(req, check->user_data);
+}
+
+int api_ratelimit_apply(http_request_t *req, ratelimit_class_t cls, const char *key, size_t key_len,
+                        api_ratelimit_next_fn next, void *user_data)
+{
+    app_t *app = req->app;
+    if (key_len > RATELIMIT_MAX_KEY_BYTES || !next)
+        return RATELIMIT_E_INVALID;
+    if (!app->ratelimit) {
+        next(req, user_data);
+        return 0;
+    }
+    applied_check_t *check = arena_alloc(&req->arena, sizeof(*check) + key_len);
+    check->req = req;
+    check->cls = cls;
+    check->next = next;
+    check->user_data = user_data;
+    check->key_len = key_len;
+    memcpy(check->key, key, key_len);
+    return ratelimit_check(app->ratelimit, cls, check->key, key_len, on_applied, check);
 }
 
 void api_ratelimit_middleware(http_request_t *req)

@@ -17,7 +17,13 @@
  * Every limited answer carries RateLimit-Limit, RateLimit-Remaining and
  * RateLimit-Reset; a refusal is 429 rate_limited with Retry-After (seconds,
  * rounded up). With RATE_LIMIT_DRY_RUN=true refusals are logged and the
- * request goes on. */
+ * request goes on.
+ *
+ * One set of headers per response: routes of HTTP_RATE_AUTH apply a second
+ * limit in their handler (per email), so for them the middleware adds the
+ * headers only when it refuses; the handler adds those of its own decision,
+ * most simply through api_ratelimit_apply(). (The http layer has no way to
+ * replace a header once added.) */
 #ifndef RURAL24_API_MIDDLEWARE_RATELIMIT_H
 #define RURAL24_API_MIDDLEWARE_RATELIMIT_H
 
@@ -50,6 +56,18 @@ void api_ratelimit_headers(http_request_t *req, const ratelimit_result_t *result
 /* Ends req with 429 rate_limited: the RateLimit headers (Remaining 0) and
  * Retry-After. */
 void api_ratelimit_refuse(http_request_t *req, const ratelimit_result_t *result);
+
+/* Continues a request once api_ratelimit_apply() let it through. */
+typedef void (*api_ratelimit_next_fn)(http_request_t *req, void *user_data);
+
+/* For a handler's own limit (login and register per email): counts key
+ * against cls; a refusal (unless RATE_LIMIT_DRY_RUN) ends req with 429 and
+ * next never runs; otherwise the RateLimit headers of this decision are added
+ * and next(req, user_data) runs — at once with the memory store, after a round
+ * trip with Redis. Returns 0, or RATELIMIT_E_INVALID (bad key; nothing done,
+ * next not called). */
+int api_ratelimit_apply(http_request_t *req, ratelimit_class_t cls, const char *key, size_t key_len,
+                        api_ratelimit_next_fn next, void *user_data);
 
 /* Applies RATE_LIMIT_DRY_RUN to a refusal: when dry run is on, logs it (with
  * the class and key) and returns false — let the request through; otherwise
