@@ -194,31 +194,27 @@ static void begin_login(signup_t *s)
 
 /* ---- the per-email limit, then the work -------------------------------- */
 
-static void on_email_limit(const ratelimit_result_t *result, void *user_data)
+static void after_email_limit(http_request_t *req, void *user_data)
 {
     signup_t *s = user_data;
-    http_request_t *req = s->req;
-    if (!result->allowed &&
-        api_ratelimit_should_refuse(req, RATE_CLASS_AUTH_EMAIL, s->email, strlen(s->email))) {
-        forget_password(s);
-        api_ratelimit_refuse(req, result);
-        return;
-    }
+    (void)req;
     if (s->is_login)
         begin_login(s);
     else
         begin_register(s);
 }
 
+/* The second auth limit, per email; its decision's RateLimit headers are the
+ * ones the answer carries (the middleware's per-address check adds headers
+ * only when it refuses). A refusal ends the request with 429. */
 static void check_email_limit(signup_t *s)
 {
-    app_t *app = s->req->app;
+    http_request_t *req = s->req;
+    app_t *app = req->app;
     if (app->ratelimit == NULL ||
-        ratelimit_check(app->ratelimit, RATE_CLASS_AUTH_EMAIL, s->email, strlen(s->email),
-                        on_email_limit, s) != 0) {
-        ratelimit_result_t pass = {.allowed = true};
-        on_email_limit(&pass, s);
-    }
+        api_ratelimit_apply(req, RATE_CLASS_AUTH_EMAIL, s->email, strlen(s->email),
+                            after_email_limit, s) != 0)
+        after_email_limit(req, s);
 }
 
 /* Reads and checks the password member into s. */
@@ -262,8 +258,10 @@ static void handle_register(http_request_t *req)
     api_read_profile(body, req, &v, true, &s->name, &has_phone, &s->phone, &has_province,
                      &s->province);
     json_decref(body);
-    if (validation_respond(&v, req)) {
+    if (v.fields != NULL) {
+        /* s lives in the request's arena: wipe before answering frees it. */
         forget_password(s);
+        validation_respond(&v, req);
         return;
     }
     check_email_limit(s);
@@ -293,8 +291,10 @@ static void handle_login(http_request_t *req)
         }
     }
     json_decref(body);
-    if (validation_respond(&v, req)) {
+    if (v.fields != NULL) {
+        /* s lives in the request's arena: wipe before answering frees it. */
         forget_password(s);
+        validation_respond(&v, req);
         return;
     }
     check_email_limit(s);
