@@ -69,8 +69,13 @@ static void close_poll(db__conn_t *c)
 }
 
 /* Watches libpq's current socket for events, replacing the watcher when
- * libpq moved to another socket. 0 or a negative libuv error. */
-static int watch(db__conn_t *c, int events)
+ * libpq moved to another socket. With rearm, registers the socket again even
+ * when nothing seems to have changed: while connecting, libpq may close its
+ * socket and open the next address's, which usually gets the same descriptor
+ * number; the kernel forgot the old registration with the old socket, and
+ * libuv skips a uv_poll_start whose events it already has. 0 or a negative
+ * libuv error. */
+static int watch_socket(db__conn_t *c, int events, bool rearm)
 {
     int fd = PQsocket(c->pg);
     if (fd < 0)
@@ -90,13 +95,18 @@ static int watch(db__conn_t *c, int events)
         c->poll_events = 0;
         c->pool->handles_open++;
     }
-    if (events != c->poll_events) {
+    if (events != c->poll_events || rearm) {
         int rc = uv_poll_start(c->poll, events, on_poll);
         if (rc != 0)
             return rc;
         c->poll_events = events;
     }
     return 0;
+}
+
+static int watch(db__conn_t *c, int events)
+{
+    return watch_socket(c, events, false);
 }
 
 /* --- tearing down --- */
@@ -340,10 +350,10 @@ static void step_connect(db__conn_t *c)
     int rc = 0;
     switch (PQconnectPoll(c->pg)) {
     case PGRES_POLLING_READING:
-        rc = watch(c, UV_READABLE);
+        rc = watch_socket(c, UV_READABLE, true);
         break;
     case PGRES_POLLING_WRITING:
-        rc = watch(c, UV_WRITABLE);
+        rc = watch_socket(c, UV_WRITABLE, true);
         break;
     case PGRES_POLLING_OK:
         connected(c);
@@ -495,39 +505,52 @@ static void operation_complete(db__conn_t *c)
     db__pool_query_done(pool, q, r, bad);
 }
 
-static void read_input(db__conn_t *c)
+/* Takes what arrived and collects the results. Returns 1 when the
+ * operation completed or the connection broke (c may then be reused by
+ * another query, or closed), 0 when more is awaited. */
+static int read_input(db__conn_t *c)
 {
     if (!PQconsumeInput(c->pg)) {
         broken(c, PQerrorMessage(c->pg));
-        return;
+        return 1;
     }
     /* libpq: when PQflush could not send everything and the socket turns
      * readable, consume input and then flush again. */
     if (c->flushing && flush(c) != 0) {
         broken(c, PQerrorMessage(c->pg));
-        return;
+        return 1;
     }
     while (!PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
         if (r == NULL) {
             operation_complete(c);
-            return;
+            return 1;
         }
         keep_result(c, r);
     }
+    return 0;
+}
+
+static bool uses_socket(const db__conn_t *c)
+{
+    return c->state == DB__CONN_SETUP || is_live(c);
 }
 
 static void on_poll(uv_poll_t *handle, int status, int events)
 {
     db__conn_t *c = handle->data;
     if (status < 0) {
-        broken(c, uv_strerror(status));
-        return;
+        /* libuv reports POLLERR (a refused connect, a reset) as UV_EBADF and
+         * stops the watcher. The error belongs to the socket: libpq reads it
+         * (PQconnectPoll then tries the next address; PQconsumeInput reports
+         * a lost connection), and the watcher is started again below. */
+        c->poll_events = 0;
+        events = UV_READABLE | UV_WRITABLE;
     }
     switch (c->state) {
     case DB__CONN_CONNECTING:
-        step_connect(c);
-        break;
+        step_connect(c); /* it watches again, or gives up */
+        return;
     case DB__CONN_SETUP:
     case DB__CONN_PREPARING:
     case DB__CONN_EXECUTING:
@@ -535,8 +558,8 @@ static void on_poll(uv_poll_t *handle, int status, int events)
             broken(c, PQerrorMessage(c->pg));
             return;
         }
-        if (events & UV_READABLE)
-            read_input(c);
+        if ((events & UV_READABLE) && read_input(c) != 0)
+            return;
         break;
     case DB__CONN_IDLE:
         /* Nothing is expected on an idle connection but the server's goodbye
@@ -551,12 +574,18 @@ static void on_poll(uv_poll_t *handle, int status, int events)
                 break;
             PQclear(r);
         }
-        if (PQstatus(c->pg) == CONNECTION_BAD)
+        if (PQstatus(c->pg) == CONNECTION_BAD) {
             lost(c, PQerrorMessage(c->pg));
+            return;
+        }
         break;
     default:
-        break;
+        return;
     }
+    /* Watch again what libuv stopped. */
+    if (uses_socket(c) && c->poll_events == 0 &&
+        watch(c, UV_READABLE | (c->flushing ? UV_WRITABLE : 0)) != 0)
+        broken(c, "cannot watch the database socket");
 }
 
 /* --- closing for good --- */

@@ -43,7 +43,9 @@ describe('an unreachable database at start-up', () => {
       env: { DATABASE_URL: cluster.url('rural24'), DB_POOL_SIZE: '3' },
     });
     assert.equal((await request(srv.port, { path: '/api/health' })).status, 200);
-    await srv.waitForLog((l) => l.msg === 'database unavailable', { timeoutMs: 5000 });
+    const down = await srv.waitForLog((l) => l.msg === 'database unavailable', { timeoutMs: 5000 });
+    assert.match(down.error, /Connection refused/, 'libpq says why, in one line');
+    assert.doesNotMatch(down.error, /\n/);
     const ready = await request(srv.port, { path: '/api/ready' });
     assert.equal(ready.status, 503);
     assert.equal(json(ready).checks.db, 'down');
@@ -81,6 +83,23 @@ describe('host names', () => {
       what: 'ready',
     });
     assert.equal((await request(srv.port, { path: '/api/_test/db/info' })).status, 200);
+  });
+
+  it('falls through to the next address at once when the first refuses (a host list)', async (t) => {
+    const url = new URL(await freshDatabase('startup_hostlist'));
+    const dead = await freePort();
+    // libpq closes the refused socket and opens the next one, usually under
+    // the same descriptor number: the pool must watch the new socket.
+    const list = `postgresql://postgres@127.0.0.1:${dead},127.0.0.1:${url.port}${url.pathname}`;
+    const started = Date.now();
+    const srv = await startServerFor(t, { env: { DATABASE_URL: list, DB_POOL_SIZE: '3' } });
+    assert.equal((await request(srv.port, { path: '/api/ready' })).status, 200);
+    assert.ok(Date.now() - started < 4000, `ready after ${Date.now() - started} ms`);
+    const stats = await eventually(async () => {
+      const primary = json(await request(srv.port, { path: '/api/_test/db/stats' })).primary;
+      return primary.open === 3 ? primary : null;
+    }, { timeoutMs: 3000, what: 'three connections up' });
+    assert.equal(stats.connect_failures, 0, 'the refused address is not a failed attempt');
   });
 
   it('an unknown host name is "down", not a crash', async (t) => {
