@@ -1,7 +1,9 @@
 /* Password hashing: Argon2id through libsodium, on the libuv thread pool.
  *
  * One hash costs tens of milliseconds by design, so it never runs on the loop
- * thread: both calls queue the work and call back on the loop. The limits
+ * thread: both calls queue the work and call back on the loop. At most one
+ * hash per core runs at once (more would starve the loop thread of CPU); the
+ * others wait in a bounded FIFO, past which a call fails with UV_EBUSY. The limits
  * (AUTH_PASSWORD_OPSLIMIT, AUTH_PASSWORD_MEMLIMIT) are chosen for this size of
  * machine and are encoded in each stored hash, so changing them later keeps old
  * hashes verifiable. */

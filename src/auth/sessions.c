@@ -33,6 +33,9 @@ typedef struct {
     int64_t user_id;
     int64_t session_id;
     int retries;
+    char origin_token_id[33]; /* a stateless refresh token being exchanged */
+    char *user_agent;         /* copies kept across the era check */
+    char *ip;
 } op_t;
 
 static op_t *op_new(auth_t *auth, void *user_data)
@@ -45,6 +48,8 @@ static op_t *op_new(auth_t *auth, void *user_data)
 
 static void op_free(op_t *op)
 {
+    free(op->user_agent);
+    free(op->ip);
     sodium_memzero(op, sizeof(*op));
     free(op);
 }
@@ -162,6 +167,12 @@ static void deliver_stateless_pair(auth_t *auth, int64_t user_id, auth_pair_cb c
 static void on_session_created(int err, int64_t session_id, void *user_data)
 {
     op_t *op = user_data;
+    if (err == DB_E_CONSTRAINT && op->origin_token_id[0] != '\0') {
+        /* This stateless refresh token was exchanged already. */
+        op->cb.pair(false, API_ERR_UNAUTHORIZED, NULL, op->user_data);
+        op_free(op);
+        return;
+    }
     if (err != 0) {
         log_error("session not created", "error", json_string(db_error_name(err)), NULL);
         op->cb.pair(false, db_error_api(err), NULL, op->user_data);
@@ -171,6 +182,19 @@ static void on_session_created(int err, int64_t session_id, void *user_data)
     op->next.session_id = session_id;
     deliver_session_pair(op, &op->next, now_s());
     op_free(op);
+}
+
+/* Creates the session row for op (user_id, origin_token_id set). */
+static int create_session(op_t *op, const char *user_agent, const char *ip)
+{
+    auth_t *auth = op->auth;
+    auth_refresh_new(&op->next);
+    unsigned char hash[AUTH_REFRESH_HASH_BYTES];
+    auth_refresh_hash(&op->next, hash);
+    int rc = session_create(auth->store, op->user_id, hash, auth->cfg->refresh_token_ttl_s,
+                            user_agent, ip, op->origin_token_id[0] ? op->origin_token_id : NULL,
+                            on_session_created, op);
+    return rc != 0 ? -1 : 0;
 }
 
 int auth_start_session(auth_t *auth, int64_t user_id, const char *user_agent, const char *ip,
@@ -183,16 +207,28 @@ int auth_start_session(auth_t *auth, int64_t user_id, const char *user_agent, co
     op_t *op = op_new(auth, user_data);
     op->cb.pair = cb;
     op->user_id = user_id;
-    auth_refresh_new(&op->next);
-    unsigned char hash[AUTH_REFRESH_HASH_BYTES];
-    auth_refresh_hash(&op->next, hash);
-    int rc = session_create(auth->store, user_id, hash, auth->cfg->refresh_token_ttl_s,
-                            user_agent, ip, on_session_created, op);
-    if (rc != 0) {
+    if (create_session(op, user_agent, ip) != 0) {
         op_free(op);
         return -1;
     }
     return 0;
+}
+
+/* A stateless refresh token presented once sessions are on: if no logout-all
+ * came after it, it is exchanged (once) for a session of its own. */
+static void on_exchange_era(int err, bool live, void *user_data)
+{
+    op_t *op = user_data;
+    if (err != 0 || !live) {
+        op->cb.pair(false, err != 0 ? db_error_api(err) : API_ERR_TOKEN_REVOKED, NULL,
+                    op->user_data);
+        op_free(op);
+        return;
+    }
+    if (create_session(op, op->user_agent, op->ip) != 0) {
+        op->cb.pair(false, API_ERR_UNAVAILABLE, NULL, op->user_data);
+        op_free(op);
+    }
 }
 
 /* ---- refreshing -------------------------------------------------------- */
@@ -343,7 +379,22 @@ int auth_refresh(auth_t *auth, const char *refresh_token, const char *user_agent
     }
     /* A stateless refresh token: a new stateless pair, or, once sessions are
      * on, a session of its own (the stage change logs nobody out). */
-    return auth_start_session(auth, claims.user_id, user_agent, ip, cb, user_data);
+    if (auth->store == NULL) {
+        deliver_stateless_pair(auth, claims.user_id, cb, user_data);
+        return 0;
+    }
+    op_t *op = op_new(auth, user_data);
+    op->cb.pair = cb;
+    op->user_id = claims.user_id;
+    snprintf(op->origin_token_id, sizeof(op->origin_token_id), "%s", claims.token_id);
+    op->user_agent = user_agent ? xstrndup(user_agent, strnlen(user_agent, 512)) : NULL;
+    op->ip = ip ? xstrdup(ip) : NULL;
+    if (session_check_era(auth->store, claims.user_id, claims.issued_at_s, on_exchange_era, op) !=
+        0) {
+        op_free(op);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- authenticating ---------------------------------------------------- */
@@ -356,7 +407,8 @@ static void on_session_checked(int err, bool live, void *user_data)
     } else if (!live) {
         op->cb.identity(false, API_ERR_TOKEN_REVOKED, NULL, op->user_data);
     } else {
-        session_touch(op->auth->store, op->session_id);
+        if (op->session_id != 0)
+            session_touch(op->auth->store, op->session_id);
         auth_identity_t id = {.user_id = op->user_id, .session_id = op->session_id};
         op->cb.identity(true, API_ERR_INTERNAL, &id, op->user_data);
     }
@@ -374,7 +426,7 @@ int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb c
            user_data);
         return 0;
     }
-    if (auth->store == NULL || claims.session_id == 0) {
+    if (auth->store == NULL) {
         auth_identity_t id = {.user_id = claims.user_id, .session_id = claims.session_id};
         cb(true, API_ERR_INTERNAL, &id, user_data);
         return 0;
@@ -383,8 +435,14 @@ int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb c
     op->cb.identity = cb;
     op->user_id = claims.user_id;
     op->session_id = claims.session_id;
-    if (session_check(auth->store, claims.session_id, claims.user_id, on_session_checked, op) !=
-        0) {
+    /* A stateless token (sid 0) has no row: it is good unless a logout-all
+     * came after it was issued. */
+    int rc = claims.session_id == 0
+                 ? session_check_era(auth->store, claims.user_id, claims.issued_at_s,
+                                     on_session_checked, op)
+                 : session_check(auth->store, claims.session_id, claims.user_id,
+                                 on_session_checked, op);
+    if (rc != 0) {
         op_free(op);
         return -1;
     }

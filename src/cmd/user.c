@@ -14,6 +14,7 @@
 
 typedef struct {
     const char *email;
+    db_t *db;
     int status;
 } promote_t;
 
@@ -37,6 +38,9 @@ static void on_promoted(db_result_t *res, void *user_data)
         printf("%s is now an admin\n", p->email);
         p->status = 0;
     }
+    /* Done: closing the pool lets the loop end. */
+    db_close(p->db, NULL, NULL);
+    p->db = NULL;
 }
 
 int cmd_user(int argc, char **argv)
@@ -56,15 +60,14 @@ int cmd_user(int argc, char **argv)
         uv_loop_close(&loop);
         return 2;
     }
-    promote_t p = {.email = argv[2], .status = 1};
+    promote_t p = {.email = argv[2], .db = db, .status = 1};
     db_wait_ready(db, 5000);
     const char *params[] = {p.email};
     rc = db_query(db, &db_users_promote, params, NULL, 1, DB_WRITE, 0, on_promoted, &p);
-    if (rc != 0)
+    if (rc != 0) {
         fprintf(stderr, "rural24: cannot promote %s: %s\n", p.email, db_error_message(rc));
-    else
-        uv_run(&loop, UV_RUN_DEFAULT);
-    db_close(db, NULL, NULL);
+        db_close(db, NULL, NULL);
+    }
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop) != 0)
         log_warn("loop closed with handles still open", NULL);

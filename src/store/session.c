@@ -148,10 +148,11 @@ static void redis_forget(session_store_t *store, const int64_t *ids, size_t coun
 
 static const db_stmt_t stmt_create = {
     .name = "session_create",
-    .sql = "INSERT INTO sessions (user_id, refresh_token_hash, expires_at, user_agent, ip) "
+    .sql = "INSERT INTO sessions (user_id, refresh_token_hash, expires_at, user_agent, ip, "
+           "origin_token_id) "
            "VALUES ($1, decode($2, 'hex'), now() + make_interval(secs => $3::int), "
-           "left($4, 512), $5::inet) RETURNING id",
-    .param_count = 5,
+           "left($4, 512), $5::inet, $6) RETURNING id",
+    .param_count = 6,
 };
 
 static void on_created(db_result_t *res, void *user_data)
@@ -169,19 +170,19 @@ static void on_created(db_result_t *res, void *user_data)
 
 int session_create(session_store_t *store, int64_t user_id,
                    const unsigned char hash[SESSION_HASH_BYTES], int ttl_s,
-                   const char *user_agent, const char *ip, session_created_cb cb,
-                   void *user_data)
+                   const char *user_agent, const char *ip, const char *origin_token_id,
+                   session_created_cb cb, void *user_data)
 {
     char uid[24], hash_hex[SESSION_HASH_BYTES * 2 + 1], ttl[16];
     snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
     hex(hash, hash_hex);
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
-    const char *params[] = {uid, hash_hex, ttl, user_agent, ip};
+    const char *params[] = {uid, hash_hex, ttl, user_agent, ip, origin_token_id};
     op_t *op = op_new(store, user_data);
     op->cb.created = cb;
     op->user_id = user_id;
     op->ttl_ms = (int64_t)ttl_s * 1000;
-    int rc = db_query(store->db, &stmt_create, params, NULL, 5, DB_WRITE, user_id, on_created, op);
+    int rc = db_query(store->db, &stmt_create, params, NULL, 6, DB_WRITE, user_id, on_created, op);
     if (rc != 0)
         free(op);
     return rc;
@@ -359,6 +360,38 @@ int session_check(session_store_t *store, int64_t session_id, int64_t user_id,
     return rc;
 }
 
+/* ---- stateless tokens' era --------------------------------------------- */
+
+static const db_stmt_t stmt_check_era = {
+    .name = "session_check_era",
+    .sql = "SELECT 1 FROM users WHERE id = $1 AND (sessions_revoked_before IS NULL OR "
+           "to_timestamp($2::bigint) > sessions_revoked_before)",
+    .param_count = 2,
+};
+
+static void on_era_checked(db_result_t *res, void *user_data)
+{
+    op_t *op = user_data;
+    int err = db_result_error(res);
+    op->cb.check(err, err == 0 && db_result_rows(res) == 1, op->user_data);
+    free(op);
+}
+
+int session_check_era(session_store_t *store, int64_t user_id, int64_t issued_at_s,
+                      session_check_cb cb, void *user_data)
+{
+    char uid[24], iat[24];
+    snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+    snprintf(iat, sizeof(iat), "%lld", (long long)issued_at_s);
+    const char *params[] = {uid, iat};
+    op_t *op = op_new(store, user_data);
+    op->cb.check = cb;
+    int rc = db_query(store->db, &stmt_check_era, params, NULL, 2, DB_WRITE, 0, on_era_checked, op);
+    if (rc != 0)
+        free(op);
+    return rc;
+}
+
 /* ---- revoke ------------------------------------------------------------ */
 
 static const db_stmt_t stmt_revoke = {
@@ -371,7 +404,8 @@ static const db_stmt_t stmt_revoke = {
 
 static const db_stmt_t stmt_revoke_all = {
     .name = "session_revoke_all",
-    .sql = "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
+    .sql = "WITH era AS (UPDATE users SET sessions_revoked_before = now() WHERE id = $1) "
+           "UPDATE sessions SET revoked_at = now(), revoked_reason = $2 "
            "WHERE user_id = $1 AND revoked_at IS NULL RETURNING id",
     .param_count = 2,
 };

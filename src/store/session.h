@@ -52,11 +52,14 @@ const char *session_store_name(const session_store_t *store);
 typedef void (*session_created_cb)(int err, int64_t session_id, void *user_data);
 
 /* Inserts a session for user_id whose current refresh secret hashes to hash,
- * living ttl_s seconds. user_agent and ip may be NULL. */
+ * living ttl_s seconds. user_agent and ip may be NULL. origin_token_id, when
+ * not NULL, is the id of the stateless refresh token this session replaces:
+ * at most one session per such token (a second one fails with
+ * DB_E_CONSTRAINT). */
 int session_create(session_store_t *store, int64_t user_id,
                    const unsigned char hash[SESSION_HASH_BYTES], int ttl_s,
-                   const char *user_agent, const char *ip, session_created_cb cb,
-                   void *user_data);
+                   const char *user_agent, const char *ip, const char *origin_token_id,
+                   session_created_cb cb, void *user_data);
 
 typedef void (*session_get_cb)(int err, const session_record_t *record, void *user_data);
 
@@ -87,7 +90,14 @@ typedef void (*session_revoked_cb)(int err, int64_t revoked_count, void *user_da
 int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id,
                    const char *reason, session_revoked_cb cb, void *user_data);
 
-/* Revokes every live session of user_id. */
+/* Whether a token of user_id without a session (a stateless one, issued at
+ * issued_at_s) is still good: the user exists and no logout-all came after
+ * the token was issued. */
+int session_check_era(session_store_t *store, int64_t user_id, int64_t issued_at_s,
+                      session_check_cb cb, void *user_data);
+
+/* Revokes every live session of user_id, and every stateless token issued
+ * before now (users.sessions_revoked_before). */
 int session_revoke_all(session_store_t *store, int64_t user_id, const char *reason,
                        session_revoked_cb cb, void *user_data);
 
