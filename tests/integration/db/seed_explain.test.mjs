@@ -6,18 +6,33 @@
 // clean, and fails when a required index is missing or invalid.
 
 import assert from 'node:assert/strict';
-import { describe, it, before } from 'node:test';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, it, before, after } from 'node:test';
 import { startServerFor, request, json } from '../lib/server.mjs';
-import { freshDatabase, rural24, value, psql } from '../lib/pg.mjs';
+import { freshDatabase, rural24, value, psql, pgBin } from '../lib/pg.mjs';
 
 let url;
 let seedSeconds;
+let sleeper; // a long query for the doctor to find, started before the seed
 before(async () => {
   url = await freshDatabase('seed_explain');
+  sleeper = spawn(path.join(pgBin, 'psql'), ['-X', '-q', '-d', url, '-c', "SET application_name = 'long_one'; SELECT pg_sleep(300)"], { stdio: 'ignore' });
   const started = Date.now();
   const r = await rural24(url, ['seed', '--users', '10000', '--ads', '100000', '--messages', '200000', '--seed', '1'], {}, { timeoutMs: 90000 });
   seedSeconds = (Date.now() - started) / 1000;
   assert.equal(r.code, 0, r.stderr + r.stdout);
+});
+
+after(async () => {
+  if (url) await psql(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'long_one'").catch(() => {});
+  if (sleeper && sleeper.exitCode === null) {
+    try {
+      process.kill(sleeper.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
 });
 
 // What each hot query must use, as the issue lists them (label → indexes, any of).
@@ -153,6 +168,8 @@ describe('rural24 doctor', () => {
     assert.match(r.stdout, /required indexes present and valid/);
     assert.match(r.stdout, /Slowest statements/);
     assert.match(r.stdout, /connections in use/);
+    // The query started before the seed has run for more than 5 s: a warning.
+    assert.match(r.stdout, /WARNING pid \d+, [\d.]+ s, active .*pg_sleep\(300\)/);
     assert.match(r.stdout, /No problems found/);
   });
 
