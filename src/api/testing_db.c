@@ -12,6 +12,8 @@
  *   POST /api/_test/db/echo                   a raw body (up to 6 MiB) sent as a
  *                                             binary bytea parameter: {"bytes","md5"}
  *   GET  /api/_test/db/error                  a statement that fails (division by zero)
+ *   GET  /api/_test/db/clash                  a statement named like test_info:
+ *                                             {"clash":true}, not test_info's row
  *   GET  /api/_test/db/stats                  db_stats_json()
  *   GET  /api/_test/db/hot/{n}                runs hot query n of db/queries.h
  *                                             with its sample parameters:
@@ -20,6 +22,7 @@
  *
  * Database errors map as handlers should map them: db_error_api(). */
 #include "api/app.h"
+#include "core/xmalloc.h"
 #include "db/db.h"
 #include "db/queries.h"
 #include "http/response.h"
@@ -64,6 +67,14 @@ static const db_stmt_t stmt_echo = {
     .sql = "SELECT json_build_object('bytes', octet_length($1::bytea), 'md5', md5($1::bytea))",
     .param_count = 1,
     .binary_params = 1u << 0,
+};
+
+/* Shares test_info's name on purpose: the pool must not run test_info's SQL
+ * for it. */
+static const db_stmt_t stmt_name_clash = {
+    .name = "test_info",
+    .sql = "SELECT json_build_object('clash', true)",
+    .param_count = 0,
 };
 
 static const db_stmt_t stmt_error = {
@@ -216,6 +227,11 @@ static void handle_echo(http_request_t *req)
     run(req, &stmt_echo, params, lengths, 1, DB_WRITE, 0, on_json_row);
 }
 
+static void handle_clash(http_request_t *req)
+{
+    run(req, &stmt_name_clash, NULL, NULL, 0, DB_READ, 0, on_json_row);
+}
+
 static void handle_error(http_request_t *req)
 {
     run(req, &stmt_error, NULL, NULL, 0, DB_WRITE, 0, on_json_row);
@@ -291,11 +307,7 @@ static void handle_hot(http_request_t *req)
         http_respond_error(req, API_ERR_NOT_FOUND, NULL, NULL);
         return;
     }
-    hot_call_t *call = malloc(sizeof(*call));
-    if (call == NULL) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
+    hot_call_t *call = xmalloc(sizeof(*call));
     call->req = req;
     call->index = (size_t)n - 1;
     run_with(req, &hot_samples[call->index], call, on_hot_sample);
@@ -317,6 +329,7 @@ void api_testing_db_register(app_t *app)
                     &plain);
     http_router_add(app->router, HTTP_METHOD_POST, "/api/_test/db/echo", handle_echo, &raw_body);
     http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/error", handle_error, &plain);
+    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/clash", handle_clash, &plain);
     http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/stats", handle_stats, &plain);
     for (size_t i = 0; i < db_hot_query_count && i < MAX_HOT; i++) {
         hot_samples[i].name = ""; /* unnamed: run once per request */

@@ -390,7 +390,7 @@ static void mark_prepared(db__conn_t *c, const db_stmt_t *stmt)
 static bool use_named(const db__conn_t *c, const db_stmt_t *stmt)
 {
     return c->pool->prepared_statements && !stmt->custom_plan && stmt->name != NULL &&
-           stmt->name[0] != '\0';
+           stmt->name[0] != '\0' && db__statement_name_ok(c->pool->db, stmt);
 }
 
 /* Sends the query's Bind/Execute (or its one-shot Parse/Bind/Execute). 0 or

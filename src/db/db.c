@@ -28,6 +28,14 @@ struct db_s {
     uint64_t sticky_reads_total;
     uint64_t fallback_reads_total;
 
+    /* Every named statement seen, to catch two sharing a name. */
+    struct {
+        const db_stmt_t *stmt;
+        bool ok;
+    } * statements;
+    size_t statement_count;
+    size_t statement_capacity;
+
     bool closing;
     int pools_open;
     db_closed_cb on_closed;
@@ -175,6 +183,30 @@ void db__query_completed(db_t *db, db__query_t *q, const db_result_t *res)
     q->cb((db_result_t *)res, q->user_data);
 }
 
+bool db__statement_name_ok(db_t *db, const db_stmt_t *stmt)
+{
+    for (size_t i = 0; i < db->statement_count; i++) {
+        if (db->statements[i].stmt == stmt)
+            return db->statements[i].ok;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < db->statement_count && ok; i++) {
+        if (strcmp(db->statements[i].stmt->name, stmt->name) == 0) {
+            ok = false;
+            log_error("two statements share a name: the second runs unnamed", "statement",
+                      json_string(stmt->name), NULL);
+        }
+    }
+    if (db->statement_count == db->statement_capacity) {
+        db->statement_capacity = db->statement_capacity == 0 ? 32 : db->statement_capacity * 2;
+        db->statements = xrealloc(db->statements, db->statement_capacity * sizeof(*db->statements));
+    }
+    db->statements[db->statement_count].stmt = stmt;
+    db->statements[db->statement_count].ok = ok;
+    db->statement_count++;
+    return ok;
+}
+
 const char *db_ready_state(const db_t *db)
 {
     return db__pool_up(db->primary) ? "ok" : "down";
@@ -241,6 +273,7 @@ void db__closed_pool(db_t *db)
     db_closed_cb on_closed = db->on_closed;
     void *data = db->on_closed_data;
     db_sticky_free(&db->sticky);
+    free(db->statements);
     free(db);
     if (on_closed != NULL)
         on_closed(data);

@@ -57,7 +57,8 @@ enum {
 
 /* A statement, declared once (static const) and shared by every connection.
  * name is the server-side prepared-statement name: unique in the program,
- * [a-z0-9_]. The SQL uses $1..$param_count. */
+ * [a-z0-9_] (a second statement with a taken name is logged as an error and
+ * runs unnamed); "" runs unnamed. The SQL uses $1..$param_count. */
 typedef struct {
     const char *name;
     const char *sql;

@@ -212,4 +212,9 @@ void db__query_completed(db_t *db, db__query_t *q, const db_result_t *res);
 /* Called by pool.c when a closing pool has freed itself. */
 void db__closed_pool(db_t *db);
 
+/* False when another statement already uses stmt's name (a programming
+ * error, logged once): stmt then runs unnamed rather than as the other's
+ * prepared statement. Remembers every statement it sees. */
+bool db__statement_name_ok(db_t *db, const db_stmt_t *stmt);
+
 #endif

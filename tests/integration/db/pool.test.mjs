@@ -115,6 +115,16 @@ describe('statements', () => {
     assert.equal(json(await get(srv, `/api/_test/db/users/${id}`)).email, 'unnamed@example.test');
   });
 
+  it('two statements sharing a name: an error is logged and each still runs its own SQL', async (t) => {
+    const srv = await startServerFor(t, { env: { DATABASE_URL: url, DB_POOL_SIZE: '1' } });
+    assert.equal(json(await get(srv, '/api/_test/db/info')).timezone, 'UTC');
+    for (let i = 0; i < 3; i++) assert.deepEqual(json(await get(srv, '/api/_test/db/clash')), { clash: true });
+    assert.equal(json(await get(srv, '/api/_test/db/info')).timezone, 'UTC');
+    const line = await srv.waitForLog((l) => l.msg === 'two statements share a name: the second runs unnamed');
+    assert.equal(line.statement, 'test_info');
+    assert.equal(srv.logs().filter((l) => l.msg === line.msg).length, 1, 'logged once');
+  });
+
   it('a 5 MB binary parameter goes through (PQflush in pieces) intact', async (t) => {
     const srv = await startServerFor(t, { env: { DATABASE_URL: url, DB_POOL_SIZE: '2' } });
     const body = randomBytes(5 * 1024 * 1024);
