@@ -76,6 +76,7 @@ static int take_lock(PGconn *pg, int lock_wait_s, char *err, size_t err_size)
             return 0;
         if (!said_waiting) {
             log_info("another migrate holds the migration lock: waiting", NULL);
+            log_flush();
             said_waiting = true;
         }
         if (clock_now_ms() >= deadline) {
@@ -294,6 +295,7 @@ static int migrate_locked(PGconn *pg, const db_migration_t *files, size_t file_c
             log_info("migration applied", "migration", json_string(m->file_name), "transaction",
                      json_boolean(!m->no_transaction), "duration_ms",
                      json_integer((json_int_t)(clock_now_ms() - started)), NULL);
+            log_flush(); /* a long migration: show progress as it goes */
         }
     }
     free(applied);
