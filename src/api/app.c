@@ -1,8 +1,80 @@
 /* Application wiring shared by the handlers: readiness checks and the table
  * of route registrations. */
 #include "api/app.h"
+#include "api/middleware_auth.h"
+#include "api/middleware_ratelimit.h"
+#include "auth/sessions.h"
+#include "core/clock.h"
+#include "db/db.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on_access,
+             uint64_t wait_ms, char *err, size_t err_size)
+{
+    memset(app, 0, sizeof(*app));
+    app->config = cfg;
+    app->loop = loop;
+    app->started_ms = clock_now_ms();
+    /* The pools start connecting once the loop runs; an unreachable database
+     * is not an error (readiness says "down" until it answers), a malformed
+     * URL is. */
+    if (db_new(loop, cfg, &app->db, err, err_size) != 0)
+        return -1;
+    app_add_ready_check(app, "db", db_ready_check, app->db);
+    if (wait_ms > 0)
+        db_wait_ready(app->db, wait_ms);
+
+    /* Redis and the stores. While Redis is down the stores serve from memory
+     * and readiness says "down". */
+    stores_open(&app->stores, loop, cfg);
+    app->redis = app->stores.redis;
+    app->cache = app->stores.cache;
+    app->ratelimit = app->stores.ratelimit;
+    app_add_ready_check(app, "redis", stores_redis_ready, &app->stores);
+    if (wait_ms > 0)
+        stores_wait_ready(&app->stores, loop, wait_ms < 1000 ? wait_ms : 1000);
+
+    app->auth = auth_new(loop, cfg, app->db, app->redis);
+    app->router = http_router_new();
+    api_register_routes(app);
+    http_server_opts_t opts = {
+        .config = cfg,
+        .router = app->router,
+        .app = app,
+        .on_access = on_access,
+    };
+    app->server = http_server_new(loop, &opts);
+    /* Auth first, so that the rate limiter can key by user. */
+    http_server_use(app->server, api_auth_middleware);
+    http_server_use(app->server, api_ratelimit_middleware);
+    return 0;
+}
+
+void app_close(app_t *app)
+{
+    /* The pools close their own handles (with their own close callbacks) and
+     * fail any query still running; then the stores, then the Redis client. */
+    if (app->db != NULL) {
+        db_close(app->db, NULL, NULL);
+        app->db = NULL;
+    }
+    stores_close(&app->stores);
+    app->redis = NULL;
+    app->cache = NULL;
+    app->ratelimit = NULL;
+}
+
+void app_free(app_t *app)
+{
+    auth_free(app->auth);
+    app->auth = NULL;
+    http_server_free(app->server);
+    app->server = NULL;
+    http_router_free(app->router);
+    app->router = NULL;
+}
 
 void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx)
 {

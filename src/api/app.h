@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "store/stores.h"
 
 /* A readiness check: names one dependency and says "ok", "down" or "disabled"
  * from state the dependency keeps (it must not block or do I/O). */
@@ -42,7 +43,27 @@ typedef struct app_s {
     struct cache_s *cache;         /* store/cache.h: the CACHE_TYPE store */
     struct ratelimit_s *ratelimit; /* store/ratelimit.h: the RATE_LIMIT_STORE store */
     struct auth_s *auth;           /* auth/sessions.h: the SESSION_STORE session manager */
+    stores_t stores;               /* what redis, cache and ratelimit above come from */
 } app_t;
+
+/* Builds the application on loop from cfg (which must outlive it): the
+ * database pools, Redis and the stores, the session manager, the router with
+ * every route, and the HTTP server (not listening yet) with its middleware
+ * chain: auth, then rate limit. on_access may be NULL. Waits up to wait_ms for
+ * the database and Redis to answer, so that readiness is right from the first
+ * request (an unreachable one is not an error: readiness says "down").
+ * Returns 0, or -1 with one line in err for a malformed DATABASE_URL (the
+ * caller exits with status 2); nothing is left open then. */
+int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on_access,
+             uint64_t wait_ms, char *err, size_t err_size);
+
+/* Closes the database pools and the stores (queries still running fail with
+ * 503); their handles finish closing as the loop runs. Call once. */
+void app_close(app_t *app);
+
+/* Frees the rest (server, router, session manager) once the loop has stopped
+ * running. */
+void app_free(app_t *app);
 
 /* Adds a check shown in /api/ready's "checks" under name. */
 void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx);

@@ -10,14 +10,8 @@
  * A second signal exits at once with status 1. */
 #include "api/app.h"
 #include "cmd/cmd.h"
-#include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
-#include "api/middleware_auth.h"
-#include "api/middleware_ratelimit.h"
-#include "auth/sessions.h"
-#include "db/db.h"
-#include "store/stores.h"
 #include "http/server.h"
 #include "version.h"
 
@@ -34,7 +28,6 @@ typedef struct {
     uv_timer_t delay_timer;
     uv_timer_t timeout_timer;
     uv_prepare_t log_flusher;  /* flushes buffered log lines before the loop waits */
-    stores_t stores;           /* Redis, cache, rate limiter (store/stores.h) */
     int signals_seen;
     bool drained;
 } serve_t;
@@ -70,18 +63,9 @@ static void finish(serve_t *s)
         return;
     s->drained = true;
     log_info("shutdown complete", NULL);
-    /* The pools close their own handles (with their own close callbacks) and
-     * fail any query still running, before the walk below closes the rest. */
-    if (s->app.db != NULL) {
-        db_close(s->app.db, NULL, NULL);
-        s->app.db = NULL;
-    }
-    /* The stores, then the Redis client: their handles close with their own
-     * callbacks, so the walk below must not close them first. */
-    stores_close(&s->stores);
-    s->app.redis = NULL;
-    s->app.cache = NULL;
-    s->app.ratelimit = NULL;
+    /* The pools and stores close their own handles (with their own close
+     * callbacks), so the walk below must not close them first. */
+    app_close(&s->app);
     /* Close what is left (timers, signals, stores' handles); uv_run then
      * returns once their close callbacks ran. */
     uv_walk(s->app.loop, close_walk_cb, NULL);
@@ -154,48 +138,13 @@ int cmd_serve(int argc, char **argv)
     memset(&s, 0, sizeof(s));
     the_serve = &s;
     app_t *app = &s.app;
-    app->config = &cfg;
-    app->loop = uv_default_loop();
-    app->started_ms = clock_now_ms();
-    /* The pools start connecting once the loop runs; an unreachable database
-     * is not an error (readiness says "down" until it answers), a malformed
-     * URL is. */
-    char db_err[512];
-    if (db_new(app->loop, &cfg, &app->db, db_err, sizeof(db_err)) != 0) {
-        fprintf(stderr, "rural24: configuration error: %s\n", db_err);
-        log_event(LOG_FATAL, "configuration error", "error", json_string(db_err), NULL);
+    char err[512];
+    if (app_open(app, uv_default_loop(), &cfg, access_log, 2000, err, sizeof(err)) != 0) {
+        fprintf(stderr, "rural24: configuration error: %s\n", err);
+        log_event(LOG_FATAL, "configuration error", "error", json_string(err), NULL);
         log_flush();
         return 2;
     }
-    app_add_ready_check(app, "db", db_ready_check, app->db);
-    /* Give the pool a moment to connect, so readiness is right from the
-     * first request; an unreachable database costs at most this. */
-    db_wait_ready(app->db, 2000);
-    app->router = http_router_new();
-    api_register_routes(app);
-
-    http_server_opts_t opts = {
-        .config = &cfg,
-        .router = app->router,
-        .app = app,
-        .on_access = access_log,
-    };
-    app->server = http_server_new(app->loop, &opts);
-
-    /* Redis and the stores. Redis connects in the background (a short wait
-     * here so the first requests find it up); while it is down the stores
-     * serve from memory and readiness says "down". */
-    stores_open(&s.stores, app->loop, &cfg);
-    app->redis = s.stores.redis;
-    app->cache = s.stores.cache;
-    app->ratelimit = s.stores.ratelimit;
-    app_add_ready_check(app, "redis", stores_redis_ready, &s.stores);
-    stores_wait_ready(&s.stores, app->loop, 1000);
-    /* The session manager (SESSION_STORE), then the middleware chain: auth
-     * first, so that the rate limiter can key by user. */
-    app->auth = auth_new(app->loop, &cfg, app->db, app->redis);
-    http_server_use(app->server, api_auth_middleware);
-    http_server_use(app->server, api_ratelimit_middleware);
 
     /* Signal handlers first: a SIGTERM that arrives the moment the port is
      * open must start a drain, not kill the process. */
@@ -211,8 +160,11 @@ int cmd_serve(int argc, char **argv)
         log_event(LOG_FATAL, "cannot listen", "host", json_string(cfg.host), "port",
                   json_integer(cfg.port), "error", json_string(uv_strerror(rc)), NULL);
         log_flush();
-        http_server_free(app->server);
-        http_router_free(app->router);
+        app_close(app);
+        uv_walk(app->loop, close_walk_cb, NULL);
+        uv_run(app->loop, UV_RUN_DEFAULT);
+        app_free(app);
+        (void)uv_loop_close(app->loop);
         return 1;
     }
     log_info("server listening", "host", json_string(cfg.host), "port", json_integer(cfg.port),
@@ -230,9 +182,7 @@ int cmd_serve(int argc, char **argv)
 
     uv_run(app->loop, UV_RUN_DEFAULT);
 
-    auth_free(app->auth);
-    http_server_free(app->server);
-    http_router_free(app->router);
+    app_free(app);
     rc = uv_loop_close(app->loop);
     if (rc != 0)
         log_warn("loop closed with handles still open", "error", json_string(uv_strerror(rc)),
