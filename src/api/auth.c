@@ -332,16 +332,24 @@ static const char *read_refresh_token(json_t *body, validation_t *v, bool requir
     return token;
 }
 
+/* Reads a body {"refresh_token"?} into *token (an arena copy; NULL when
+ * absent). False when the request was answered (bad JSON, bad member). */
+static bool read_refresh_body(http_request_t *req, bool required, char **token)
+{
+    json_t *body = api_body_json(req, !required);
+    if (body == NULL)
+        return false;
+    validation_t v = {0};
+    const char *value = read_refresh_token(body, &v, required);
+    *token = value ? arena_strndup(&req->arena, value, strlen(value)) : NULL;
+    json_decref(body);
+    return !validation_respond(&v, req);
+}
+
 static void handle_refresh(http_request_t *req)
 {
-    json_t *body = api_body_json(req, false);
-    if (body == NULL)
-        return;
-    validation_t v = {0};
-    const char *token = read_refresh_token(body, &v, true);
-    char *copy = token ? arena_strndup(&req->arena, token, strlen(token)) : NULL;
-    json_decref(body);
-    if (validation_respond(&v, req))
+    char *copy;
+    if (!read_refresh_body(req, true, &copy))
         return;
     app_t *app = req->app;
     if (auth_refresh(app->auth, copy, http_request_header(req, "User-Agent"), req->client_ip,
@@ -361,14 +369,8 @@ static void on_done_204(bool ok, api_error_t err, void *user_data)
 
 static void handle_logout(http_request_t *req)
 {
-    json_t *body = api_body_json(req, true);
-    if (body == NULL)
-        return;
-    validation_t v = {0};
-    const char *token = read_refresh_token(body, &v, false);
-    char *copy = token ? arena_strndup(&req->arena, token, strlen(token)) : NULL;
-    json_decref(body);
-    if (validation_respond(&v, req))
+    char *copy;
+    if (!read_refresh_body(req, false, &copy))
         return;
     app_t *app = req->app;
     int rc;

@@ -421,14 +421,9 @@ static void check_plans(doctor_t *d)
 
 int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err, size_t err_size)
 {
-    PGconn *pg = PQconnectdb(url);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        char line[512];
-        db__one_line(PQerrorMessage(pg), line, sizeof(line));
-        snprintf(err, err_size, "cannot connect to the database: %s", line);
-        PQfinish(pg);
+    PGconn *pg = db__connect_blocking(url, err, err_size);
+    if (pg == NULL)
         return -1;
-    }
     PQsetNoticeProcessor(pg, notice_processor, NULL);
     PQclear(PQexec(pg, "SET statement_timeout = '60s'"));
     doctor_t d = {.pg = pg, .out = out, .opts = opts};

@@ -145,6 +145,15 @@ void db__conninfo_fill(const db__conninfo_t *ci, const char *host, const char *h
  * spaces, runs of blanks collapse, trailing blanks go. */
 void db__one_line(const char *message, char *out, size_t out_size);
 
+/* blocking.c, for the command-line tools only (never on the server's loop):
+ * a blocking connection whose notices go to the debug log, or NULL with
+ * "cannot connect to the database: ..." in err; the caller PQfinish()es it. */
+PGconn *db__connect_blocking(const char *url, char *err, size_t err_size);
+
+/* Runs a one-row, one-boolean-column query: 1 true, 0 false, -1 with
+ * "<what>: <server message>" in err. */
+int db__exec_bool(PGconn *pg, const char *sql, const char *what, char *err, size_t err_size);
+
 /* --- result.c --- */
 
 /* Fills res from a server result (pg may be NULL) and classifies it;

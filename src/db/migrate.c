@@ -28,14 +28,6 @@
 
 enum { LOCK_POLL_MS = 200 };
 
-static void notice_processor(void *arg, const char *message)
-{
-    (void)arg;
-    char line[512];
-    db__one_line(message, line, sizeof(line));
-    log_debug("database notice", "message", json_string(line), NULL);
-}
-
 /* Runs one command; 0, or -1 with "what: server message" in err. */
 static int exec_command(PGconn *pg, const char *sql, const char *what, char *err, size_t err_size)
 {
@@ -62,16 +54,10 @@ static int take_lock(PGconn *pg, int lock_wait_s, char *err, size_t err_size)
     uint64_t deadline = clock_now_ms() + (uint64_t)lock_wait_s * 1000u;
     bool said_waiting = false;
     for (;;) {
-        PGresult *r = PQexec(pg, "SELECT pg_try_advisory_lock(" MIGRATE_LOCK_KEY ")");
-        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-            char line[512];
-            db__one_line(PQresultErrorMessage(r), line, sizeof(line));
-            snprintf(err, err_size, "cannot take the migration lock: %s", line);
-            PQclear(r);
+        int got = db__exec_bool(pg, "SELECT pg_try_advisory_lock(" MIGRATE_LOCK_KEY ")",
+                                "cannot take the migration lock", err, err_size);
+        if (got < 0)
             return -1;
-        }
-        bool got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-        PQclear(r);
         if (got)
             return 0;
         if (!said_waiting) {
@@ -313,16 +299,11 @@ int db_migrate(const char *url, const char *dir, int lock_wait_s, db_migrate_rep
     if (db_migrations_load(dir, &files, &file_count, err, err_size) != 0)
         return -1;
 
-    PGconn *pg = PQconnectdb(url);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        char line[512];
-        db__one_line(PQerrorMessage(pg), line, sizeof(line));
-        snprintf(err, err_size, "cannot connect to the database: %s", line);
-        PQfinish(pg);
+    PGconn *pg = db__connect_blocking(url, err, err_size);
+    if (pg == NULL) {
         db_migrations_free(files, file_count);
         return -1;
     }
-    PQsetNoticeProcessor(pg, notice_processor, NULL);
 
     int rc = exec_command(pg,
                           "SET statement_timeout = 0; SET lock_timeout = 0;"

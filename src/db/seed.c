@@ -403,14 +403,6 @@ static const char SEED_MESSAGES[] =
 
 enum { ADS_PARTS = 2 }; /* connections that write ads at once (two cores) */
 
-static void notice_processor(void *arg, const char *message)
-{
-    (void)arg;
-    char line[512];
-    db__one_line(message, line, sizeof(line));
-    log_debug("database notice", "message", json_string(line), NULL);
-}
-
 /* The error of a failed result as "seed step "what" failed: ...". */
 static int step_error(PGconn *pg, PGresult *r, const char *what, char *err, size_t err_size)
 {
@@ -445,15 +437,9 @@ static int run_step(PGconn *pg, const char *what, const char *sql, char *err, si
 
 static PGconn *connect_to(const char *url, char *err, size_t err_size)
 {
-    PGconn *pg = PQconnectdb(url);
-    if (PQstatus(pg) != CONNECTION_OK) {
-        char line[512];
-        db__one_line(PQerrorMessage(pg), line, sizeof(line));
-        snprintf(err, err_size, "cannot connect to the database: %s", line);
-        PQfinish(pg);
+    PGconn *pg = db__connect_blocking(url, err, err_size);
+    if (pg == NULL)
         return NULL;
-    }
-    PQsetNoticeProcessor(pg, notice_processor, NULL);
     return pg;
 }
 
@@ -566,17 +552,8 @@ static long count_rows(PGconn *pg, const char *table)
 /* 1 when the ads table has rows, 0 when empty, -1 on error. */
 static int has_ads(PGconn *pg, char *err, size_t err_size)
 {
-    PGresult *r = PQexec(pg, "SELECT EXISTS (SELECT 1 FROM ads)");
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        char line[512];
-        db__one_line(PQresultErrorMessage(r), line, sizeof(line));
-        snprintf(err, err_size, "cannot look at the ads table (migrated?): %s", line);
-        PQclear(r);
-        return -1;
-    }
-    int found = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    PQclear(r);
-    return found;
+    return db__exec_bool(pg, "SELECT EXISTS (SELECT 1 FROM ads)",
+                         "cannot look at the ads table (migrated?)", err, err_size);
 }
 
 int db_seed(const char *url, const db_seed_opts_t *opts, db_seed_report_t *report, char *err,
