@@ -12,6 +12,8 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_FATAL } log_level_t;
 
@@ -33,6 +35,29 @@ bool log_enabled(log_level_t level);
 
 /* Key/value pairs follow msg; see the file comment. */
 void log_event(log_level_t level, const char *msg, ...);
+
+/* A log line built field by field into a fixed buffer, without allocation:
+ * the access log's hot path (log_event with jansson costs ~35,000
+ * instructions a line, this ~1,500). Strings are JSON-escaped; invalid UTF-8
+ * becomes U+FFFD; a string that does not fit is cut short, and fields that do
+ * not fit at all are left out, so a line is always valid JSON. Only emitted when
+ * the level is enabled (check log_enabled() before building). */
+enum { LOG_LINE_MAX = 2048 };
+
+typedef struct {
+    char data[LOG_LINE_MAX];
+    size_t len;
+    bool full;   /* a field did not fit: later ones are left out */
+} log_line_t;
+
+void log_line_start(log_line_t *line, log_level_t level, const char *msg);
+/* value NULL writes null. */
+void log_line_str(log_line_t *line, const char *key, const char *value);
+void log_line_int(log_line_t *line, const char *key, int64_t value);
+/* A duration in milliseconds with three decimals. */
+void log_line_ms(log_line_t *line, const char *key, double ms);
+/* Closes the object and writes the line. */
+void log_line_end(log_line_t *line);
 
 #define log_debug(...) log_event(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_event(LOG_INFO, __VA_ARGS__)
