@@ -19,8 +19,7 @@ static const command_t commands[] = {
     {"migrate", "apply pending database migrations (migrations/NNN_name.sql)", cmd_migrate},
     {"seed", "fill the database with demo data: seed [--users N] [--ads N] [--messages N]",
      cmd_seed},
-    {"doctor", "check the database: indexes, slow statements, connections [--explain]",
-     cmd_doctor},
+    {"doctor", "check the database: indexes, slow statements, connections [--explain]", cmd_doctor},
     {"user", "manage users: user promote EMAIL (gives the admin role)", cmd_user},
 };
 

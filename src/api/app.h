@@ -26,8 +26,8 @@ typedef struct app_s {
     uv_loop_t *loop;
     http_router_t *router;
     http_server_t *server;
-    uint64_t started_ms;       /* monotonic, for uptime_s */
-    bool draining;             /* a shutdown began: readiness answers 503 */
+    uint64_t started_ms; /* monotonic, for uptime_s */
+    bool draining;       /* a shutdown began: readiness answers 503 */
 
     struct {
         const char *name;
@@ -38,7 +38,7 @@ typedef struct app_s {
 
     /* Layers that follow add their handles below (db pools, redis client,
      * cache, rate limiter, session manager, ws hub, metrics). */
-    struct db_s *db;           /* db/db.h: the PostgreSQL pools (primary, replica) */
+    struct db_s *db;               /* db/db.h: the PostgreSQL pools (primary, replica) */
     struct redis_client_s *redis;  /* redis/redis.h: NULL when REDIS_ENABLED=false */
     struct cache_s *cache;         /* store/cache.h: the CACHE_TYPE store */
     struct ratelimit_s *ratelimit; /* store/ratelimit.h: the RATE_LIMIT_STORE store */

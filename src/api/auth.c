@@ -34,10 +34,10 @@ typedef struct {
     const char *name;
     const char *phone;
     const char *province;
-    char *user_json;       /* the user as PostgreSQL built it */
+    char *user_json; /* the user as PostgreSQL built it */
     size_t user_json_len;
     int64_t user_id;
-    int status;            /* 201 for register, 200 for login */
+    int status; /* 201 for register, 200 for login */
     bool is_login;
 } signup_t;
 
@@ -52,8 +52,7 @@ static void forget_password(signup_t *s)
 static json_t *pair_json(const auth_pair_t *pair)
 {
     return json_pack("{s:s, s:s, s:s, s:i}", "access_token", pair->access_token, "refresh_token",
-                     pair->refresh_token, "token_type", "Bearer", "expires_in",
-                     pair->expires_in_s);
+                     pair->refresh_token, "token_type", "Bearer", "expires_in", pair->expires_in_s);
 }
 
 static void on_session_pair(bool ok, api_error_t err, const auth_pair_t *pair, void *user_data)
@@ -95,8 +94,8 @@ static void on_user_inserted(db_result_t *res, void *user_data)
         return;
     }
     if (err != 0) {
-        http_respond_error(req, err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED
-                                                       : db_error_api(err),
+        http_respond_error(req,
+                           err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED : db_error_api(err),
                            NULL, NULL);
         return;
     }
@@ -211,9 +210,8 @@ static void check_email_limit(signup_t *s)
 {
     http_request_t *req = s->req;
     app_t *app = req->app;
-    if (app->ratelimit == NULL ||
-        api_ratelimit_apply(req, RATE_CLASS_AUTH_EMAIL, s->email, strlen(s->email),
-                            after_email_limit, s) != 0)
+    if (app->ratelimit == NULL || api_ratelimit_apply(req, RATE_CLASS_AUTH_EMAIL, s->email,
+                                                      strlen(s->email), after_email_limit, s) != 0)
         after_email_limit(req, s);
 }
 
@@ -231,8 +229,7 @@ static void read_password(json_t *body, signup_t *s, validation_t *v, bool check
     if (check_length && chars < PASSWORD_MIN_CHARS)
         validation_fail(v, "password", "min_length", "password must have at least 8 characters");
     else if (chars > PASSWORD_MAX_CHARS)
-        validation_fail(v, "password", "max_length",
-                        "password must have at most 128 characters");
+        validation_fail(v, "password", "max_length", "password must have at most 128 characters");
     else if (chars == 0)
         validation_fail(v, "password", "required", "password is required");
     s->password_len = strlen(password);
@@ -306,9 +303,8 @@ static void on_refreshed(bool ok, api_error_t err, const auth_pair_t *pair, void
 {
     http_request_t *req = user_data;
     if (!ok) {
-        http_respond_error(req, err,
-                           err == API_ERR_UNAUTHORIZED ? "the refresh token is not valid" : NULL,
-                           NULL);
+        http_respond_error(
+            req, err, err == API_ERR_UNAUTHORIZED ? "the refresh token is not valid" : NULL, NULL);
         return;
     }
     http_response_header(req, "Cache-Control", "no-store");
@@ -375,8 +371,8 @@ static void handle_logout(http_request_t *req)
     app_t *app = req->app;
     int rc;
     if (req->user_id != 0) {
-        rc = auth_revoke(app->auth, req->user_id, api_auth_session_id(req), "logout",
-                         on_done_204, req);
+        rc = auth_revoke(app->auth, req->user_id, api_auth_session_id(req), "logout", on_done_204,
+                         req);
     } else if (copy != NULL) {
         rc = auth_revoke_refresh(app->auth, copy, on_done_204, req);
     } else {
@@ -425,8 +421,7 @@ static void handle_delete_session(http_request_t *req)
                            "sessions cannot be revoked with SESSION_STORE=stateless", NULL);
         return;
     }
-    if (auth_revoke(app->auth, req->user_id, req->path_params[0], "deleted", on_done_204, req) !=
-        0)
+    if (auth_revoke(app->auth, req->user_id, req->path_params[0], "deleted", on_done_204, req) != 0)
         http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
 }
 
@@ -448,8 +443,7 @@ void api_auth_register(app_t *app)
                     &optional_json);
     http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/logout-all", handle_logout_all,
                     &required);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/auth/sessions", handle_sessions,
-                    &required);
+    http_router_add(app->router, HTTP_METHOD_GET, "/api/auth/sessions", handle_sessions, &required);
     http_router_add(app->router, HTTP_METHOD_DELETE, "/api/auth/sessions/{id}",
                     handle_delete_session, &required);
 }

@@ -16,9 +16,9 @@ static void handle_health(http_request_t *req)
     app_t *app = req->app;
     /* The hottest route of all (load balancers poll it): formatted directly. */
     char body[128];
-    int n = snprintf(body, sizeof(body), "{\"status\":\"ok\",\"uptime_s\":%llu,\"version\":\"%s\"}",
-                     (unsigned long long)((clock_now_ms() - app->started_ms) / 1000),
-                     RURAL24_VERSION);
+    int n =
+        snprintf(body, sizeof(body), "{\"status\":\"ok\",\"uptime_s\":%llu,\"version\":\"%s\"}",
+                 (unsigned long long)((clock_now_ms() - app->started_ms) / 1000), RURAL24_VERSION);
     http_response_header(req, "Cache-Control", "no-store");
     http_respond(req, 200, "application/json; charset=utf-8", body, (size_t)n);
 }

@@ -11,8 +11,8 @@ static void on_user(db_result_t *res, void *user_data)
     http_request_t *req = user_data;
     int err = db_result_error(res);
     if (err != 0) {
-        http_respond_error(req, err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED
-                                                       : db_error_api(err),
+        http_respond_error(req,
+                           err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED : db_error_api(err),
                            NULL, NULL);
         return;
     }
@@ -33,8 +33,8 @@ static void handle_get_me(http_request_t *req)
     char uid[24];
     snprintf(uid, sizeof(uid), "%lld", (long long)req->user_id);
     const char *params[] = {uid};
-    int rc = db_query(app->db, &db_users_by_id, params, NULL, 1, DB_READ, req->user_id, on_user,
-                      req);
+    int rc =
+        db_query(app->db, &db_users_by_id, params, NULL, 1, DB_READ, req->user_id, on_user, req);
     if (rc != 0)
         http_respond_error(req, db_error_api(rc), NULL, NULL);
 }
@@ -55,11 +55,11 @@ static void handle_patch_me(http_request_t *req)
     char uid[24];
     snprintf(uid, sizeof(uid), "%lld", (long long)req->user_id);
     const char *params[] = {
-        uid, name ? "t" : "f", name, has_phone ? "t" : "f", phone, has_province ? "t" : "f",
-        province,
+        uid,   name ? "t" : "f",         name,     has_phone ? "t" : "f",
+        phone, has_province ? "t" : "f", province,
     };
-    int rc = db_query(app->db, &db_users_update, params, NULL, 7, DB_WRITE, req->user_id, on_user,
-                      req);
+    int rc =
+        db_query(app->db, &db_users_update, params, NULL, 7, DB_WRITE, req->user_id, on_user, req);
     if (rc != 0)
         http_respond_error(req, db_error_api(rc), NULL, NULL);
 }

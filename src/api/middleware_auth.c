@@ -48,8 +48,7 @@ static void on_role(db_result_t *res, void *user_data)
     http_request_next(req);
 }
 
-static void on_identity(bool ok, api_error_t err, const auth_identity_t *identity,
-                        void *user_data)
+static void on_identity(bool ok, api_error_t err, const auth_identity_t *identity, void *user_data)
 {
     http_request_t *req = user_data;
     if (!ok) {

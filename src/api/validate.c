@@ -8,10 +8,30 @@
 enum { NAME_MAX_CHARS = 100, PHONE_MAX_CHARS = 40 };
 
 const char *const api_provinces[24] = {
-    "Buenos Aires", "Ciudad Autónoma de Buenos Aires", "Catamarca", "Chaco", "Chubut",
-    "Córdoba", "Corrientes", "Entre Ríos", "Formosa", "Jujuy", "La Pampa", "La Rioja",
-    "Mendoza", "Misiones", "Neuquén", "Río Negro", "Salta", "San Juan", "San Luis",
-    "Santa Cruz", "Santa Fe", "Santiago del Estero", "Tierra del Fuego", "Tucumán",
+    "Buenos Aires",
+    "Ciudad Autónoma de Buenos Aires",
+    "Catamarca",
+    "Chaco",
+    "Chubut",
+    "Córdoba",
+    "Corrientes",
+    "Entre Ríos",
+    "Formosa",
+    "Jujuy",
+    "La Pampa",
+    "La Rioja",
+    "Mendoza",
+    "Misiones",
+    "Neuquén",
+    "Río Negro",
+    "Salta",
+    "San Juan",
+    "San Luis",
+    "Santa Cruz",
+    "Santa Fe",
+    "Santiago del Estero",
+    "Tierra del Fuego",
+    "Tucumán",
 };
 
 bool api_province_valid(const char *s)
@@ -67,16 +87,14 @@ json_t *api_body_json(http_request_t *req, bool empty_ok)
     json_error_t err;
     /* NULs are let through the parser so that they are reported as the
      * validation error API.md names, like invalid UTF-8. */
-    json_t *doc = json_loadb(req->body.data, req->body.len,
-                             JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
+    json_t *doc =
+        json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
     if (doc == NULL) {
         if (json_error_code(&err) == json_error_invalid_utf8) {
-            http_respond_error(req, API_ERR_VALIDATION_FAILED,
-                               "strings must be valid UTF-8", NULL);
+            http_respond_error(req, API_ERR_VALIDATION_FAILED, "strings must be valid UTF-8", NULL);
             return NULL;
         }
-        http_respond_error(req, API_ERR_INVALID_JSON, "the request body is not valid JSON",
-                           NULL);
+        http_respond_error(req, API_ERR_INVALID_JSON, "the request body is not valid JSON", NULL);
         return NULL;
     }
     if (!json_is_object(doc)) {
@@ -87,8 +105,7 @@ json_t *api_body_json(http_request_t *req, bool empty_ok)
     }
     if (has_nul(doc)) {
         json_decref(doc);
-        http_respond_error(req, API_ERR_VALIDATION_FAILED, "strings must not contain NUL",
-                           NULL);
+        http_respond_error(req, API_ERR_VALIDATION_FAILED, "strings must not contain NUL", NULL);
         return NULL;
     }
     return doc;
@@ -115,8 +132,7 @@ bool validation_respond(validation_t *v, http_request_t *req)
     return true;
 }
 
-bool api_get_string(json_t *obj, const char *key, bool null_ok, validation_t *v,
-                    const char **out)
+bool api_get_string(json_t *obj, const char *key, bool null_ok, validation_t *v, const char **out)
 {
     json_t *member = json_object_get(obj, key);
     *out = NULL;

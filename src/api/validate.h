@@ -26,13 +26,12 @@ bool api_province_valid(const char *s);
 json_t *api_body_json(http_request_t *req, bool empty_ok);
 
 typedef struct {
-    json_t *fields;          /* {"field": "reason"}; NULL while all is well */
+    json_t *fields; /* {"field": "reason"}; NULL while all is well */
     const char *first_message;
 } validation_t;
 
 /* Records a bad field (the first reason per field wins). */
-void validation_fail(validation_t *v, const char *field, const char *reason,
-                     const char *message);
+void validation_fail(validation_t *v, const char *field, const char *reason, const char *message);
 
 /* Answers 400 validation_failed with the fields and returns true when any
  * check failed (the validation's memory is released either way). */
@@ -41,8 +40,7 @@ bool validation_respond(validation_t *v, http_request_t *req);
 /* Reads an optional string member. Returns true when present and a string
  * (in *out; NULL when it is JSON null and null_ok), records "type" when it is
  * of another type, and returns false when absent. */
-bool api_get_string(json_t *obj, const char *key, bool null_ok, validation_t *v,
-                    const char **out);
+bool api_get_string(json_t *obj, const char *key, bool null_ok, validation_t *v, const char **out);
 
 /* Copies s with leading and trailing white space removed into the arena;
  * *chars receives its length in code points. */

@@ -19,7 +19,7 @@ struct job_s {
     char *password;
     size_t password_len;
     char hash[AUTH_PASSWORD_HASH_BYTES];
-    bool dummy;       /* verify against nothing: spend the time, fail */
+    bool dummy; /* verify against nothing: spend the time, fail */
     bool ok;
     auth_password_hash_cb hash_cb;
     auth_password_verify_cb verify_cb;
@@ -105,8 +105,8 @@ static void job_free(job_t *job)
 
 int auth_password_hash_sync(const char *password, size_t len, char *out)
 {
-    return crypto_pwhash_str(out, password, len, AUTH_PASSWORD_OPSLIMIT,
-                             AUTH_PASSWORD_MEMLIMIT) == 0
+    return crypto_pwhash_str(out, password, len, AUTH_PASSWORD_OPSLIMIT, AUTH_PASSWORD_MEMLIMIT) ==
+                   0
                ? 0
                : -1;
 }
@@ -124,8 +124,8 @@ static void hash_done(uv_work_t *work, int status)
     job_free(job);
 }
 
-int auth_password_hash(uv_loop_t *loop, const char *password, size_t len,
-                       auth_password_hash_cb cb, void *user_data)
+int auth_password_hash(uv_loop_t *loop, const char *password, size_t len, auth_password_hash_cb cb,
+                       void *user_data)
 {
     job_t *job = job_new(password, len);
     job->hash_cb = cb;

@@ -29,8 +29,8 @@ typedef void (*auth_password_verify_cb)(bool matches, void *user_data);
 
 /* Hashes password (len bytes, copied) on the thread pool. 0, or a negative
  * libuv error (then cb is not called). */
-int auth_password_hash(uv_loop_t *loop, const char *password, size_t len,
-                       auth_password_hash_cb cb, void *user_data);
+int auth_password_hash(uv_loop_t *loop, const char *password, size_t len, auth_password_hash_cb cb,
+                       void *user_data);
 
 /* Verifies password against hash (both copied) on the thread pool. With hash
  * NULL it spends the same work against a dummy hash and reports no match, so

@@ -25,14 +25,14 @@ void auth_refresh_new(auth_refresh_t *out)
     randombytes_buf(out->secret, sizeof(out->secret));
 }
 
-void auth_refresh_next(const unsigned char key[32], const auth_refresh_t *cur,
-                       auth_refresh_t *next)
+void auth_refresh_next(const unsigned char key[32], const auth_refresh_t *cur, auth_refresh_t *next)
 {
     unsigned char msg[AUTH_REFRESH_SECRET_BYTES + 12];
     uint32_t gen = cur->generation + 1;
     memcpy(msg, cur->secret, AUTH_REFRESH_SECRET_BYTES);
     for (int i = 0; i < 8; i++)
-        msg[AUTH_REFRESH_SECRET_BYTES + i] = (unsigned char)((uint64_t)cur->session_id >> (56 - 8 * i));
+        msg[AUTH_REFRESH_SECRET_BYTES + i] =
+            (unsigned char)((uint64_t)cur->session_id >> (56 - 8 * i));
     for (int i = 0; i < 4; i++)
         msg[AUTH_REFRESH_SECRET_BYTES + 8 + i] = (unsigned char)(gen >> (24 - 8 * i));
     unsigned char mac[crypto_auth_hmacsha256_BYTES];

@@ -27,7 +27,7 @@
 enum {
     AUTH_REFRESH_SECRET_BYTES = 32,
     AUTH_REFRESH_HASH_BYTES = 32,
-    AUTH_REFRESH_TOKEN_MAX = 128,     /* formatted length bound, NUL included */
+    AUTH_REFRESH_TOKEN_MAX = 128, /* formatted length bound, NUL included */
     AUTH_REFRESH_MAX_GENERATIONS = 100000,
 };
 

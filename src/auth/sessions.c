@@ -15,7 +15,7 @@
 struct auth_s {
     uv_loop_t *loop;
     const config_t *cfg;
-    session_store_t *store;  /* NULL in stateless mode */
+    session_store_t *store; /* NULL in stateless mode */
     unsigned char refresh_key[32];
 };
 
@@ -28,7 +28,7 @@ typedef struct {
         auth_done_cb done;
         auth_list_cb list;
     } cb;
-    auth_refresh_t presented;  /* the refresh token being exchanged */
+    auth_refresh_t presented; /* the refresh token being exchanged */
     auth_refresh_t next;
     int64_t user_id;
     int64_t session_id;
@@ -102,8 +102,8 @@ static char *sign_access(auth_t *auth, int64_t user_id, int64_t session_id, int6
     };
     if (jti_seed != NULL) {
         unsigned char jti[16];
-        crypto_generichash(jti, sizeof(jti), jti_seed, AUTH_REFRESH_SECRET_BYTES,
-                           auth->refresh_key, sizeof(auth->refresh_key));
+        crypto_generichash(jti, sizeof(jti), jti_seed, AUTH_REFRESH_SECRET_BYTES, auth->refresh_key,
+                           sizeof(auth->refresh_key));
         sodium_bin2hex(claims.token_id, sizeof(claims.token_id), jti, sizeof(jti));
     }
     char *token = NULL;
@@ -136,8 +136,7 @@ static void deliver_session_pair(op_t *op, const auth_refresh_t *rt, int64_t iat
     sodium_memzero(refresh, sizeof(refresh));
 }
 
-static void deliver_stateless_pair(auth_t *auth, int64_t user_id, auth_pair_cb cb,
-                                   void *user_data)
+static void deliver_stateless_pair(auth_t *auth, int64_t user_id, auth_pair_cb cb, void *user_data)
 {
     int64_t iat = now_s();
     char *access = sign_access(auth, user_id, 0, iat, NULL);
@@ -243,8 +242,8 @@ static void on_reuse_revoked(int err, int64_t count, void *user_data)
     if (err != 0) {
         op->cb.pair(false, db_error_api(err), NULL, op->user_data);
     } else {
-        log_warn("refresh token reuse: login revoked", "session_id",
-                 json_integer(op->session_id), "user_id", json_integer(op->user_id), NULL);
+        log_warn("refresh token reuse: login revoked", "session_id", json_integer(op->session_id),
+                 "user_id", json_integer(op->user_id), NULL);
         op->cb.pair(false, API_ERR_TOKEN_REVOKED, NULL, op->user_data);
     }
     op_free(op);
@@ -349,8 +348,8 @@ static void on_refresh_record(int err, const session_record_t *rec, void *user_d
     decide_refresh(op, rec);
 }
 
-int auth_refresh(auth_t *auth, const char *refresh_token, const char *user_agent,
-                 const char *ip, auth_pair_cb cb, void *user_data)
+int auth_refresh(auth_t *auth, const char *refresh_token, const char *user_agent, const char *ip,
+                 auth_pair_cb cb, void *user_data)
 {
     if (strncmp(refresh_token, "rt1.", 4) == 0) {
         op_t *op = op_new(auth, user_data);
@@ -415,12 +414,11 @@ static void on_session_checked(int err, bool live, void *user_data)
     op_free(op);
 }
 
-int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb cb,
-                      void *user_data)
+int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb cb, void *user_data)
 {
     auth_claims_t claims;
-    int v = auth_token_verify(auth->cfg->jwt_secret, access_token, AUTH_TOKEN_ACCESS, now_s(),
-                              &claims);
+    int v =
+        auth_token_verify(auth->cfg->jwt_secret, access_token, AUTH_TOKEN_ACCESS, now_s(), &claims);
     if (v != AUTH_TOKEN_OK) {
         cb(false, v == AUTH_TOKEN_EXPIRED ? API_ERR_TOKEN_EXPIRED : API_ERR_UNAUTHORIZED, NULL,
            user_data);
@@ -437,11 +435,10 @@ int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb c
     op->session_id = claims.session_id;
     /* A stateless token (sid 0) has no row: it is good unless a logout-all
      * came after it was issued. */
-    int rc = claims.session_id == 0
-                 ? session_check_era(auth->store, claims.user_id, claims.issued_at_s,
-                                     on_session_checked, op)
-                 : session_check(auth->store, claims.session_id, claims.user_id,
-                                 on_session_checked, op);
+    int rc = claims.session_id == 0 ? session_check_era(auth->store, claims.user_id,
+                                                        claims.issued_at_s, on_session_checked, op)
+                                    : session_check(auth->store, claims.session_id, claims.user_id,
+                                                    on_session_checked, op);
     if (rc != 0) {
         op_free(op);
         return -1;
@@ -515,9 +512,9 @@ static void on_logout_record(int err, const session_record_t *rec, void *user_da
         return;
     }
     /* Only a genuine token of this session may end it. */
-    bool genuine = rec != NULL && !rec->revoked &&
-                   auth_refresh_leads_to(op->auth->refresh_key, &op->presented, rec->generation,
-                                         rec->hash);
+    bool genuine =
+        rec != NULL && !rec->revoked &&
+        auth_refresh_leads_to(op->auth->refresh_key, &op->presented, rec->generation, rec->hash);
     if (!genuine) {
         op->cb.done(true, API_ERR_INTERNAL, op->user_data);
         op_free(op);
@@ -530,8 +527,7 @@ static void on_logout_record(int err, const session_record_t *rec, void *user_da
     }
 }
 
-int auth_revoke_refresh(auth_t *auth, const char *refresh_token, auth_done_cb cb,
-                        void *user_data)
+int auth_revoke_refresh(auth_t *auth, const char *refresh_token, auth_done_cb cb, void *user_data)
 {
     op_t *op = op_new(auth, user_data);
     op->cb.done = cb;
@@ -557,8 +553,8 @@ static void on_listed(int err, const char *json, size_t len, void *user_data)
     op_free(op);
 }
 
-int auth_list_sessions(auth_t *auth, int64_t user_id, int64_t current_session_id,
-                       auth_list_cb cb, void *user_data)
+int auth_list_sessions(auth_t *auth, int64_t user_id, int64_t current_session_id, auth_list_cb cb,
+                       void *user_data)
 {
     if (auth->store == NULL) {
         cb(false, API_ERR_NOT_SUPPORTED, NULL, 0, user_data);

@@ -44,10 +44,10 @@ bool auth_has_sessions(const auth_t *auth);
 
 typedef struct {
     int64_t user_id;
-    int64_t session_id;     /* 0 in stateless mode */
-    char *access_token;     /* owned by the pair's producer; valid during the callback */
+    int64_t session_id; /* 0 in stateless mode */
+    char *access_token; /* owned by the pair's producer; valid during the callback */
     char *refresh_token;
-    int expires_in_s;       /* of the access token */
+    int expires_in_s; /* of the access token */
 } auth_pair_t;
 
 /* pair is NULL when !ok; err says what to answer then. */
@@ -59,8 +59,8 @@ int auth_start_session(auth_t *auth, int64_t user_id, const char *user_agent, co
                        auth_pair_cb cb, void *user_data);
 
 /* Exchanges a refresh token for a new pair (see the file comment). */
-int auth_refresh(auth_t *auth, const char *refresh_token, const char *user_agent,
-                 const char *ip, auth_pair_cb cb, void *user_data);
+int auth_refresh(auth_t *auth, const char *refresh_token, const char *user_agent, const char *ip,
+                 auth_pair_cb cb, void *user_data);
 
 typedef struct {
     int64_t user_id;
@@ -74,8 +74,7 @@ typedef void (*auth_identity_cb)(bool ok, api_error_t err, const auth_identity_t
  * (token_expired) and, with sessions, that its session is live
  * (token_revoked). Records the session's use (last_used_at, at most once a
  * minute). */
-int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb cb,
-                      void *user_data);
+int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb cb, void *user_data);
 
 typedef void (*auth_done_cb)(bool ok, api_error_t err, void *user_data);
 
@@ -89,13 +88,12 @@ int auth_revoke_all(auth_t *auth, int64_t user_id, auth_done_cb cb, void *user_d
 
 /* Revokes the session a refresh token belongs to, if it is genuine (logout
  * with only a refresh token). ok also when it was not. */
-int auth_revoke_refresh(auth_t *auth, const char *refresh_token, auth_done_cb cb,
-                        void *user_data);
+int auth_revoke_refresh(auth_t *auth, const char *refresh_token, auth_done_cb cb, void *user_data);
 
 /* Lists the live sessions of user_id ({"items":[...]}, valid during cb). */
 typedef void (*auth_list_cb)(bool ok, api_error_t err, const char *json, size_t len,
                              void *user_data);
-int auth_list_sessions(auth_t *auth, int64_t user_id, int64_t current_session_id,
-                       auth_list_cb cb, void *user_data);
+int auth_list_sessions(auth_t *auth, int64_t user_id, int64_t current_session_id, auth_list_cb cb,
+                       void *user_data);
 
 #endif

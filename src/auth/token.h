@@ -20,13 +20,13 @@ typedef struct {
     int64_t issued_at_s;
     int64_t expires_at_s;
     auth_token_type_t type;
-    char token_id[33];  /* "jti": 128 random bits in hex; unique per token */
+    char token_id[33]; /* "jti": 128 random bits in hex; unique per token */
 } auth_claims_t;
 
 enum {
     AUTH_TOKEN_OK = 0,
-    AUTH_TOKEN_INVALID = -1,   /* malformed, bad signature, wrong alg/iss/typ */
-    AUTH_TOKEN_EXPIRED = -2,   /* well signed but past exp (+ skew) */
+    AUTH_TOKEN_INVALID = -1, /* malformed, bad signature, wrong alg/iss/typ */
+    AUTH_TOKEN_EXPIRED = -2, /* well signed but past exp (+ skew) */
     AUTH_TOKEN_MAX_BYTES = 4096,
     AUTH_TOKEN_SKEW_S = 30,
 };

@@ -27,15 +27,15 @@ typedef struct {
     uv_signal_t sigint;
     uv_timer_t delay_timer;
     uv_timer_t timeout_timer;
-    uv_prepare_t log_flusher;  /* flushes buffered log lines before the loop waits */
+    uv_prepare_t log_flusher; /* flushes buffered log lines before the loop waits */
     int signals_seen;
     bool drained;
 } serve_t;
 
 /* One line per request, built without allocation (log.h's log_line_t). The
  * path is logged without its query string, which may carry secrets. */
-static void access_log(const http_request_t *req, int status, size_t body_bytes,
-                       double duration_ms, void *user_data)
+static void access_log(const http_request_t *req, int status, size_t body_bytes, double duration_ms,
+                       void *user_data)
 {
     (void)user_data;
     if (!log_enabled(LOG_INFO))

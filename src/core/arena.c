@@ -29,7 +29,8 @@ static arena_block_t *block_new(size_t capacity, arena_block_t *next)
 {
     /* An impossible size must abort in xmalloc, not wrap around to a small
      * block. */
-    size_t bytes = capacity > SIZE_MAX - sizeof(arena_block_t) ? SIZE_MAX : sizeof(arena_block_t) + capacity;
+    size_t bytes =
+        capacity > SIZE_MAX - sizeof(arena_block_t) ? SIZE_MAX : sizeof(arena_block_t) + capacity;
     arena_block_t *b = xmalloc(bytes);
     b->next = next;
     b->used = 0;

@@ -13,8 +13,8 @@
 typedef struct arena_block_s arena_block_t;
 
 typedef struct {
-    arena_block_t *head;   /* current block; older blocks chain behind it */
-    size_t total_bytes;    /* bytes handed out, for limits and tests */
+    arena_block_t *head; /* current block; older blocks chain behind it */
+    size_t total_bytes;  /* bytes handed out, for limits and tests */
 } arena_t;
 
 void arena_init(arena_t *arena);

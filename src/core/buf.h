@@ -9,10 +9,10 @@
 #include <stddef.h>
 
 typedef struct {
-    char *data;         /* owned; NULL until the first append */
+    char *data; /* owned; NULL until the first append */
     size_t len;
     size_t capacity;
-    size_t max_bytes;   /* appends that would pass this fail with BUF_E_TOOBIG */
+    size_t max_bytes; /* appends that would pass this fail with BUF_E_TOOBIG */
 } buf_t;
 
 enum { BUF_E_TOOBIG = -7 };

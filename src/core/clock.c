@@ -29,6 +29,6 @@ void clock_format_rfc3339_ms(int64_t wall_ms, char *out, size_t out_size)
     int millis = (int)(wall_ms % 1000);
     struct tm tm;
     gmtime_r(&secs, &tm);
-    snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
 }

@@ -67,18 +67,18 @@ static int read_int(reader_t *r, const char *name, int64_t def, int64_t min, int
     }
     int64_t n;
     if (parse_int64(v, &n) != 0 || n < min || n > max)
-        return fail(r, name, "must be an integer from %lld to %lld, got '%.64s'",
-                    (long long)min, (long long)max, v);
+        return fail(r, name, "must be an integer from %lld to %lld, got '%.64s'", (long long)min,
+                    (long long)max, v);
     *out = n;
     return 0;
 }
 
-#define READ_INT(r, name, def, min, max, field)                                               \
-    do {                                                                                      \
-        int64_t tmp_;                                                                         \
-        if (read_int(r, name, def, min, max, &tmp_) != 0)                                     \
-            return -1;                                                                        \
-        field = (int)tmp_;                                                                    \
+#define READ_INT(r, name, def, min, max, field)                                                    \
+    do {                                                                                           \
+        int64_t tmp_;                                                                              \
+        if (read_int(r, name, def, min, max, &tmp_) != 0)                                          \
+            return -1;                                                                             \
+        field = (int)tmp_;                                                                         \
     } while (0)
 
 static int read_bool(reader_t *r, const char *name, bool def, bool *out)
@@ -99,8 +99,7 @@ static int read_bool(reader_t *r, const char *name, bool def, bool *out)
     return fail(r, name, "must be true or false, got '%.64s'", v);
 }
 
-static int read_string(reader_t *r, const char *name, const char *def, char *out,
-                       size_t out_size)
+static int read_string(reader_t *r, const char *name, const char *def, char *out, size_t out_size)
 {
     const char *v = get(r, name);
     if (v == NULL)
@@ -113,8 +112,7 @@ static int read_string(reader_t *r, const char *name, const char *def, char *out
 }
 
 /* Reads one of `names` (NULL-terminated); its index goes to *out. */
-static int read_enum(reader_t *r, const char *name, const char *const *names, int def,
-                     int *out)
+static int read_enum(reader_t *r, const char *name, const char *const *names, int def, int *out)
 {
     const char *v = get(r, name);
     if (v == NULL) {
@@ -339,8 +337,7 @@ static int check_origin(reader_t *r, const char *name, char *v)
     for (const char *c = rest; *c != '\0'; c++) {
         unsigned char ch = (unsigned char)*c;
         if (!(isalnum(ch) || ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'))
-            return fail(r, name, "must be an origin (scheme, host and port only), got '%.64s'",
-                        v);
+            return fail(r, name, "must be an origin (scheme, host and port only), got '%.64s'", v);
     }
     return 0;
 }

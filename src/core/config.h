@@ -32,8 +32,8 @@ enum { CONFIG_MAX_TRUSTED_PROXIES = 32, CONFIG_MAX_WARNINGS = 8 };
 
 typedef struct {
     trust_mode_t mode;
-    unsigned hops;                                        /* TRUST_PROXY_HOPS */
-    netaddr_cidr_t ranges[CONFIG_MAX_TRUSTED_PROXIES];    /* TRUST_PROXY_LIST */
+    unsigned hops;                                     /* TRUST_PROXY_HOPS */
+    netaddr_cidr_t ranges[CONFIG_MAX_TRUSTED_PROXIES]; /* TRUST_PROXY_LIST */
     size_t range_count;
 } trust_proxy_t;
 

@@ -4,29 +4,29 @@
 #define RURAL24_CORE_ERRORS_H
 
 /* X(enum name, HTTP status, machine code, default message) */
-#define API_ERROR_MAP(X)                                                                    \
-    X(INVALID_JSON, 400, "invalid_json", "the request body is not valid JSON")              \
-    X(VALIDATION_FAILED, 400, "validation_failed", "the request is not valid")              \
-    X(INVALID_CURSOR, 400, "invalid_cursor", "the cursor is not valid")                     \
-    X(INVALID_PARAMETER, 400, "invalid_parameter", "a query parameter is not valid")        \
-    X(BAD_REQUEST, 400, "bad_request", "the request is malformed")                          \
-    X(UNAUTHORIZED, 401, "unauthorized", "authentication is required")                      \
-    X(INVALID_CREDENTIALS, 401, "invalid_credentials", "wrong email or password")           \
-    X(TOKEN_EXPIRED, 401, "token_expired", "the token has expired")                         \
-    X(TOKEN_REVOKED, 401, "token_revoked", "the session has been revoked")                  \
-    X(FORBIDDEN, 403, "forbidden", "you may not do this")                                   \
-    X(NOT_FOUND, 404, "not_found", "not found")                                             \
-    X(METHOD_NOT_ALLOWED, 405, "method_not_allowed", "method not allowed")                  \
-    X(REQUEST_TIMEOUT, 408, "request_timeout", "the request took too long to arrive")       \
-    X(EMAIL_TAKEN, 409, "email_taken", "that email is already registered")                  \
-    X(CONFLICT, 409, "conflict", "the request conflicts with the current state")            \
-    X(PAYLOAD_TOO_LARGE, 413, "payload_too_large", "the request body is too large")         \
-    X(URI_TOO_LONG, 414, "uri_too_long", "the URL is too long")                             \
-    X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", "unsupported content type")    \
-    X(RATE_LIMITED, 429, "rate_limited", "too many requests")                               \
-    X(HEADERS_TOO_LARGE, 431, "headers_too_large", "the request headers are too large")     \
-    X(INTERNAL, 500, "internal", "internal error")                                          \
-    X(NOT_SUPPORTED, 501, "not_supported", "not supported in this configuration")           \
+#define API_ERROR_MAP(X)                                                                           \
+    X(INVALID_JSON, 400, "invalid_json", "the request body is not valid JSON")                     \
+    X(VALIDATION_FAILED, 400, "validation_failed", "the request is not valid")                     \
+    X(INVALID_CURSOR, 400, "invalid_cursor", "the cursor is not valid")                            \
+    X(INVALID_PARAMETER, 400, "invalid_parameter", "a query parameter is not valid")               \
+    X(BAD_REQUEST, 400, "bad_request", "the request is malformed")                                 \
+    X(UNAUTHORIZED, 401, "unauthorized", "authentication is required")                             \
+    X(INVALID_CREDENTIALS, 401, "invalid_credentials", "wrong email or password")                  \
+    X(TOKEN_EXPIRED, 401, "token_expired", "the token has expired")                                \
+    X(TOKEN_REVOKED, 401, "token_revoked", "the session has been revoked")                         \
+    X(FORBIDDEN, 403, "forbidden", "you may not do this")                                          \
+    X(NOT_FOUND, 404, "not_found", "not found")                                                    \
+    X(METHOD_NOT_ALLOWED, 405, "method_not_allowed", "method not allowed")                         \
+    X(REQUEST_TIMEOUT, 408, "request_timeout", "the request took too long to arrive")              \
+    X(EMAIL_TAKEN, 409, "email_taken", "that email is already registered")                         \
+    X(CONFLICT, 409, "conflict", "the request conflicts with the current state")                   \
+    X(PAYLOAD_TOO_LARGE, 413, "payload_too_large", "the request body is too large")                \
+    X(URI_TOO_LONG, 414, "uri_too_long", "the URL is too long")                                    \
+    X(UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type", "unsupported content type")           \
+    X(RATE_LIMITED, 429, "rate_limited", "too many requests")                                      \
+    X(HEADERS_TOO_LARGE, 431, "headers_too_large", "the request headers are too large")            \
+    X(INTERNAL, 500, "internal", "internal error")                                                 \
+    X(NOT_SUPPORTED, 501, "not_supported", "not supported in this configuration")                  \
     X(UNAVAILABLE, 503, "unavailable", "the service is temporarily unavailable")
 
 typedef enum {

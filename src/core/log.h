@@ -47,7 +47,7 @@ enum { LOG_LINE_MAX = 2048 };
 typedef struct {
     char data[LOG_LINE_MAX];
     size_t len;
-    bool full;   /* a field did not fit: later ones are left out */
+    bool full; /* a field did not fit: later ones are left out */
 } log_line_t;
 
 void log_line_start(log_line_t *line, log_level_t level, const char *msg);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 typedef struct {
-    uint8_t bytes[16];  /* IPv4 is stored as an IPv4-mapped IPv6 address */
+    uint8_t bytes[16]; /* IPv4 is stored as an IPv4-mapped IPv6 address */
     bool is_v4;
 } netaddr_t;
 

@@ -16,6 +16,6 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t len);
 
 /* Recover the struct that embeds a member (h2o's H2O_STRUCT_FROM_MEMBER). */
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

@@ -1,8 +1,8 @@
 /* The users statements (users.h). */
 #include "db/users.h"
 
-#define USER_JSON                                                                              \
-    "json_build_object('id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone, "      \
+#define USER_JSON                                                                                  \
+    "json_build_object('id', u.id, 'email', u.email, 'name', u.name, 'phone', u.phone, "           \
     "'province', u.province, 'role', u.role, 'created_at', rfc3339(u.created_at))"
 
 const db_stmt_t db_users_insert = {

@@ -23,15 +23,15 @@ typedef struct {
 /* What the http layer keeps per request besides the public fields. Lives in
  * the request's arena. */
 struct http__request_state_s {
-    http_conn_t *conn;          /* NULL once the client is gone */
+    http_conn_t *conn; /* NULL once the client is gone */
     http_route_match_t match;
     http__resp_header_t *resp_headers;
     size_t resp_header_count;
     size_t resp_header_capacity;
     size_t middleware_index;
-    bool keep_alive;            /* what the client asked for */
-    bool body_expected;         /* the request had a body (Content-Length > 0 or chunked) */
-    const char *origin;         /* the Origin header when it is FRONTEND_URL */
+    bool keep_alive;    /* what the client asked for */
+    bool body_expected; /* the request had a body (Content-Length > 0 or chunked) */
+    const char *origin; /* the Origin header when it is FRONTEND_URL */
     /* Header accumulation while parsing. */
     buf_t url;
     buf_t field;
@@ -49,30 +49,30 @@ struct http_conn_s {
     http_server_t *server;
     http_conn_t *prev, *next;
 
-    http_request_t *req;         /* being parsed or handled; NULL between requests */
-    buf_t pending_in;            /* received but not yet parsed (pipelining) */
-    size_t header_bytes;         /* request line + headers so far */
-    size_t write_pending_bytes;  /* handed to uv_write, not yet written */
-    int close_handles;           /* handles still to close before freeing */
+    http_request_t *req;        /* being parsed or handled; NULL between requests */
+    buf_t pending_in;           /* received but not yet parsed (pipelining) */
+    size_t header_bytes;        /* request line + headers so far */
+    size_t write_pending_bytes; /* handed to uv_write, not yet written */
+    int close_handles;          /* handles still to close before freeing */
     char peer_ip[48];
     /* The last bytes of the request line, to check its protocol token
      * ourselves: Debian's http-parser is built without strict checks and
      * would take "HTTX/1.1" for "HTTP/1.1". */
     char line_tail[12];
     uint8_t line_tail_len;
-    bool line_seen;              /* the request line's LF has been fed */
+    bool line_seen; /* the request line's LF has been fed */
 
-    bool message_ready;          /* the parser completed a message: dispatch it */
-    bool busy;                   /* a request is dispatched and not yet answered */
-    bool in_drive;               /* inside drive(): do not re-enter */
+    bool message_ready; /* the parser completed a message: dispatch it */
+    bool busy;          /* a request is dispatched and not yet answered */
+    bool in_drive;      /* inside drive(): do not re-enter */
     bool reading;
     bool closing;
-    bool close_after_write;      /* Connection: close was sent */
-    bool lingering;              /* error answered; discarding input until close */
-    int error_status;            /* set by a parser callback before it fails */
+    bool close_after_write; /* Connection: close was sent */
+    bool lingering;         /* error answered; discarding input until close */
+    int error_status;       /* set by a parser callback before it fails */
     api_error_t error_code;
 
-    buf_t *fake_out;             /* fuzz/unit transport: writes land here */
+    buf_t *fake_out; /* fuzz/unit transport: writes land here */
 };
 
 struct http_server_s {
@@ -86,11 +86,11 @@ struct http_server_s {
     void *access_user_data;
     http_middleware_fn middleware[HTTP_MAX_MIDDLEWARE];
     size_t middleware_count;
-    http_conn_t *conns;          /* list head */
+    http_conn_t *conns; /* list head */
     bool draining;
     void (*on_drained)(http_server_t *server);
     http_server_stats_t stats;
-    char date[40];               /* cached Date header value */
+    char date[40]; /* cached Date header value */
     uint64_t date_second;
 };
 

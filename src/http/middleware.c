@@ -70,8 +70,8 @@ static bool trusted(const config_t *config, const netaddr_t *addr)
  * trusted. */
 static size_t parse_forwarded(const char *xff, netaddr_t *addrs, size_t max)
 {
-    size_t n = 0;      /* entries kept, at most max */
-    size_t first = 0;  /* ring start once full */
+    size_t n = 0;     /* entries kept, at most max */
+    size_t first = 0; /* ring start once full */
     const char *p = xff;
     while (*p != '\0') {
         while (*p == ' ' || *p == '\t' || *p == ',')

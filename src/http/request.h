@@ -30,8 +30,8 @@ typedef enum {
 } http_method_t;
 
 typedef struct {
-    char *name;   /* as received; compare with strcasecmp */
-    char *value;  /* leading and trailing blanks removed */
+    char *name;  /* as received; compare with strcasecmp */
+    char *value; /* leading and trailing blanks removed */
 } http_header_t;
 
 enum { HTTP_MAX_PATH_PARAMS = 4, HTTP_REQUEST_ID_MAX = 64 };
@@ -41,20 +41,20 @@ typedef struct http_route_s http_route_t;
 typedef struct http_server_s http_server_t;
 
 struct http_request_s {
-    arena_t arena;            /* request scratch: freed when the response is done */
+    arena_t arena; /* request scratch: freed when the response is done */
     http_server_t *server;
-    void *app;                /* the server's user data (the application) */
+    void *app; /* the server's user data (the application) */
 
     http_method_t method;
-    const char *method_name;  /* "GET", ... */
-    char *path;               /* the URL path as sent, without the query string */
-    char *query;              /* the raw query string without '?', or NULL */
+    const char *method_name; /* "GET", ... */
+    char *path;              /* the URL path as sent, without the query string */
+    char *query;             /* the raw query string without '?', or NULL */
     http_header_t *headers;
     size_t header_count;
-    buf_t body;               /* capped at the route's body limit */
+    buf_t body; /* capped at the route's body limit */
 
     char request_id[HTTP_REQUEST_ID_MAX + 1];
-    char client_ip[48];       /* after TRUST_PROXY; the peer address otherwise */
+    char client_ip[48]; /* after TRUST_PROXY; the peer address otherwise */
 
     /* Routing: set once the headers are complete. route is NULL for a 404 or
      * 405; path_params holds the route's typed {id} parameters in order. */
@@ -64,9 +64,9 @@ struct http_request_s {
 
     /* Set by the auth middleware (later issues); 0 when anonymous. */
     int64_t user_id;
-    void *auth;               /* the middleware's own per-request state */
+    void *auth; /* the middleware's own per-request state */
 
-    uint64_t start_us;        /* when the request line started arriving */
+    uint64_t start_us; /* when the request line started arriving */
 
     /* internal to the http layer */
     struct http__request_state_s *state;

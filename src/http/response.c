@@ -12,27 +12,48 @@
 const char *http_status_reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -111,7 +132,8 @@ static void send_response(http_request_t *req, int status, const char *content_t
     http_conn_t *conn = st->conn;
     bool keep = conn != NULL && st->keep_alive && !conn->close_after_write &&
                 !conn->server->draining && conn->error_status == 0;
-    rc |= buf_append_str(&out, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    rc |=
+        buf_append_str(&out, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     if (conn != NULL && !keep)
         conn->close_after_write = true;
     size_t body_bytes = 0;
@@ -146,7 +168,8 @@ void http_respond_json(http_request_t *req, int status, json_t *json)
     json_decref(json);
     if (text == NULL) {
         /* jansson fails only on out-of-memory or a broken value: ours. */
-        static const char internal[] = "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
+        static const char internal[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}";
         send_response(req, 500, "application/json; charset=utf-8", internal, sizeof(internal) - 1,
                       NULL);
         return;
@@ -159,8 +182,7 @@ void http_respond_empty(http_request_t *req, int status)
     send_response(req, status, NULL, NULL, 0, NULL);
 }
 
-void http_respond_error(http_request_t *req, api_error_t err, const char *message,
-                        json_t *fields)
+void http_respond_error(http_request_t *req, api_error_t err, const char *message, json_t *fields)
 {
     json_t *error = json_object();
     json_object_set_new(error, "code", json_string(api_error_code(err)));

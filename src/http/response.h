@@ -37,8 +37,7 @@ void http_respond_empty(http_request_t *req, int status);
  *   {"error":{"code":...,"message":...,"fields":{...}}}
  * message may be NULL for the code's default text; fields may be NULL and is
  * stolen otherwise. */
-void http_respond_error(http_request_t *req, api_error_t err, const char *message,
-                        json_t *fields);
+void http_respond_error(http_request_t *req, api_error_t err, const char *message, json_t *fields);
 
 /* The reason phrase for a status code ("Not Found"). */
 const char *http_status_reason(int status);

@@ -231,8 +231,8 @@ void http_router_match(const http_router_t *router, http_method_t method, const 
     for (int m = 0; m < HTTP_METHOD_OTHER; m++) {
         if (!allowed[m])
             continue;
-        int n = snprintf(out->allow + used, sizeof(out->allow) - used, "%s%s",
-                         used ? ", " : "", method_names[m]);
+        int n = snprintf(out->allow + used, sizeof(out->allow) - used, "%s%s", used ? ", " : "",
+                         method_names[m]);
         if (n < 0 || (size_t)n >= sizeof(out->allow) - used)
             break;
         used += (size_t)n;

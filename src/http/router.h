@@ -27,16 +27,21 @@ typedef enum {
     HTTP_RATE_AUTH,
 } http_rate_class_t;
 
-typedef enum { HTTP_AUTH_NONE = 0, HTTP_AUTH_OPTIONAL, HTTP_AUTH_REQUIRED, HTTP_AUTH_ADMIN } http_auth_t;
+typedef enum {
+    HTTP_AUTH_NONE = 0,
+    HTTP_AUTH_OPTIONAL,
+    HTTP_AUTH_REQUIRED,
+    HTTP_AUTH_ADMIN
+} http_auth_t;
 
 typedef enum {
-    HTTP_BODY_NONE = 0,  /* any body is read and ignored (up to the limit) */
-    HTTP_BODY_JSON,      /* a body must be application/json, else 415 */
-    HTTP_BODY_RAW,       /* any content type (images) */
+    HTTP_BODY_NONE = 0, /* any body is read and ignored (up to the limit) */
+    HTTP_BODY_JSON,     /* a body must be application/json, else 415 */
+    HTTP_BODY_RAW,      /* any content type (images) */
 } http_body_kind_t;
 
 typedef struct {
-    size_t body_limit_bytes;     /* 0: HTTP_DEFAULT_BODY_LIMIT (1 MiB) */
+    size_t body_limit_bytes; /* 0: HTTP_DEFAULT_BODY_LIMIT (1 MiB) */
     http_body_kind_t body_kind;
     http_rate_class_t rate_class;
     http_auth_t auth;
@@ -62,14 +67,18 @@ void http_router_free(http_router_t *router);
 int http_router_add(http_router_t *router, http_method_t method, const char *template_path,
                     http_handler_fn handler, const http_route_opts_t *opts);
 
-typedef enum { HTTP_ROUTE_FOUND, HTTP_ROUTE_NOT_FOUND, HTTP_ROUTE_METHOD_NOT_ALLOWED } http_route_result_t;
+typedef enum {
+    HTTP_ROUTE_FOUND,
+    HTTP_ROUTE_NOT_FOUND,
+    HTTP_ROUTE_METHOD_NOT_ALLOWED
+} http_route_result_t;
 
 typedef struct {
     http_route_result_t result;
-    const http_route_t *route;              /* HTTP_ROUTE_FOUND */
+    const http_route_t *route; /* HTTP_ROUTE_FOUND */
     int64_t params[HTTP_MAX_PATH_PARAMS];
     size_t param_count;
-    char allow[96];                         /* HTTP_ROUTE_METHOD_NOT_ALLOWED: "GET, HEAD" */
+    char allow[96]; /* HTTP_ROUTE_METHOD_NOT_ALLOWED: "GET, HEAD" */
 } http_route_match_t;
 
 /* Matches a path (without query string). HEAD matches GET routes. */

@@ -29,7 +29,7 @@
 #include <time.h>
 
 enum {
-    PENDING_IN_MAX = 64 * 1024,   /* unparsed pipelined input kept per connection */
+    PENDING_IN_MAX = 64 * 1024, /* unparsed pipelined input kept per connection */
     READ_BUFFER_BYTES = 64 * 1024,
     LINGER_MS = 2000,
 };
@@ -443,7 +443,8 @@ static int commit_header(http_conn_t *conn)
     }
     while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
         vlen--;
-    req->headers[req->header_count].name = arena_strndup(&req->arena, st->field.data, st->field.len);
+    req->headers[req->header_count].name =
+        arena_strndup(&req->arena, st->field.data, st->field.len);
     req->headers[req->header_count].value = arena_strndup(&req->arena, v, vlen);
     req->header_count++;
     buf_clear(&st->field);
@@ -479,14 +480,22 @@ static http_method_t method_of(unsigned parser_method, const char **name)
 {
     *name = http_method_str((enum http_method)parser_method);
     switch (parser_method) {
-    case HTTP_GET: return HTTP_METHOD_GET;
-    case HTTP_HEAD: return HTTP_METHOD_HEAD;
-    case HTTP_POST: return HTTP_METHOD_POST;
-    case HTTP_PUT: return HTTP_METHOD_PUT;
-    case HTTP_PATCH: return HTTP_METHOD_PATCH;
-    case HTTP_DELETE: return HTTP_METHOD_DELETE;
-    case HTTP_OPTIONS: return HTTP_METHOD_OPTIONS;
-    default: return HTTP_METHOD_OTHER;
+    case HTTP_GET:
+        return HTTP_METHOD_GET;
+    case HTTP_HEAD:
+        return HTTP_METHOD_HEAD;
+    case HTTP_POST:
+        return HTTP_METHOD_POST;
+    case HTTP_PUT:
+        return HTTP_METHOD_PUT;
+    case HTTP_PATCH:
+        return HTTP_METHOD_PATCH;
+    case HTTP_DELETE:
+        return HTTP_METHOD_DELETE;
+    case HTTP_OPTIONS:
+        return HTTP_METHOD_OPTIONS;
+    default:
+        return HTTP_METHOD_OTHER;
     }
 }
 
@@ -1024,8 +1033,7 @@ void http_server_get_stats(const http_server_t *server, http_server_stats_t *out
     *out = server->stats;
 }
 
-char *http_server_feed_fake(http_server_t *server, const void *data, size_t len,
-                            size_t *out_len)
+char *http_server_feed_fake(http_server_t *server, const void *data, size_t len, size_t *out_len)
 {
     buf_t out;
     buf_init(&out, 64 * 1024 * 1024);

@@ -44,17 +44,17 @@ typedef void (*http_access_fn)(const http_request_t *req, int status, size_t bod
                                double duration_ms, void *user_data);
 
 typedef struct {
-    const config_t *config;         /* limits, timeouts, CORS origin, TRUST_PROXY */
-    http_router_t *router;          /* borrowed */
-    void *app;                      /* handed to handlers as req->app */
-    http_access_fn on_access;       /* may be NULL */
+    const config_t *config;   /* limits, timeouts, CORS origin, TRUST_PROXY */
+    http_router_t *router;    /* borrowed */
+    void *app;                /* handed to handlers as req->app */
+    http_access_fn on_access; /* may be NULL */
     void *access_user_data;
 } http_server_opts_t;
 
 typedef struct {
     uint64_t connections_open;
     uint64_t connections_total;
-    uint64_t connections_refused;  /* over MAX_CONNECTIONS */
+    uint64_t connections_refused; /* over MAX_CONNECTIONS */
     uint64_t requests_total;
     uint64_t requests_in_flight;
 } http_server_stats_t;
@@ -90,7 +90,6 @@ void http_server_get_stats(const http_server_t *server, http_server_stats_t *out
  * code without a socket. Returns the bytes the server would have written, which
  * the caller frees with free(); *out_len receives their length. Handlers that
  * answer from a callback are answered only if the loop runs. */
-char *http_server_feed_fake(http_server_t *server, const void *data, size_t len,
-                            size_t *out_len);
+char *http_server_feed_fake(http_server_t *server, const void *data, size_t len, size_t *out_len);
 
 #endif

@@ -14,8 +14,8 @@
 #include <string.h>
 
 enum {
-    TOUCH_SLOTS = 4096,          /* remembered last_used_at writes (direct-mapped) */
-    TOUCH_INTERVAL_MS = 60000,   /* at most one write a minute per session */
+    TOUCH_SLOTS = 4096,        /* remembered last_used_at writes (direct-mapped) */
+    TOUCH_INTERVAL_MS = 60000, /* at most one write a minute per session */
 };
 
 #define SESSION_KEY_PREFIX "rural24:session:"
@@ -28,7 +28,7 @@ typedef struct {
 struct session_store_s {
     uv_loop_t *loop;
     db_t *db;
-    redis_client_t *redis;  /* NULL in db mode */
+    redis_client_t *redis; /* NULL in db mode */
     touch_slot_t touched[TOUCH_SLOTS];
 };
 
@@ -83,8 +83,8 @@ static void hex(const unsigned char bin[SESSION_HASH_BYTES], char out[SESSION_HA
 static int unhex(const char *text, unsigned char out[SESSION_HASH_BYTES])
 {
     size_t len = 0;
-    if (text == NULL || sodium_hex2bin(out, SESSION_HASH_BYTES, text, strlen(text), NULL, &len,
-                                       NULL) != 0 ||
+    if (text == NULL ||
+        sodium_hex2bin(out, SESSION_HASH_BYTES, text, strlen(text), NULL, &len, NULL) != 0 ||
         len != SESSION_HASH_BYTES)
         return -1;
     return 0;
@@ -117,8 +117,8 @@ static void on_forget(int status, const redis_reply_t *reply, void *user_data)
     (void)reply;
     (void)user_data;
     if (status != 0)
-        log_warn("session key not deleted from redis; checks fall back to the table",
-                 "error", json_string(redis_strerror(status)), NULL);
+        log_warn("session key not deleted from redis; checks fall back to the table", "error",
+                 json_string(redis_strerror(status)), NULL);
 }
 
 /* Deletes the keys of revoked sessions. The table already says revoked; a
@@ -169,9 +169,9 @@ static void on_created(db_result_t *res, void *user_data)
 }
 
 int session_create(session_store_t *store, int64_t user_id,
-                   const unsigned char hash[SESSION_HASH_BYTES], int ttl_s,
-                   const char *user_agent, const char *ip, const char *origin_token_id,
-                   session_created_cb cb, void *user_data)
+                   const unsigned char hash[SESSION_HASH_BYTES], int ttl_s, const char *user_agent,
+                   const char *ip, const char *origin_token_id, session_created_cb cb,
+                   void *user_data)
 {
     char uid[24], hash_hex[SESSION_HASH_BYTES * 2 + 1], ttl[16];
     snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
@@ -262,15 +262,15 @@ static void on_rotated(db_result_t *res, void *user_data)
     op_t *op = user_data;
     int err = db_result_error(res);
     int64_t rotated_at = 0;
-    bool rotated = err == 0 && db_result_rows(res) == 1 &&
-                   db_result_int64(res, 0, 0, &rotated_at) == 0;
+    bool rotated =
+        err == 0 && db_result_rows(res) == 1 && db_result_int64(res, 0, 0, &rotated_at) == 0;
     op->cb.rotated(err, rotated, rotated_at, op->user_data);
     free(op);
 }
 
-int session_rotate(session_store_t *store, int64_t session_id, int64_t user_id,
-                   uint32_t generation, const unsigned char new_hash[SESSION_HASH_BYTES],
-                   session_rotated_cb cb, void *user_data)
+int session_rotate(session_store_t *store, int64_t session_id, int64_t user_id, uint32_t generation,
+                   const unsigned char new_hash[SESSION_HASH_BYTES], session_rotated_cb cb,
+                   void *user_data)
 {
     char sid[24], gen[16], hash_hex[SESSION_HASH_BYTES * 2 + 1];
     snprintf(sid, sizeof(sid), "%lld", (long long)session_id);
@@ -313,8 +313,8 @@ static void check_table(op_t *op)
     snprintf(uid, sizeof(uid), "%lld", (long long)op->user_id);
     const char *params[] = {sid, uid};
     /* Revocation must be seen at once: never the replica. */
-    int rc = db_query(op->store->db, &stmt_check, params, NULL, 2, DB_WRITE, 0,
-                      on_checked_table, op);
+    int rc =
+        db_query(op->store->db, &stmt_check, params, NULL, 2, DB_WRITE, 0, on_checked_table, op);
     if (rc != 0) {
         op->cb.check(rc, false, op->user_data);
         free(op);
@@ -336,8 +336,8 @@ static void on_checked_redis(int status, const redis_reply_t *reply, void *user_
     check_table(op);
 }
 
-int session_check(session_store_t *store, int64_t session_id, int64_t user_id,
-                  session_check_cb cb, void *user_data)
+int session_check(session_store_t *store, int64_t session_id, int64_t user_id, session_check_cb cb,
+                  void *user_data)
 {
     op_t *op = op_new(store, user_data);
     op->cb.check = cb;
@@ -427,8 +427,8 @@ static void on_revoked(db_result_t *res, void *user_data)
     free(op);
 }
 
-int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id,
-                   const char *reason, session_revoked_cb cb, void *user_data)
+int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id, const char *reason,
+                   session_revoked_cb cb, void *user_data)
 {
     char sid[24], uid[24];
     snprintf(sid, sizeof(sid), "%lld", (long long)session_id);
@@ -526,6 +526,5 @@ void session_touch(session_store_t *store, int64_t session_id)
     const char *params[] = {sid};
     int rc = db_query(store->db, &stmt_touch, params, NULL, 1, DB_WRITE, 0, on_touched, NULL);
     if (rc != 0)
-        log_warn("session last_used_at not written", "error", json_string(db_error_name(rc)),
-                 NULL);
+        log_warn("session last_used_at not written", "error", json_string(db_error_name(rc)), NULL);
 }

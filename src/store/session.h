@@ -57,9 +57,9 @@ typedef void (*session_created_cb)(int err, int64_t session_id, void *user_data)
  * at most one session per such token (a second one fails with
  * DB_E_CONSTRAINT). */
 int session_create(session_store_t *store, int64_t user_id,
-                   const unsigned char hash[SESSION_HASH_BYTES], int ttl_s,
-                   const char *user_agent, const char *ip, const char *origin_token_id,
-                   session_created_cb cb, void *user_data);
+                   const unsigned char hash[SESSION_HASH_BYTES], int ttl_s, const char *user_agent,
+                   const char *ip, const char *origin_token_id, session_created_cb cb,
+                   void *user_data);
 
 typedef void (*session_get_cb)(int err, const session_record_t *record, void *user_data);
 
@@ -69,26 +69,25 @@ int session_get(session_store_t *store, int64_t session_id, session_get_cb cb, v
 
 /* rotated: whether the row was still at `generation` (and live) and now holds
  * new_hash at generation + 1; rotated_at_s is the new rotation time. */
-typedef void (*session_rotated_cb)(int err, bool rotated, int64_t rotated_at_s,
-                                   void *user_data);
+typedef void (*session_rotated_cb)(int err, bool rotated, int64_t rotated_at_s, void *user_data);
 
 /* Compare-and-set rotation: generation -> generation + 1. */
-int session_rotate(session_store_t *store, int64_t session_id, int64_t user_id,
-                   uint32_t generation, const unsigned char new_hash[SESSION_HASH_BYTES],
-                   session_rotated_cb cb, void *user_data);
+int session_rotate(session_store_t *store, int64_t session_id, int64_t user_id, uint32_t generation,
+                   const unsigned char new_hash[SESSION_HASH_BYTES], session_rotated_cb cb,
+                   void *user_data);
 
 typedef void (*session_check_cb)(int err, bool live, void *user_data);
 
 /* Whether session_id is live and belongs to user_id: the per-request check. */
-int session_check(session_store_t *store, int64_t session_id, int64_t user_id,
-                  session_check_cb cb, void *user_data);
+int session_check(session_store_t *store, int64_t session_id, int64_t user_id, session_check_cb cb,
+                  void *user_data);
 
 typedef void (*session_revoked_cb)(int err, int64_t revoked_count, void *user_data);
 
 /* Revokes one live session of user_id (revoked_count 0 when there was none)
  * with reason ("logout", "deleted", "reuse", ...). */
-int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id,
-                   const char *reason, session_revoked_cb cb, void *user_data);
+int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id, const char *reason,
+                   session_revoked_cb cb, void *user_data);
 
 /* Whether a token of user_id without a session (a stateless one, issued at
  * issued_at_s) is still good: the user exists and no logout-all came after

@@ -87,9 +87,8 @@ Test(password, unknown_user_spends_a_hash_and_never_matches)
     run_loop_clean(&loop);
     uint64_t real_us = clock_now_us() - t0;
     cr_assert_not(r.matched);
-    cr_assert(dummy_us * 3 > real_us && real_us * 3 > dummy_us,
-              "dummy %llu us vs real %llu us", (unsigned long long)dummy_us,
-              (unsigned long long)real_us);
+    cr_assert(dummy_us * 3 > real_us && real_us * 3 > dummy_us, "dummy %llu us vs real %llu us",
+              (unsigned long long)dummy_us, (unsigned long long)real_us);
 }
 
 static int ticks;

@@ -12,8 +12,8 @@ enum { NOW = 1800000000 };
 
 static char *sign(int64_t uid, int64_t sid, int64_t iat, int64_t exp, auth_token_type_t type)
 {
-    auth_claims_t c = {.user_id = uid, .session_id = sid, .issued_at_s = iat, .expires_at_s = exp,
-                       .type = type};
+    auth_claims_t c = {
+        .user_id = uid, .session_id = sid, .issued_at_s = iat, .expires_at_s = exp, .type = type};
     char *token = NULL;
     cr_assert_eq(auth_token_sign(secret, &c, &token), 0);
     cr_assert_not_null(token);
@@ -33,9 +33,9 @@ static char *forge(jwt_alg_t alg, const char *key, const char *iss, const char *
         jwt_add_grant(jwt, "iss", iss);
     if (typ)
         jwt_add_grant(jwt, "typ", typ);
-    cr_assert_eq(jwt_set_alg(jwt, alg, key ? (const unsigned char *)key : NULL,
-                             key ? (int)strlen(key) : 0),
-                 0);
+    cr_assert_eq(
+        jwt_set_alg(jwt, alg, key ? (const unsigned char *)key : NULL, key ? (int)strlen(key) : 0),
+        0);
     char *token = jwt_encode_str(jwt);
     jwt_free(jwt);
     cr_assert_not_null(token);
@@ -95,9 +95,9 @@ Test(token, wrong_secret_is_refused)
 {
     char *t = sign(1, 0, NOW, NOW + 900, AUTH_TOKEN_ACCESS);
     auth_claims_t c;
-    cr_assert_eq(auth_token_verify("another-secret-of-more-than-32-bytes!!", t,
-                                   AUTH_TOKEN_ACCESS, NOW, &c),
-                 AUTH_TOKEN_INVALID);
+    cr_assert_eq(
+        auth_token_verify("another-secret-of-more-than-32-bytes!!", t, AUTH_TOKEN_ACCESS, NOW, &c),
+        AUTH_TOKEN_INVALID);
     free(t);
 }
 
@@ -142,7 +142,12 @@ Test(token, hs256_from_another_issuer_is_refused)
 Test(token, garbage_is_refused)
 {
     static const char *const bad[] = {
-        "", "abc", "a.b.c", "..", "eyJhbGciOiJIUzI1NiJ9..", "eyJhbGciOiJIUzI1NiJ9.e30.",
+        "",
+        "abc",
+        "a.b.c",
+        "..",
+        "eyJhbGciOiJIUzI1NiJ9..",
+        "eyJhbGciOiJIUzI1NiJ9.e30.",
         "\xff\xfe.\x01.\x02",
     };
     auth_claims_t c;

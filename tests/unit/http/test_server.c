@@ -110,7 +110,6 @@ static void h_inject(http_request_t *req)
     http_respond(req, 200, "text/plain", "ok", 2);
 }
 
-
 static void h_no_content(http_request_t *req)
 {
     handler_calls++;
