@@ -5,6 +5,7 @@
 #include "api/middleware_ratelimit.h"
 #include "auth/sessions.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "db/db.h"
 
 #include <stdlib.h>
@@ -74,6 +75,17 @@ void app_free(app_t *app)
     app->server = NULL;
     http_router_free(app->router);
     app->router = NULL;
+}
+
+void app_route(app_t *app, http_method_t method, const char *template_path, http_handler_fn handler,
+               const http_route_opts_t *opts)
+{
+    if (http_router_add(app->router, method, template_path, handler, opts) != 0) {
+        log_event(LOG_FATAL, "route refused (malformed or duplicate)", "method",
+                  json_string(http_method_name(method)), "path", json_string(template_path), NULL);
+        log_flush();
+        abort();
+    }
 }
 
 void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx)

@@ -65,6 +65,11 @@ void app_close(app_t *app);
  * running. */
 void app_free(app_t *app);
 
+/* Registers a route; a malformed or duplicate template is a programming
+ * error and aborts with a log line naming it. */
+void app_route(app_t *app, http_method_t method, const char *template_path, http_handler_fn handler,
+               const http_route_opts_t *opts);
+
 /* Adds a check shown in /api/ready's "checks" under name. */
 void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx);
 

@@ -12,6 +12,7 @@
 #include "api/validate.h"
 #include "auth/password.h"
 #include "auth/sessions.h"
+#include "core/utf8.h"
 #include "db/users.h"
 #include "http/response.h"
 
@@ -39,7 +40,22 @@ typedef struct {
     int64_t user_id;
     int status; /* 201 for register, 200 for login */
     bool is_login;
+    bool email_valid; /* login: a malformed email matches no account */
 } signup_t;
+
+enum { USER_AGENT_MAX_BYTES = 512 };
+
+/* The User-Agent as stored with a session: valid UTF-8 (HTTP allows other
+ * bytes; PostgreSQL text does not), at most 512 bytes, in the arena. */
+static const char *user_agent(http_request_t *req)
+{
+    const char *ua = http_request_header(req, "User-Agent");
+    if (ua == NULL)
+        return NULL;
+    char *out = arena_alloc(&req->arena, USER_AGENT_MAX_BYTES + 1);
+    utf8_sanitize(ua, out, USER_AGENT_MAX_BYTES);
+    return out;
+}
 
 static void forget_password(signup_t *s)
 {
@@ -69,6 +85,8 @@ static void on_session_pair(bool ok, api_error_t err, const auth_pair_t *pair, v
     json_t *tokens = pair_json(pair);
     json_object_update(body, tokens);
     json_decref(tokens);
+    /* Token answers must not be cached (RFC 6749 5.1). */
+    http_response_header(req, "Cache-Control", "no-store");
     http_respond_json(req, s->status, body);
 }
 
@@ -76,8 +94,8 @@ static void start_session(signup_t *s)
 {
     http_request_t *req = s->req;
     app_t *app = req->app;
-    if (auth_start_session(app->auth, s->user_id, http_request_header(req, "User-Agent"),
-                           req->client_ip, on_session_pair, s) != 0)
+    if (auth_start_session(app->auth, s->user_id, user_agent(req), req->client_ip, on_session_pair,
+                           s) != 0)
         http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
 }
 
@@ -183,6 +201,15 @@ static void begin_login(signup_t *s)
 {
     http_request_t *req = s->req;
     app_t *app = req->app;
+    if (!s->email_valid) {
+        /* No account has this address: spend the same hash and say no. */
+        if (auth_password_verify(app->loop, s->password, s->password_len, NULL, on_password_checked,
+                                 s) != 0) {
+            forget_password(s);
+            http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+        }
+        return;
+    }
     const char *params[] = {s->email};
     int rc = db_query(app->db, &db_users_by_email, params, NULL, 1, DB_WRITE, 0, on_user_found, s);
     if (rc != 0) {
@@ -282,6 +309,7 @@ static void handle_login(http_request_t *req)
         /* A malformed email cannot match an account; it still costs a hash
          * and counts against its own limit, like any wrong login. */
         s->email = api_email_normalize(&req->arena, email);
+        s->email_valid = s->email != NULL;
         if (s->email == NULL) {
             size_t len = strnlen(email, 254);
             s->email = arena_strndup(&req->arena, email, len);
@@ -348,8 +376,7 @@ static void handle_refresh(http_request_t *req)
     if (!read_refresh_body(req, true, &copy))
         return;
     app_t *app = req->app;
-    if (auth_refresh(app->auth, copy, http_request_header(req, "User-Agent"), req->client_ip,
-                     on_refreshed, req) != 0)
+    if (auth_refresh(app->auth, copy, user_agent(req), req->client_ip, on_refreshed, req) != 0)
         http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
 }
 
@@ -363,22 +390,29 @@ static void on_done_204(bool ok, api_error_t err, void *user_data)
     http_respond_empty(req, 204);
 }
 
+/* Logout ends the session of the access token when it authenticates, else
+ * the session of the refresh token in the body: a client whose access token
+ * has just expired can still log out (the route's auth is soft). */
 static void handle_logout(http_request_t *req)
 {
-    char *copy;
-    if (!read_refresh_body(req, false, &copy))
+    char *refresh_token;
+    if (!read_refresh_body(req, false, &refresh_token))
         return;
     app_t *app = req->app;
     int rc;
+    api_error_t auth_err = API_ERR_UNAUTHORIZED;
+    bool token_failed = api_auth_failed(req, &auth_err);
     if (req->user_id != 0) {
         rc = auth_revoke(app->auth, req->user_id, api_auth_session_id(req), "logout", on_done_204,
                          req);
-    } else if (copy != NULL) {
-        rc = auth_revoke_refresh(app->auth, copy, on_done_204, req);
+    } else if (refresh_token != NULL) {
+        rc = auth_revoke_refresh(app->auth, refresh_token, on_done_204, req);
     } else {
         http_response_header(req, "WWW-Authenticate", "Bearer realm=\"rural24\"");
-        http_respond_error(req, API_ERR_UNAUTHORIZED,
-                           "send the access token or the refresh token of the session to end",
+        http_respond_error(req, auth_err,
+                           token_failed ? NULL
+                                        : "send the access token or the refresh token of the "
+                                          "session to end",
                            NULL);
         return;
     }
@@ -431,19 +465,16 @@ void api_auth_register(app_t *app)
         .body_kind = HTTP_BODY_JSON, .rate_class = HTTP_RATE_AUTH, .body_limit_bytes = 16384};
     static const http_route_opts_t public_json = {.body_kind = HTTP_BODY_JSON,
                                                   .body_limit_bytes = 16384};
-    static const http_route_opts_t optional_json = {
-        .body_kind = HTTP_BODY_JSON, .auth = HTTP_AUTH_OPTIONAL, .body_limit_bytes = 16384};
+    static const http_route_opts_t logout_json = {.body_kind = HTTP_BODY_JSON,
+                                                  .auth = HTTP_AUTH_OPTIONAL,
+                                                  .auth_soft = true,
+                                                  .body_limit_bytes = 16384};
     static const http_route_opts_t required = {.auth = HTTP_AUTH_REQUIRED};
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/register", handle_register,
-                    &auth_class);
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/login", handle_login, &auth_class);
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/refresh", handle_refresh,
-                    &public_json);
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/logout", handle_logout,
-                    &optional_json);
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/auth/logout-all", handle_logout_all,
-                    &required);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/auth/sessions", handle_sessions, &required);
-    http_router_add(app->router, HTTP_METHOD_DELETE, "/api/auth/sessions/{id}",
-                    handle_delete_session, &required);
+    app_route(app, HTTP_METHOD_POST, "/api/auth/register", handle_register, &auth_class);
+    app_route(app, HTTP_METHOD_POST, "/api/auth/login", handle_login, &auth_class);
+    app_route(app, HTTP_METHOD_POST, "/api/auth/refresh", handle_refresh, &public_json);
+    app_route(app, HTTP_METHOD_POST, "/api/auth/logout", handle_logout, &logout_json);
+    app_route(app, HTTP_METHOD_POST, "/api/auth/logout-all", handle_logout_all, &required);
+    app_route(app, HTTP_METHOD_GET, "/api/auth/sessions", handle_sessions, &required);
+    app_route(app, HTTP_METHOD_DELETE, "/api/auth/sessions/{id}", handle_delete_session, &required);
 }

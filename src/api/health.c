@@ -45,6 +45,6 @@ static void handle_ready(http_request_t *req)
 void api_health_register(app_t *app)
 {
     static const http_route_opts_t unlimited = {.rate_class = HTTP_RATE_NONE};
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/health", handle_health, &unlimited);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/ready", handle_ready, &unlimited);
+    app_route(app, HTTP_METHOD_GET, "/api/health", handle_health, &unlimited);
+    app_route(app, HTTP_METHOD_GET, "/api/ready", handle_ready, &unlimited);
 }

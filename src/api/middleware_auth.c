@@ -12,12 +12,23 @@
 
 typedef struct {
     int64_t session_id;
+    bool failed;       /* a soft route's token did not authenticate */
+    api_error_t error; /* why */
 } auth_state_t;
 
 int64_t api_auth_session_id(const http_request_t *req)
 {
     const auth_state_t *st = req->auth;
     return st != NULL ? st->session_id : 0;
+}
+
+bool api_auth_failed(const http_request_t *req, api_error_t *err)
+{
+    const auth_state_t *st = req->auth;
+    if (st == NULL || !st->failed)
+        return false;
+    *err = st->error;
+    return true;
 }
 
 static void refuse(http_request_t *req, api_error_t err)
@@ -51,14 +62,20 @@ static void on_role(db_result_t *res, void *user_data)
 static void on_identity(bool ok, api_error_t err, const auth_identity_t *identity, void *user_data)
 {
     http_request_t *req = user_data;
+    auth_state_t *st = arena_calloc(&req->arena, 1, sizeof(*st));
+    req->auth = st;
     if (!ok) {
+        if (req->route->opts.auth_soft) {
+            st->failed = true;
+            st->error = err;
+            http_request_next(req);
+            return;
+        }
         refuse(req, err);
         return;
     }
     req->user_id = identity->user_id;
-    auth_state_t *st = arena_calloc(&req->arena, 1, sizeof(*st));
     st->session_id = identity->session_id;
-    req->auth = st;
     if (req->route->opts.auth == HTTP_AUTH_ADMIN) {
         app_t *app = req->app;
         char uid[24];
@@ -72,8 +89,7 @@ static void on_identity(bool ok, api_error_t err, const auth_identity_t *identit
     http_request_next(req);
 }
 
-/* The token of "Bearer <token>" (scheme case-insensitive), or NULL. */
-static const char *bearer_token(const http_request_t *req)
+const char *api_bearer_token(const http_request_t *req)
 {
     const char *h = http_request_header(req, "Authorization");
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
@@ -91,7 +107,7 @@ void api_auth_middleware(http_request_t *req)
         http_request_next(req);
         return;
     }
-    const char *token = bearer_token(req);
+    const char *token = api_bearer_token(req);
     if (token == NULL) {
         if (mode == HTTP_AUTH_OPTIONAL)
             http_request_next(req);

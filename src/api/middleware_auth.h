@@ -14,13 +14,24 @@
 #ifndef RURAL24_API_MIDDLEWARE_AUTH_H
 #define RURAL24_API_MIDDLEWARE_AUTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "core/errors.h"
 
 #include "http/request.h"
 
 void api_auth_middleware(http_request_t *req);
 
+/* The token of "Authorization: Bearer <token>" (scheme case-insensitive), or
+ * NULL. */
+const char *api_bearer_token(const http_request_t *req);
+
 /* The session id of an authenticated request (0 when anonymous or stateless). */
 int64_t api_auth_session_id(const http_request_t *req);
+
+/* On a route with auth_soft: true when a token was sent and did not
+ * authenticate, with the error it would have had in *err. */
+bool api_auth_failed(const http_request_t *req, api_error_t *err);
 
 #endif

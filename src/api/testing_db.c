@@ -321,20 +321,18 @@ void api_testing_db_register(app_t *app)
         .body_kind = HTTP_BODY_RAW,
         .body_limit_bytes = 6 * 1024 * 1024,
     };
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/sleep", handle_sleep, &plain);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/info", handle_info, &plain);
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/_test/db/users", handle_user_insert,
-                    &plain);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/users/{id}", handle_user_get,
-                    &plain);
-    http_router_add(app->router, HTTP_METHOD_POST, "/api/_test/db/echo", handle_echo, &raw_body);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/error", handle_error, &plain);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/clash", handle_clash, &plain);
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/stats", handle_stats, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/sleep", handle_sleep, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/info", handle_info, &plain);
+    app_route(app, HTTP_METHOD_POST, "/api/_test/db/users", handle_user_insert, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/users/{id}", handle_user_get, &plain);
+    app_route(app, HTTP_METHOD_POST, "/api/_test/db/echo", handle_echo, &raw_body);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/error", handle_error, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/clash", handle_clash, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/stats", handle_stats, &plain);
     for (size_t i = 0; i < db_hot_query_count && i < MAX_HOT; i++) {
         hot_samples[i].name = ""; /* unnamed: run once per request */
         hot_samples[i].sql = db_hot_queries[i].sample_sql;
         hot_samples[i].param_count = 0;
     }
-    http_router_add(app->router, HTTP_METHOD_GET, "/api/_test/db/hot/{n}", handle_hot, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/hot/{n}", handle_hot, &plain);
 }

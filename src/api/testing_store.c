@@ -119,21 +119,14 @@ static void handle_stores(http_request_t *req)
     http_respond_json(req, 200, body);
 }
 
-static void add_route(app_t *app, http_method_t method, const char *path, http_handler_fn handler,
-                      const http_route_opts_t *opts)
-{
-    if (http_router_add(app->router, method, path, handler, opts) != 0)
-        abort(); /* a duplicate or malformed template: a programming error */
-}
-
 void api_testing_store_register(app_t *app)
 {
     static const http_route_opts_t plain = {.rate_class = HTTP_RATE_NONE};
     static const http_route_opts_t raw_body = {.rate_class = HTTP_RATE_NONE,
                                                .body_kind = HTTP_BODY_RAW};
-    add_route(app, HTTP_METHOD_GET, "/api/_test/cache/{id}", handle_get, &plain);
-    add_route(app, HTTP_METHOD_PUT, "/api/_test/cache/{id}", handle_put, &raw_body);
-    add_route(app, HTTP_METHOD_DELETE, "/api/_test/cache/{id}", handle_delete, &plain);
-    add_route(app, HTTP_METHOD_POST, "/api/_test/cache/bump", handle_bump, &plain);
-    add_route(app, HTTP_METHOD_GET, "/api/_test/stores", handle_stores, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/cache/{id}", handle_get, &plain);
+    app_route(app, HTTP_METHOD_PUT, "/api/_test/cache/{id}", handle_put, &raw_body);
+    app_route(app, HTTP_METHOD_DELETE, "/api/_test/cache/{id}", handle_delete, &plain);
+    app_route(app, HTTP_METHOD_POST, "/api/_test/cache/bump", handle_bump, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/stores", handle_stores, &plain);
 }

@@ -20,6 +20,8 @@ void auth_refresh_key(const char *jwt_secret, unsigned char key[32])
 
 void auth_refresh_new(auth_refresh_t *out)
 {
+    /* The session id is filled in once the row exists, before the first
+     * rotation mixes it into the next secret. */
     out->session_id = 0;
     out->generation = 0;
     randombytes_buf(out->secret, sizeof(out->secret));
@@ -107,7 +109,7 @@ bool auth_refresh_leads_to(const unsigned char key[32], const auth_refresh_t *fr
                            const unsigned char target_hash[AUTH_REFRESH_HASH_BYTES])
 {
     if (from->generation > target_generation ||
-        target_generation - from->generation > AUTH_REFRESH_MAX_GENERATIONS)
+        target_generation - from->generation > AUTH_REFRESH_REUSE_WINDOW)
         return false;
     auth_refresh_t cur = *from;
     while (cur.generation < target_generation) {

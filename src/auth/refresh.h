@@ -29,6 +29,11 @@ enum {
     AUTH_REFRESH_HASH_BYTES = 32,
     AUTH_REFRESH_TOKEN_MAX = 128, /* formatted length bound, NUL included */
     AUTH_REFRESH_MAX_GENERATIONS = 100000,
+    /* How far back a token may be proven genuine (reuse detection): each step
+     * is an HMAC on the loop thread, and a forged token makes the server walk
+     * the whole window, so it stays small (64 steps: about 0.1 ms). A token
+     * older than that is simply invalid. */
+    AUTH_REFRESH_REUSE_WINDOW = 64,
 };
 
 typedef struct {
@@ -59,7 +64,7 @@ int auth_refresh_parse(const char *token, auth_refresh_t *out);
 
 /* True when deriving `from` forward to `target_generation` gives a secret whose
  * hash is target_hash (from->generation <= target_generation, at most
- * AUTH_REFRESH_MAX_GENERATIONS steps). */
+ * AUTH_REFRESH_REUSE_WINDOW steps: false beyond). */
 bool auth_refresh_leads_to(const unsigned char key[32], const auth_refresh_t *from,
                            uint32_t target_generation,
                            const unsigned char target_hash[AUTH_REFRESH_HASH_BYTES]);

@@ -65,8 +65,8 @@ auth_t *auth_new(uv_loop_t *loop, const config_t *cfg, db_t *db, redis_client_t 
     auth->loop = loop;
     auth->cfg = cfg;
     if (cfg->session_store != SESSION_STATELESS && db != NULL)
-        auth->store =
-            session_store_new(loop, db, cfg->session_store == SESSION_REDIS ? redis : NULL);
+        auth->store = session_store_new(
+            loop, db, cfg->session_store == SESSION_REDIS ? redis : NULL, cfg->refresh_token_ttl_s);
     auth_refresh_key(cfg->jwt_secret, auth->refresh_key);
     return auth;
 }

@@ -386,9 +386,12 @@ int config_load(config_t *cfg, config_getenv_fn getenv_fn, void *user_data, char
     if (read_string(r, "REDIS_URL", "redis://127.0.0.1:6379", cfg->redis_url,
                     sizeof(cfg->redis_url)) != 0)
         return -1;
-    if (config_parse_redis_url(cfg->redis_url, &cfg->redis) != 0)
-        return fail(r, "REDIS_URL", "must be redis://[:password@]host[:port][/db], got '%.64s'",
-                    cfg->redis_url);
+    if (config_parse_redis_url(cfg->redis_url, &cfg->redis) != 0) {
+        /* Never echo a password: show what follows the userinfo only. */
+        const char *shown = strrchr(cfg->redis_url, '@');
+        return fail(r, "REDIS_URL", "must be redis://[:password@]host[:port][/db], got '%s%.64s'",
+                    shown ? "redis://***@" : "", shown ? shown + 1 : cfg->redis_url);
+    }
     if (read_enum(r, "CACHE_TYPE", cache_type_names, CACHE_MEMORY, &e) != 0)
         return -1;
     cfg->cache_type = (cache_type_t)e;

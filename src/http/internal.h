@@ -66,6 +66,7 @@ struct http_conn_s {
     bool busy;          /* a request is dispatched and not yet answered */
     bool in_drive;      /* inside drive(): do not re-enter */
     bool reading;
+    bool read_eof; /* the client half-closed: answer what it sent, then close */
     bool closing;
     bool close_after_write; /* Connection: close was sent */
     bool lingering;         /* error answered; discarding input until close */

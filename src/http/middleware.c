@@ -66,8 +66,8 @@ static bool trusted(const config_t *config, const netaddr_t *addr)
 /* Parses the entries of X-Forwarded-For into addrs, keeping the right-most
  * max of them: those are the ones the trusted proxies appended, while
  * everything further left is whatever the client chose to send. An entry that
- * is not an address cuts the list there, as nothing left of it can be
- * trusted. */
+ * is not an address (a port or brackets included) cuts the list there, as
+ * nothing left of it can be trusted. */
 static size_t parse_forwarded(const char *xff, netaddr_t *addrs, size_t max)
 {
     size_t n = 0;     /* entries kept, at most max */
@@ -114,7 +114,16 @@ void http__resolve_client_ip(http_request_t *req, const char *peer_ip, const con
     const trust_proxy_t *tp = &config->trust_proxy;
     if (tp->mode == TRUST_PROXY_NONE)
         return;
-    const char *xff = http_request_header(req, "X-Forwarded-For");
+    /* Repeated X-Forwarded-For lines form one list (RFC 9110 5.3): some
+     * proxies add a line of their own instead of appending to the client's,
+     * and reading only the first would trust what the client wrote. */
+    const char *xff = NULL;
+    for (size_t i = 0; i < req->header_count; i++) {
+        if (strcasecmp(req->headers[i].name, "X-Forwarded-For") != 0)
+            continue;
+        xff = xff == NULL ? req->headers[i].value
+                          : arena_printf(&req->arena, "%s,%s", xff, req->headers[i].value);
+    }
     if (xff == NULL)
         return;
     /* The chain, oldest first: the X-Forwarded-For entries, then the peer. */

@@ -1,5 +1,6 @@
 /* Request accessors: headers, query parameters, percent-decoding. */
 #include "http/request.h"
+#include "core/utf8.h"
 #include "http/internal.h"
 
 #include <stdint.h>
@@ -79,48 +80,6 @@ const char *http_request_query(http_request_t *req, const char *name)
     return NULL;
 }
 
-/* Strict UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF) and no
- * NUL. */
-static bool utf8_clean(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
-
 bool http__query_valid(http_request_t *req)
 {
     if (req->query == NULL)
@@ -134,7 +93,7 @@ bool http__query_valid(http_request_t *req)
             end = stop;
         size_t decoded_len;
         char *decoded = http_percent_decode(&req->arena, p, (size_t)(end - p), true, &decoded_len);
-        if (decoded == NULL || !utf8_clean((const unsigned char *)decoded, decoded_len))
+        if (decoded == NULL || !utf8_valid_no_nul(decoded, decoded_len))
             return false;
         p = end + 1;
     }

@@ -45,6 +45,10 @@ typedef struct {
     http_body_kind_t body_kind;
     http_rate_class_t rate_class;
     http_auth_t auth;
+    /* With HTTP_AUTH_OPTIONAL: a token that fails does not end the request;
+     * the handler runs anonymous and can read why (logout must still work
+     * with an expired access token and a refresh token). */
+    bool auth_soft;
 } http_route_opts_t;
 
 enum { HTTP_DEFAULT_BODY_LIMIT = 1024 * 1024 };

@@ -47,6 +47,7 @@ typedef struct {
 
 static http_parser_settings parser_settings;
 static void drive(http_conn_t *conn);
+static void settle_eof(http_conn_t *conn);
 static void conn_close(http_conn_t *conn);
 static void start_reading(http_conn_t *conn);
 static void stop_reading(http_conn_t *conn);
@@ -738,6 +739,18 @@ static ssize_t feed(http_conn_t *conn, const char *data, size_t len)
     return (ssize_t)n;
 }
 
+/* After the client half-closed, once every complete request it sent has been
+ * answered: close when the answers are written. A request left incomplete
+ * can never finish, so it is dropped with the connection. */
+static void settle_eof(http_conn_t *conn)
+{
+    if (conn->req != NULL || conn->pending_in.len > 0 || conn->write_pending_bytes == 0) {
+        conn_close(conn);
+        return;
+    }
+    conn->close_after_write = true; /* on_write finishes the connection */
+}
+
 /* Parses what is pending, one request at a time, while the connection is
  * free to take the next one. */
 static void drive(http_conn_t *conn)
@@ -760,7 +773,7 @@ static void drive(http_conn_t *conn)
             break;
     }
     bool can_read = !conn->closing && !conn->close_after_write && !conn->lingering &&
-                    conn->pending_in.len < PENDING_IN_MAX &&
+                    !conn->read_eof && conn->pending_in.len < PENDING_IN_MAX &&
                     conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER;
     if (can_read)
         start_reading(conn);
@@ -769,6 +782,9 @@ static void drive(http_conn_t *conn)
     if (conn->pending_in.len == 0 && conn->pending_in.data != NULL && !conn->busy)
         buf_free(&conn->pending_in); /* an idle connection holds no buffer */
     conn->in_drive = false;
+    if (conn->read_eof && !conn->closing && !conn->busy &&
+        conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER)
+        settle_eof(conn);
 }
 
 static void handle_input(http_conn_t *conn, const char *data, size_t len)
@@ -802,19 +818,16 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         /* The read buffer is shared: everything is consumed or copied before
          * this returns. */
         handle_input(conn, buf->base, (size_t)nread);
+    } else if (nread == UV_EOF) {
+        /* A half-close: the client sent all it will send but may still read.
+         * The requests it pipelined before are answered (drive() settles the
+         * connection once they are), then the connection closes. */
+        conn->read_eof = true;
+        stop_reading(conn);
+        if (!conn->busy && !conn->in_drive)
+            drive(conn);
     } else if (nread < 0) {
-        if (conn->busy) {
-            /* The client half-closed or left while we work; closing would
-             * drop an answer a half-closed client still waits for, but a
-             * reset client is gone. Stop reading either way. */
-            stop_reading(conn);
-            if (nread != UV_EOF)
-                conn_close(conn);
-            else
-                conn->close_after_write = true;
-        } else {
-            conn_close(conn);
-        }
+        conn_close(conn); /* a reset client is gone */
     }
     if (buf->base == shared_read_buffer)
         shared_read_buffer_lent = false;

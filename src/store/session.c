@@ -29,6 +29,7 @@ struct session_store_s {
     uv_loop_t *loop;
     db_t *db;
     redis_client_t *redis; /* NULL in db mode */
+    int max_session_s;     /* tombstone lifetime */
     touch_slot_t touched[TOUCH_SLOTS];
 };
 
@@ -56,9 +57,11 @@ static op_t *op_new(session_store_t *store, void *user_data)
     return op;
 }
 
-session_store_t *session_store_new(uv_loop_t *loop, db_t *db, redis_client_t *redis)
+session_store_t *session_store_new(uv_loop_t *loop, db_t *db, redis_client_t *redis,
+                                   int max_session_s)
 {
     session_store_t *store = xcalloc(1, sizeof(*store));
+    store->max_session_s = max_session_s;
     store->loop = loop;
     store->db = db;
     store->redis = redis;
@@ -98,9 +101,10 @@ static void session_key(int64_t session_id, char *out, size_t out_size)
 /* ---- Redis side: the live-session keys --------------------------------- */
 
 /* Writes the key of a live session; best effort (a failure only costs a
- * table lookup on the next check). */
+ * table lookup on the next check). only_if_absent: the write-back of a check,
+ * which must not overwrite a tombstone. */
 static void redis_remember(session_store_t *store, int64_t session_id, int64_t user_id,
-                           int64_t ttl_ms)
+                           int64_t ttl_ms, bool only_if_absent)
 {
     if (store->redis == NULL || ttl_ms <= 0)
         return;
@@ -108,8 +112,8 @@ static void redis_remember(session_store_t *store, int64_t session_id, int64_t u
     session_key(session_id, key, sizeof(key));
     snprintf(value, sizeof(value), "%lld", (long long)user_id);
     snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
-    const char *argv[] = {"SET", key, value, "PX", ttl};
-    (void)redis_command_argv(store->redis, 5, argv, NULL, NULL, NULL);
+    const char *argv[] = {"SET", key, value, "PX", ttl, "NX"};
+    (void)redis_command_argv(store->redis, only_if_absent ? 6 : 5, argv, NULL, NULL, NULL);
 }
 
 static void on_forget(int status, const redis_reply_t *reply, void *user_data)
@@ -121,24 +125,22 @@ static void on_forget(int status, const redis_reply_t *reply, void *user_data)
                  json_string(redis_strerror(status)), NULL);
 }
 
-/* Deletes the keys of revoked sessions. The table already says revoked; a
- * key left behind by a Redis failure would keep saying live, so the failure
- * is logged loudly. */
+/* Overwrites the keys of revoked sessions with tombstones ("0", kept as long
+ * as a session can live): a plain DEL could be undone by a check that read
+ * the table just before the revocation and writes its key back just after.
+ * The table already says revoked; a key left saying live by a Redis failure
+ * would keep accepting the session, so the failure is logged loudly. */
 static void redis_forget(session_store_t *store, const int64_t *ids, size_t count)
 {
-    if (store->redis == NULL || count == 0)
+    if (store->redis == NULL)
         return;
-    enum { BATCH = 64 };
-    for (size_t start = 0; start < count; start += BATCH) {
-        size_t n = count - start < BATCH ? count - start : BATCH;
-        const char *argv[BATCH + 1];
-        char keys[BATCH][64];
-        argv[0] = "DEL";
-        for (size_t i = 0; i < n; i++) {
-            session_key(ids[start + i], keys[i], sizeof(keys[i]));
-            argv[i + 1] = keys[i];
-        }
-        int rc = redis_command_argv(store->redis, (int)n + 1, argv, NULL, on_forget, NULL);
+    char ttl[24];
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)store->max_session_s * 1000);
+    for (size_t i = 0; i < count; i++) {
+        char key[64];
+        session_key(ids[i], key, sizeof(key));
+        const char *argv[] = {"SET", key, "0", "PX", ttl};
+        int rc = redis_command_argv(store->redis, 5, argv, NULL, on_forget, NULL);
         if (rc != 0)
             on_forget(rc, NULL, NULL);
     }
@@ -163,7 +165,7 @@ static void on_created(db_result_t *res, void *user_data)
     if (err == 0 && db_result_int64(res, 0, 0, &id) != 0)
         err = DB_E_QUERY;
     if (err == 0)
-        redis_remember(op->store, id, op->user_id, op->ttl_ms);
+        redis_remember(op->store, id, op->user_id, op->ttl_ms, false);
     op->cb.created(err, id, op->user_data);
     free(op);
 }
@@ -301,7 +303,7 @@ static void on_checked_table(db_result_t *res, void *user_data)
     int64_t ttl_ms = 0;
     bool live = err == 0 && db_result_rows(res) == 1 && db_result_int64(res, 0, 0, &ttl_ms) == 0;
     if (live)
-        redis_remember(op->store, op->session_id, op->user_id, ttl_ms);
+        redis_remember(op->store, op->session_id, op->user_id, ttl_ms, true);
     op->cb.check(err, live, op->user_data);
     free(op);
 }

@@ -4,9 +4,11 @@
  * revoked there. In redis mode the store also keeps one key per live session,
  * "rural24:session:<id>" = user id with the session's TTL, so that the check
  * made on every authenticated request costs one Redis round trip; a revocation
- * updates the table first, then deletes the key. A key that is missing (Redis
- * restarted, sessions made while Redis was off) makes the check ask the table
- * once and write the key back, so turning Redis on or off logs nobody out.
+ * updates the table first, then overwrites the key with a tombstone ("0") that
+ * lives as long as a session can. A key that is missing (Redis restarted,
+ * sessions made while Redis was off) makes the check ask the table once and
+ * write the key back with NX, so it can never overwrite a tombstone written by
+ * a revocation that raced it; turning Redis on or off logs nobody out.
  * While Redis is down, checks go to the table.
  *
  * Every operation is asynchronous: it returns 0 and calls back exactly once,
@@ -42,8 +44,11 @@ typedef struct {
 } session_record_t;
 
 /* Creates the store. redis may be NULL (db mode); both are borrowed and must
- * outlive the store. Never NULL; free with session_store_free(). */
-session_store_t *session_store_new(uv_loop_t *loop, db_t *db, redis_client_t *redis);
+ * outlive the store. max_session_s is the longest a session lives
+ * (REFRESH_TOKEN_TTL_S), how long tombstones are kept. Never NULL; free with
+ * session_store_free(). */
+session_store_t *session_store_new(uv_loop_t *loop, db_t *db, redis_client_t *redis,
+                                   int max_session_s);
 void session_store_free(session_store_t *store);
 
 /* The mode's name: "db" or "redis". */
