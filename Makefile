@@ -103,7 +103,7 @@ fuzz: $(FUZZ_DIR)/fuzz_http
 check-deps:
 	@scripts/bootstrap
 
-test: check-deps
+test: check-deps format-check
 	$(MAKE) WERROR=1 all asan
 	$(MAKE) unit
 	$(MAKE) store-test
