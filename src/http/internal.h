@@ -63,8 +63,10 @@ struct http_conn_s {
     bool line_seen; /* the request line's LF has been fed */
 
     bool message_ready; /* the parser completed a message: dispatch it */
-    bool busy;          /* a request is dispatched and not yet answered */
-    bool in_drive;      /* inside drive(): do not re-enter */
+    bool deferred;      /* on the server's list of connections to drive next turn */
+    http_conn_t *next_deferred;
+    bool busy;     /* a request is dispatched and not yet answered */
+    bool in_drive; /* inside drive(): do not re-enter */
     bool reading;
     bool read_eof; /* the client half-closed: answer what it sent, then close */
     bool closing;
@@ -91,6 +93,12 @@ struct http_server_s {
     bool draining;
     void (*on_drained)(http_server_t *server);
     http_server_stats_t stats;
+    /* Connections with pipelined requests left over from a turn that hit
+     * HTTP_MAX_REQUESTS_PER_TURN; an idle handle drives them next turn
+     * (initialised on first use). */
+    uv_idle_t turn_idle;
+    bool turn_idle_ready;
+    http_conn_t *deferred;
     char date[40]; /* cached Date header value */
     uint64_t date_second;
 };

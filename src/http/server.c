@@ -48,6 +48,7 @@ typedef struct {
 static http_parser_settings parser_settings;
 static void drive(http_conn_t *conn);
 static void settle_eof(http_conn_t *conn);
+static void undefer(http_conn_t *conn);
 static void conn_close(http_conn_t *conn);
 static void start_reading(http_conn_t *conn);
 static void stop_reading(http_conn_t *conn);
@@ -185,6 +186,7 @@ static void conn_close(http_conn_t *conn)
         conn->req = NULL;
     }
     conn->server->stats.connections_open--;
+    undefer(conn);
     unlink_conn(conn);
     if (conn->fake_out != NULL) {
         buf_free(&conn->pending_in);
@@ -751,21 +753,72 @@ static void settle_eof(http_conn_t *conn)
     conn->close_after_write = true; /* on_write finishes the connection */
 }
 
+/* ---- fairness between connections ------------------------------------- */
+
+static void on_turn(uv_idle_t *idle)
+{
+    http_server_t *server = container_of(idle, http_server_t, turn_idle);
+    http_conn_t *list = server->deferred;
+    server->deferred = NULL;
+    uv_idle_stop(idle);
+    while (list != NULL) {
+        http_conn_t *conn = list;
+        list = conn->next_deferred;
+        conn->deferred = false;
+        conn->next_deferred = NULL;
+        if (!conn->closing)
+            drive(conn); /* may defer it again, onto server->deferred */
+    }
+}
+
+/* Leaves the rest of conn's pipelined requests to the next loop turn. */
+static void defer(http_conn_t *conn)
+{
+    http_server_t *server = conn->server;
+    if (conn->deferred)
+        return;
+    if (!server->turn_idle_ready) {
+        uv_idle_init(server->loop, &server->turn_idle);
+        server->turn_idle_ready = true;
+    }
+    conn->deferred = true;
+    conn->next_deferred = server->deferred;
+    server->deferred = conn;
+    uv_idle_start(&server->turn_idle, on_turn);
+}
+
+/* Takes conn off the deferred list (it is closing). */
+static void undefer(http_conn_t *conn)
+{
+    if (!conn->deferred)
+        return;
+    http_conn_t **link = &conn->server->deferred;
+    while (*link != NULL && *link != conn)
+        link = &(*link)->next_deferred;
+    if (*link == conn)
+        *link = conn->next_deferred;
+    conn->deferred = false;
+    conn->next_deferred = NULL;
+}
+
 /* Parses what is pending, one request at a time, while the connection is
- * free to take the next one. */
+ * free to take the next one, at most HTTP_MAX_REQUESTS_PER_TURN per call on
+ * a real connection. The parser reads pending_in in place: nothing appends to
+ * it or moves it while a request is parsed and dispatched (input arrives only
+ * through on_read, which cannot run meanwhile). */
 static void drive(http_conn_t *conn)
 {
     if (conn->in_drive)
         return;
     conn->in_drive = true;
+    int budget = HTTP_MAX_REQUESTS_PER_TURN;
     while (!conn->closing && !conn->busy && !conn->close_after_write &&
            conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && conn->pending_in.len > 0) {
-        /* Parse from a private copy: dispatching may append to pending_in. */
-        size_t len = conn->pending_in.len;
-        char *copy = xmalloc(len);
-        memcpy(copy, conn->pending_in.data, len);
-        ssize_t n = feed(conn, copy, len);
-        free(copy);
+        if (budget-- == 0 && conn->fake_out == NULL) {
+            defer(conn);
+            break;
+        }
+        ssize_t n = feed(conn, conn->pending_in.data, conn->pending_in.len);
         if (n < 0 || conn->closing)
             break;
         buf_consume(&conn->pending_in, (size_t)n);
@@ -782,7 +835,7 @@ static void drive(http_conn_t *conn)
     if (conn->pending_in.len == 0 && conn->pending_in.data != NULL && !conn->busy)
         buf_free(&conn->pending_in); /* an idle connection holds no buffer */
     conn->in_drive = false;
-    if (conn->read_eof && !conn->closing && !conn->busy &&
+    if (conn->read_eof && !conn->closing && !conn->busy && !conn->deferred &&
         conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER)
         settle_eof(conn);
 }
@@ -797,7 +850,8 @@ static void handle_input(http_conn_t *conn, const char *data, size_t len)
         }
         if (conn->pending_in.len >= PENDING_IN_MAX)
             stop_reading(conn);
-        if (!conn->busy)
+        /* A deferred connection waits for its next turn. */
+        if (!conn->busy && !conn->deferred)
             drive(conn);
         return;
     }

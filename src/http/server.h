@@ -29,6 +29,9 @@ enum {
     HTTP_MAX_HEADERS = 100,
     HTTP_WRITE_HIGH_WATER = 256 * 1024,
     HTTP_MAX_MIDDLEWARE = 8,
+    /* Pipelined requests answered per connection per loop turn; the rest
+     * wait for the next turn, so one client cannot starve the others. */
+    HTTP_MAX_REQUESTS_PER_TURN = 16,
 };
 
 /* A middleware step. It either answers the request (http_respond*) or calls
