@@ -6,10 +6,57 @@
 #include "auth/sessions.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/xmalloc.h"
 #include "db/db.h"
+#include "db/queries.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
+
+enum { RATE_RETRY_MS = 5000 };
+
+static void write_first_rate(app_t *app);
+
+static void on_rate_retry(uv_timer_t *timer)
+{
+    write_first_rate(container_of(timer, app_t, rate_retry));
+}
+
+static void on_first_rate(db_result_t *res, void *user_data)
+{
+    app_t *app = user_data;
+    int err = db_result_error(res);
+    if (err == 0) {
+        if (db_result_rows(res) == 1)
+            log_info("exchange rate set from USD_ARS_RATE", "usd_ars",
+                     json_real(app->config->usd_ars_rate), NULL);
+        else
+            log_debug("exchange rate already set; USD_ARS_RATE not applied", NULL);
+        return;
+    }
+    log_warn("exchange rate not written yet; retrying", "error", json_string(db_error_name(err)),
+             NULL);
+    if (app->rate_retry_open && err != DB_E_QUERY)
+        uv_timer_start(&app->rate_retry, on_rate_retry, RATE_RETRY_MS, 0);
+}
+
+/* The first exchange rate comes from USD_ARS_RATE, written once when the
+ * table has none (admins change it through the API afterwards). Until the
+ * database answers, it is retried every few seconds. */
+static void write_first_rate(app_t *app)
+{
+    if (app->db == NULL)
+        return;
+    char rate[32];
+    snprintf(rate, sizeof(rate), "%.4f", app->config->usd_ars_rate);
+    const char *params[] = {rate};
+    int rc = db_query(app->db, &db_q_exchange_rate_init, params, NULL, 1, DB_WRITE, 0,
+                      on_first_rate, app);
+    if (rc != 0 && app->rate_retry_open)
+        uv_timer_start(&app->rate_retry, on_rate_retry, RATE_RETRY_MS, 0);
+}
 
 int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on_access,
              uint64_t wait_ms, char *err, size_t err_size)
@@ -26,6 +73,9 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     app_add_ready_check(app, "db", db_ready_check, app->db);
     if (wait_ms > 0)
         db_wait_ready(app->db, wait_ms);
+    uv_timer_init(loop, &app->rate_retry);
+    app->rate_retry_open = true;
+    write_first_rate(app);
 
     /* Redis and the stores. While Redis is down the stores serve from memory
      * and readiness says "down". */
@@ -57,6 +107,10 @@ void app_close(app_t *app)
 {
     /* The pools close their own handles (with their own close callbacks) and
      * fail any query still running; then the stores, then the Redis client. */
+    if (app->rate_retry_open) {
+        app->rate_retry_open = false;
+        uv_close((uv_handle_t *)&app->rate_retry, NULL);
+    }
     if (app->db != NULL) {
         db_close(app->db, NULL, NULL);
         app->db = NULL;

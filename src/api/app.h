@@ -44,6 +44,8 @@ typedef struct app_s {
     struct ratelimit_s *ratelimit; /* store/ratelimit.h: the RATE_LIMIT_STORE store */
     struct auth_s *auth;           /* auth/sessions.h: the SESSION_STORE session manager */
     stores_t stores;               /* what redis, cache and ratelimit above come from */
+    uv_timer_t rate_retry;         /* retries writing USD_ARS_RATE until the database answers */
+    bool rate_retry_open;
 } app_t;
 
 /* Builds the application on loop from cfg (which must outlive it): the
