@@ -204,6 +204,9 @@ static void hybrid_set(cache_t *cache, const char *ns, const void *key, size_t k
                        void *user_data)
 {
     cache_hybrid_t *h = from_cache(cache);
+    /* A Redis read sent before this write must not refill the L1 with the
+     * older value when its reply arrives (the same holds for del and bump). */
+    h->epoch++;
     uint64_t l1_ttl = l1_ttl_for(h, data, len);
     if (l1_ttl > 0 && l1_usable(h))
         h->l1->ops->set(h->l1, ns, key, key_len, data, len, l1_ttl, noop_done, NULL);
@@ -215,6 +218,7 @@ static void hybrid_del(cache_t *cache, const char *ns, const void *key, size_t k
                        cache_done_cb done, void *user_data)
 {
     cache_hybrid_t *h = from_cache(cache);
+    h->epoch++;
     h->l1->ops->del(h->l1, ns, key, key_len, noop_done, NULL);
     h->l2->ops->del(h->l2, ns, key, key_len, on_l2_written, new_write(h, done, user_data));
     publish(h, 'd', ns, key, key_len);
@@ -223,6 +227,7 @@ static void hybrid_del(cache_t *cache, const char *ns, const void *key, size_t k
 static void hybrid_bump(cache_t *cache, const char *ns, cache_done_cb done, void *user_data)
 {
     cache_hybrid_t *h = from_cache(cache);
+    h->epoch++;
     h->l1->ops->bump(h->l1, ns, noop_done, NULL);
     h->l2->ops->bump(h->l2, ns, on_l2_written, new_write(h, done, user_data));
     publish(h, 'b', ns, NULL, 0);

@@ -555,6 +555,45 @@ static void test_hybrid_invalidation(env_t *env)
     got_reset(&got);
 }
 
+/* An instance's own write must win over a read of the old value that was
+ * already on its way back from Redis: the reply must not refill the L1 (the
+ * caller would then read the deleted value for the L1's lifetime). */
+static void test_own_write_races_read(env_t *env)
+{
+    cache_t *a = env_cache(env, NULL);
+    cache_t *b = env_cache(env, NULL);
+    CHECK(env, a && b);
+    got_t got = {0};
+    const char *writes[] = {"delete", "bump", "set"};
+    for (int w = 0; w < 3; w++) {
+        CHECK(env, set_now(env, a, "ad", "5", "old", 3, 60000));
+        /* b's read goes out to Redis, then b's own write, with no loop turn
+         * in between. */
+        got_t racing = {0};
+        int done = 0;
+        CHECK(env, cache_get(b, "ad", "5", 1, on_got, &racing) == 0);
+        if (w == 0)
+            CHECK(env, cache_delete(b, "ad", "5", 1, on_done, &done) == 0);
+        else if (w == 1)
+            CHECK(env, cache_bump(b, "ad", on_done, &done) == 0);
+        else
+            CHECK(env, cache_set(b, "ad", "5", 1, "new", 3, 60000, on_done, &done) == 0);
+        uint64_t deadline = clock_now_ms() + 2000;
+        while ((!racing.done || !done) && clock_now_ms() < deadline)
+            env_spin(env);
+        CHECK(env, racing.done && done == 1);
+        got_reset(&racing);
+        CHECK(env, get_now(env, b, "ad", "5", &got));
+        if (w == 2)
+            CHECK(env, hit_equals(&got, "new"));
+        else
+            CHECK(env, !got.hit);
+        if (got.hit && w != 2)
+            printf("    after its own %s, b still read the old value\n", writes[w]);
+    }
+    got_reset(&got);
+}
+
 /* Hybrid: while the pub/sub connection is down the L1 is not trusted; when it
  * comes back the L1 starts empty. */
 static void test_hybrid_l1_off_without_pubsub(env_t *env)
@@ -648,6 +687,7 @@ const test_case_t cache_tests[] = {
     {"stale_while_revalidate", test_stale_while_revalidate, "memory redis hybrid"},
     {"shared_between_instances", test_shared_between_instances, "redis hybrid"},
     {"hybrid_invalidation_100ms", test_hybrid_invalidation, "hybrid"},
+    {"own_write_races_read", test_own_write_races_read, "redis hybrid"},
     {"redis_killed_and_back", test_redis_killed_and_back, "redis hybrid"},
     {"redis_stalled_replays_deletes", test_redis_stalled_replays_deletes, "redis hybrid"},
     {"hybrid_l1_off_without_pubsub", test_hybrid_l1_off_without_pubsub, "hybrid"},
