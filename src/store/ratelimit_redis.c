@@ -33,6 +33,7 @@ typedef struct {
     bool closing;
     int in_flight;
     uint64_t fallbacks, recoveries, fallback_checks, redis_errors;
+    uint64_t last_reply_warning_ms; /* error replies are logged at most every 10 s */
 } ratelimit_redis_t;
 
 enum { REDIS_KEY_MAX_BYTES = 128 + 16 + RATELIMIT_MAX_KEY_BYTES, RETRY_AFTER_BUSY_MS = 1000 };
@@ -148,9 +149,15 @@ static void on_check_reply(int status, const redis_reply_t *reply, void *user_da
         rr->redis_errors++;
         if (is_outage(status))
             enter_fallback(rr, redis_strerror(status));
-        else if (status != REDIS_E_CLOSED)
+        else if (status != REDIS_E_CLOSED && clock_now_ms() - rr->last_reply_warning_ms >= 10000) {
+            /* LOADING, READONLY, OOM...: decided in memory like an outage, but
+             * logged at most every 10 s (redis_errors counts them all), so
+             * the log does not grow with the request rate. */
+            rr->last_reply_warning_ms = clock_now_ms();
             log_warn("rate limiter: unexpected Redis answer", "error",
-                     json_string(reply && reply->str ? reply->str : redis_strerror(status)), NULL);
+                     json_string(reply && reply->str ? reply->str : redis_strerror(status)),
+                     "errors_total", json_integer((json_int_t)rr->redis_errors), NULL);
+        }
         if (rr->closing) {
             /* The memory fallback is gone: let the request through rather than
              * refuse it for our shutdown. */
