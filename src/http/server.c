@@ -535,19 +535,16 @@ static int on_headers_complete(http_parser *parser)
         url += u.field_data[UF_PATH].off;
         url_len -= u.field_data[UF_PATH].off;
     }
+    /* A fragment is never sent by browsers; drop one if a client does, and
+     * everything after it (a '?' behind a '#' belongs to the fragment). */
+    const char *fragment = memchr(url, '#', url_len);
+    if (fragment != NULL)
+        url_len = (size_t)(fragment - url);
     const char *q = memchr(url, '?', url_len);
     size_t path_len = q ? (size_t)(q - url) : url_len;
-    const char *hash = memchr(url, '#', url_len);
-    if (hash != NULL && (size_t)(hash - url) < path_len)
-        path_len = (size_t)(hash - url);
     req->path = arena_strndup(&req->arena, url, path_len);
-    if (q != NULL) {
-        size_t qlen = url_len - path_len - 1;
-        const char *qh = memchr(q + 1, '#', qlen);
-        if (qh != NULL)
-            qlen = (size_t)(qh - q - 1);
-        req->query = arena_strndup(&req->arena, q + 1, qlen);
-    }
+    if (q != NULL)
+        req->query = arena_strndup(&req->arena, q + 1, url_len - path_len - 1);
 
     http__assign_request_id(req);
     http__resolve_client_ip(req, conn->peer_ip, server->config);

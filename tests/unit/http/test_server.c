@@ -357,6 +357,23 @@ Test(server, path_parameters_and_query)
     cr_expect_str_eq(access_log[0].path, "/api/echo/42", "the path has no query string");
 }
 
+/* A fragment ends the target, and a '?' behind it is part of the fragment
+ * (the fuzzer found the query being read past the target's end when '#'
+ * came before '?'). */
+Test(server, fragments_are_dropped)
+{
+    feed("GET /api/echo/5#frag?q=no HTTP/1.1\r\n\r\n"
+         "GET /api/echo/6?q=yes#frag?q=no HTTP/1.1\r\n\r\n"
+         "GET /api/echo/8?#?? HTTP/1.1\r\n\r\n");
+    cr_assert_eq(resp_count, 3);
+    cr_expect(body_is(&resps[0], "{\"id\":5}"), "%.*s", (int)resps[0].body_len,
+              resps[0].body);
+    cr_expect(body_is(&resps[1], "{\"id\":6,\"q\":\"yes\"}"), "%.*s", (int)resps[1].body_len,
+              resps[1].body);
+    cr_expect(body_is(&resps[2], "{\"id\":8}"), "%.*s", (int)resps[2].body_len,
+              resps[2].body);
+}
+
 Test(server, absolute_form_target)
 {
     feed("GET http://rural24.com.ar/api/echo/7?q=a HTTP/1.1\r\n\r\n");
