@@ -366,12 +366,10 @@ Test(server, fragments_are_dropped)
          "GET /api/echo/6?q=yes#frag?q=no HTTP/1.1\r\n\r\n"
          "GET /api/echo/8?#?? HTTP/1.1\r\n\r\n");
     cr_assert_eq(resp_count, 3);
-    cr_expect(body_is(&resps[0], "{\"id\":5}"), "%.*s", (int)resps[0].body_len,
-              resps[0].body);
+    cr_expect(body_is(&resps[0], "{\"id\":5}"), "%.*s", (int)resps[0].body_len, resps[0].body);
     cr_expect(body_is(&resps[1], "{\"id\":6,\"q\":\"yes\"}"), "%.*s", (int)resps[1].body_len,
               resps[1].body);
-    cr_expect(body_is(&resps[2], "{\"id\":8}"), "%.*s", (int)resps[2].body_len,
-              resps[2].body);
+    cr_expect(body_is(&resps[2], "{\"id\":8}"), "%.*s", (int)resps[2].body_len, resps[2].body);
 }
 
 Test(server, absolute_form_target)
