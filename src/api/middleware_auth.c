@@ -89,7 +89,8 @@ static void on_identity(bool ok, api_error_t err, const auth_identity_t *identit
     http_request_next(req);
 }
 
-const char *api_bearer_token(const http_request_t *req)
+/* The token of "Bearer <token>" (scheme case-insensitive), or NULL. */
+static const char *bearer_token(const http_request_t *req)
 {
     const char *h = http_request_header(req, "Authorization");
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
@@ -107,7 +108,7 @@ void api_auth_middleware(http_request_t *req)
         http_request_next(req);
         return;
     }
-    const char *token = api_bearer_token(req);
+    const char *token = bearer_token(req);
     if (token == NULL) {
         if (mode == HTTP_AUTH_OPTIONAL)
             http_request_next(req);

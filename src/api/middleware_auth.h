@@ -23,10 +23,6 @@
 
 void api_auth_middleware(http_request_t *req);
 
-/* The token of "Authorization: Bearer <token>" (scheme case-insensitive), or
- * NULL. */
-const char *api_bearer_token(const http_request_t *req);
-
 /* The session id of an authenticated request (0 when anonymous or stateless). */
 int64_t api_auth_session_id(const http_request_t *req);
 

@@ -308,19 +308,16 @@ static void on_checked_table(db_result_t *res, void *user_data)
     free(op);
 }
 
-static void check_table(op_t *op)
+/* Asks the table whether op's session is live; on_checked_table answers.
+ * Returns db_query's refusal (then nothing will call back). */
+static int query_table(op_t *op)
 {
     char sid[24], uid[24];
     snprintf(sid, sizeof(sid), "%lld", (long long)op->session_id);
     snprintf(uid, sizeof(uid), "%lld", (long long)op->user_id);
     const char *params[] = {sid, uid};
     /* Revocation must be seen at once: never the replica. */
-    int rc =
-        db_query(op->store->db, &stmt_check, params, NULL, 2, DB_WRITE, 0, on_checked_table, op);
-    if (rc != 0) {
-        op->cb.check(rc, false, op->user_data);
-        free(op);
-    }
+    return db_query(op->store->db, &stmt_check, params, NULL, 2, DB_WRITE, 0, on_checked_table, op);
 }
 
 static void on_checked_redis(int status, const redis_reply_t *reply, void *user_data)
@@ -335,7 +332,11 @@ static void on_checked_redis(int status, const redis_reply_t *reply, void *user_
         return;
     }
     /* Missing key or Redis trouble: the table decides. */
-    check_table(op);
+    int rc = query_table(op);
+    if (rc != 0) {
+        op->cb.check(rc, false, op->user_data);
+        free(op);
+    }
 }
 
 int session_check(session_store_t *store, int64_t session_id, int64_t user_id, session_check_cb cb,
@@ -352,11 +353,7 @@ int session_check(session_store_t *store, int64_t session_id, int64_t user_id, s
         if (redis_command_argv(store->redis, 2, argv, NULL, on_checked_redis, op) == 0)
             return 0;
     }
-    char sid[24], uid[24];
-    snprintf(sid, sizeof(sid), "%lld", (long long)session_id);
-    snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
-    const char *params[] = {sid, uid};
-    int rc = db_query(store->db, &stmt_check, params, NULL, 2, DB_WRITE, 0, on_checked_table, op);
+    int rc = query_table(op);
     if (rc != 0)
         free(op);
     return rc;
