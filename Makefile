@@ -22,7 +22,9 @@ FUZZ_DIR := build/fuzz
 
 REL_CFLAGS  := $(CFLAGS_BASE) -O2
 ASAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-ASAN_CFLAGS := $(CFLAGS_BASE) -O1 $(ASAN_FLAGS)
+# The test build carries the /api/_test routes (RURAL24_TEST_ROUTES); the
+# release build never does.
+ASAN_CFLAGS := $(CFLAGS_BASE) -O1 $(ASAN_FLAGS) -DRURAL24_TEST_ROUTES
 
 REL_OBJ  := $(SRC:%.c=$(REL_DIR)/obj/%.o)
 ASAN_OBJ := $(SRC:%.c=$(ASAN_DIR)/obj/%.o)

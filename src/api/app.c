@@ -1,6 +1,8 @@
 /* Application wiring shared by the handlers: readiness checks and the table
  * of route registrations. */
 #include "api/app.h"
+#include "api/categories.h"
+#include "api/views.h"
 #include "api/middleware_auth.h"
 #include "api/middleware_ratelimit.h"
 #include "auth/sessions.h"
@@ -87,6 +89,11 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     if (wait_ms > 0)
         stores_wait_ready(&app->stores, loop, wait_ms < 1000 ? wait_ms : 1000);
 
+    api_cursor_key_derive(&app->cursor_key, cfg->jwt_secret);
+    api_categories_open(app);
+    api_views_open(app);
+    api_catalog_jobs_open(app);
+
     app->auth = auth_new(loop, cfg, app->db, app->redis);
     app->router = http_router_new();
     api_register_routes(app);
@@ -111,6 +118,10 @@ void app_close(app_t *app)
         app->rate_retry_open = false;
         uv_close((uv_handle_t *)&app->rate_retry, NULL);
     }
+    /* The catalog first: its last view counts still need the database. */
+    api_catalog_jobs_close(app);
+    api_views_close(app);
+    api_categories_close(app);
     if (app->db != NULL) {
         db_close(app->db, NULL, NULL);
         app->db = NULL;
@@ -157,8 +168,14 @@ void api_register_routes(app_t *app)
     api_health_register(app);
     api_auth_register(app);
     api_me_register(app);
-    if (app->config->app_env == APP_ENV_TEST)
+    api_categories_register(app);
+    api_exchange_rate_register(app);
+    api_ads_register(app);
+    api_suggest_register(app);
+#ifdef RURAL24_TEST_ROUTES
+    if (app->config->app_env == APP_ENV_TEST) {
         api_testing_db_register(app);
-    if (app->config->app_env == APP_ENV_TEST)
         api_testing_store_register(app);
+    }
+#endif
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "api/cursor.h"
 #include "core/config.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -46,6 +47,17 @@ typedef struct app_s {
     stores_t stores;               /* what redis, cache and ratelimit above come from */
     uv_timer_t rate_retry;         /* retries writing USD_ARS_RATE until the database answers */
     bool rate_retry_open;
+
+    /* The catalog (categories.h, ads.c, views.h, catalog_jobs.c). */
+    struct category_index_s *categories; /* NULL until first loaded */
+    uv_timer_t categories_timer;
+    bool categories_timer_open;
+    bool categories_loading;
+    api_cursor_key_t cursor_key; /* signs page cursors (cursor.h) */
+    struct ad_views_s *views;    /* views.h: view counts waiting to be written */
+    uv_timer_t jobs_timer;       /* the expiry sweep and the suggestions' refresh */
+    bool jobs_timer_open;
+    uint64_t suggest_refreshed_ms; /* when this instance last asked for a refresh */
 } app_t;
 
 /* Builds the application on loop from cfg (which must outlive it): the
@@ -84,6 +96,21 @@ void api_health_register(app_t *app);
 /* Accounts and sessions (auth.c) and the caller's profile (me.c). */
 void api_auth_register(app_t *app);
 void api_me_register(app_t *app);
+
+/* The catalog: categories (categories.c), the exchange rate
+ * (exchange_rate.c), ads and public profiles (ads.c), suggestions
+ * (suggest.c); and what keeps it: the category index, view counts and the
+ * periodic upkeep (catalog_jobs.c). */
+void api_categories_register(app_t *app);
+void api_exchange_rate_register(app_t *app);
+void api_ads_register(app_t *app);
+void api_suggest_register(app_t *app);
+void api_catalog_jobs_open(app_t *app);
+void api_catalog_jobs_close(app_t *app);
+
+/* The test-only routes below exist only in the test build (compiled with
+ * RURAL24_TEST_ROUTES, as `make asan` does), and there only under
+ * APP_ENV=test: a release binary has none, whatever its environment says. */
 
 /* Test-only database routes under /api/_test/db (APP_ENV=test only). */
 void api_testing_db_register(app_t *app);

@@ -21,6 +21,7 @@
  *                                             (JSON columns parsed), 404 past the list
  *
  * Database errors map as handlers should map them: db_error_api(). */
+#ifdef RURAL24_TEST_ROUTES /* the test build only (app.h) */
 #include "api/app.h"
 #include "core/xmalloc.h"
 #include "db/db.h"
@@ -336,3 +337,5 @@ void api_testing_db_register(app_t *app)
     }
     app_route(app, HTTP_METHOD_GET, "/api/_test/db/hot/{n}", handle_hot, &plain);
 }
+
+#endif /* RURAL24_TEST_ROUTES */

@@ -12,6 +12,7 @@
  *
  * ns defaults to "test", ttl_ms to 60000. None of these routes is rate
  * limited, so cache tests and rate-limit tests do not disturb each other. */
+#ifdef RURAL24_TEST_ROUTES /* the test build only (app.h) */
 #include "api/app.h"
 #include "http/response.h"
 #include "redis/redis.h"
@@ -130,3 +131,5 @@ void api_testing_store_register(app_t *app)
     app_route(app, HTTP_METHOD_POST, "/api/_test/cache/bump", handle_bump, &plain);
     app_route(app, HTTP_METHOD_GET, "/api/_test/stores", handle_stores, &plain);
 }
+
+#endif /* RURAL24_TEST_ROUTES */

@@ -86,6 +86,8 @@ typedef struct {
     /* product */
     double usd_ars_rate;
     char frontend_url[512]; /* an origin without trailing slash; empty when unset */
+    int ad_ttl_days;        /* ads expire this long after publication or renewal */
+    int suggest_refresh_s;  /* period of the search-suggestion terms' refresh */
 
     /* http */
     trust_proxy_t trust_proxy;

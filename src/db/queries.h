@@ -23,42 +23,18 @@
 
 #include "db/db.h"
 
-/* Search of active ads in a category and its descendants, newest first.
- * $1 category id; $2 province or NULL; $3, $4 min/max price in ARS (the API
- * converts a USD range at the exchange rate) or NULL; $5 currency ("ARS",
- * "USD") or NULL; $6, $7 cursor (next_sort, next_id) or NULL; $8 limit. Each
- * descendant category walks its own index range (idx_ads_search_category_date,
- * or idx_ads_search_category_province_date with a province) and the pages
- * merge: the cost is that of the first page, whatever the depth. */
-extern const db_stmt_t db_q_ads_search_category;
-
-/* Search of all active ads, newest first: $1 province, $2 $3 price range,
- * $4 currency, $5 $6 cursor, $7 limit (as above). idx_ads_search_recent or
- * idx_ads_search_province_date. */
-extern const db_stmt_t db_q_ads_search_recent;
-
-/* Search in a category by price, ascending / descending ("price_asc",
- * "price_desc"): $1 category id (leaf or parent), $2 province, $3 $4 price
- * range, $5 currency, $6 $7 cursor (next_sort is price_ars, next_id), $8
- * limit. Ads without a price never appear (API.md: they sort last, so they
- * come after the priced pages through db_q_ads_search_category's ordering if
- * the API wants them). idx_ads_search_category_price. */
-extern const db_stmt_t db_q_ads_search_category_price_asc;
-extern const db_stmt_t db_q_ads_search_category_price_desc;
-
-/* Full-text search, Spanish, accent- and case-insensitive, newest first:
- * $1 the q text in websearch syntax (words ANDed, "quoted phrase", -word);
- * $2 category id or NULL; $3 province; $4 $5 price range; $6 currency; $7 $8
- * cursor; $9 limit. idx_ads_search_text (GIN). */
-extern const db_stmt_t db_q_ads_search_text;
+/* The search of active ads (GET /api/ads, a user's public ads) is built for
+ * each search's filters by db/ad_search.h. */
 
 /* Featured active ads (featured_until in the future), newest first: $1 limit.
  * One row, column 0 the JSON array. idx_ads_featured. */
 extern const db_stmt_t db_q_ads_featured;
 
-/* Ad detail: $1 ad id, $2 the viewer's user id ("0" when anonymous). One row,
- * column 0 the detail JSON of API.md, or no row (404): unknown, deleted, or
- * not active and not the viewer's. Primary key. */
+/* Ad detail: $1 ad id, $2 the viewer's user id ("0" when anonymous). One row:
+ * detail (the detail JSON of API.md), user_id (the owner), public (active and
+ * not expired: the same for every viewer, so it may be cached); or no row
+ * (404): unknown, deleted, or not public and the viewer neither the owner nor
+ * an admin. Primary key. */
 extern const db_stmt_t db_q_ad_detail;
 
 /* A user's conversations, most recent first: $1 user id, $2 limit. One row,
@@ -82,8 +58,10 @@ extern const db_stmt_t db_q_messages_since;
 extern const db_stmt_t db_q_favorites;
 
 /* A user's own ads in any status but deleted, newest first: $1 user id, $2
- * status filter or NULL, $3 limit. items (summaries plus "status").
- * idx_ads_user_date. */
+ * status filter ("active", "paused", "sold", "expired": an active ad past
+ * expires_at counts as expired) or NULL, $3 limit, $4 $5 the keyset
+ * (created_at text, id) of the previous page or NULL. items (summaries plus
+ * "status"), has_more, next_sort, next_id. idx_ads_user_date. */
 extern const db_stmt_t db_q_my_ads;
 
 /* A user's sessions that are not revoked or expired, newest first: $1 user

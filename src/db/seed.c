@@ -238,10 +238,11 @@ static const char SEED_EXCHANGE_RATE[] =
     "WHERE NOT EXISTS (SELECT 1 FROM exchange_rate);\n";
 
 static const char SEED_ADS[] =
-    "INSERT INTO ads (id, user_id, category_id, title, description, price, currency, price_ars, province,\n"
-    "                 locality, attributes, status, views, is_featured, featured_until, expires_at, created_at)\n"
+    "INSERT INTO ads (id, user_id, category_id, title, description, price, currency, price_ars, price_unit,\n"
+    "                 province, locality, attributes, status, views, is_featured, featured_until, expires_at,\n"
+    "                 created_at)\n"
     "SELECT k, user_id, category_id, title, description, price, currency,\n"
-    "       CASE WHEN currency = 'USD' THEN round(price * rate, 2) ELSE price END,\n"
+    "       CASE WHEN currency = 'USD' THEN round(price * rate, 2) ELSE price END, price_unit,\n"
     "       province, locality, attributes, status, views, is_featured, featured_until,\n"
     "       created_at + interval '120 days', created_at\n"
     "FROM (\n"
@@ -253,7 +254,7 @@ static const char SEED_ADS[] =
     "      || ' ' || pg_temp.pick(r.closings, pg_temp.rnd(r.k, 20)), '{loc}', r.locality) AS description,\n"
     "    CASE WHEN pg_temp.rnd(r.k, 15) < sc.no_price THEN NULL\n"
     "         ELSE pg_temp.nice((sc.pmin + (sc.pmax - sc.pmin) * pg_temp.rnd(r.k, 16) ^ 2)\n"
-    "                           * CASE WHEN sc.per_n THEN r.n ELSE 1 END\n"
+    "                           * CASE WHEN sc.per_n AND r.price_unit = 'total' THEN r.n ELSE 1 END\n"
     "                           * CASE WHEN r.usd THEN 1 ELSE r.rate END)\n"
     "    END AS price,\n"
     "    CASE WHEN pg_temp.rnd(r.k, 15) < sc.no_price THEN NULL\n"
@@ -305,6 +306,12 @@ static const char SEED_ADS[] =
     "      sc.n_min + floor(pg_temp.rnd(x.k, 5) * (sc.n_max - sc.n_min + 1))::integer AS n,\n"
     "      pg_temp.rnd(x.k, 14) < sc.usd_share AS usd,\n"
     "      CASE WHEN pg_temp.rnd(x.k, 21) < 0.2 THEN 'nuevo' ELSE 'usado' END AS cond,\n"
+    "      -- Some lots are priced by the unit (API.md price_unit) rather than as a whole.\n"
+    "      CASE WHEN NOT sc.per_n OR pg_temp.rnd(x.k, 23) >= 0.3 THEN 'total'\n"
+    "           WHEN x.category_id BETWEEN 200 AND 299 THEN 'per_head'\n"
+    "           WHEN x.category_id IN (301, 302) THEN 'per_ha'\n"
+    "           WHEN x.category_id = 402 THEN 'per_ton'\n"
+    "           ELSE 'total' END AS price_unit,\n"
     "      prov.province,\n"
     "      pg_temp.pick(l.names, pg_temp.rnd(x.k, 9)) AS locality\n"
     "    FROM (\n"
@@ -594,10 +601,14 @@ int db_seed(const char *url, const db_seed_opts_t *opts, db_seed_report_t *repor
         rc = run_step(pg, "favorites", SEED_FAVORITES, err, err_size);
     if (rc == 0)
         rc = run_step(pg, "messages", SEED_MESSAGES, err, err_size);
+    /* The search box's completions come from the ads just written. */
+    if (rc == 0)
+        rc = run_step(pg, "suggestions", "REFRESH MATERIALIZED VIEW suggest_terms", err, err_size);
     if (rc == 0)
         rc = run_step(pg, "analyze",
-                      "ANALYZE users; ANALYZE ads; ANALYZE messages; ANALYZE favorites", err,
-                      err_size);
+                      "ANALYZE users; ANALYZE ads; ANALYZE messages; ANALYZE favorites;"
+                      " ANALYZE suggest_terms",
+                      err, err_size);
     /* Merges the GIN index's pending list, so searches do not scan it. */
     if (rc == 0)
         rc = run_step(pg, "vacuum", "VACUUM ads", err, err_size);

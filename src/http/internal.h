@@ -118,9 +118,19 @@ int http__append_standard_headers(buf_t *head, const http_request_t *req);
 bool http__query_valid(http_request_t *req);
 
 /* server.c: hands a finished response to the connection. Takes ownership of
- * data (malloc'd, head and body together). */
+ * data (the malloc'd head, with the body when it was copied in) and of body
+ * (a body sent by reference, or NULL), released once written. */
+/* A body sent by reference: written from where it lies, then released
+ * (release may be NULL for static data). */
+typedef struct {
+    const char *data;
+    size_t len;
+    void (*release)(void *arg);
+    void *arg;
+} http__body_ref_t;
+
 void http__conn_send_response(http_request_t *req, int status, char *data, size_t len,
-                              size_t body_bytes);
+                              const http__body_ref_t *body, size_t body_bytes);
 /* The Date header value for now. */
 const char *http__date(http_server_t *server);
 

@@ -84,20 +84,26 @@ static bool header_safe(const char *s)
     return true;
 }
 
-/* Builds the whole response and hands it over. body may be NULL when len is 0.
- * If owned_body is set it is freed here. */
+/* Bodies up to this size are copied next to the head (one buffer, one
+ * write); larger ones are written from where they lie. */
+enum { BODY_COPY_MAX = 4096 };
+
+/* Builds the response head and hands it over with the body: copied into the
+ * head when small, else by reference. body_ref (may be NULL) is released
+ * here or once written. */
 static void send_response(http_request_t *req, int status, const char *content_type,
-                          const void *body, size_t len, char *owned_body)
+                          const void *body, size_t len, const http__body_ref_t *body_ref)
 {
     /* Exactly one answer per request: the request is freed once this one is
      * handed over, so a second call is a use-after-free (ASan reports it). */
     struct http__request_state_s *st = req->state;
     bool no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     bool head = req->method == HTTP_METHOD_HEAD;
+    bool copy_body = !no_body && !head && len > 0 && (body_ref == NULL || len <= BODY_COPY_MAX);
 
     buf_t out;
     buf_init(&out, (size_t)1 << 40);
-    int rc = buf_reserve(&out, 512 + (head ? 0 : len));
+    int rc = buf_reserve(&out, 512 + (copy_body ? len : 0));
     char line[64];
     int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
     rc |= buf_append(&out, line, (size_t)n);
@@ -136,18 +142,18 @@ static void send_response(http_request_t *req, int status, const char *content_t
         buf_append_str(&out, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     if (conn != NULL && !keep)
         conn->close_after_write = true;
-    size_t body_bytes = 0;
-    if (!no_body && !head && len > 0) {
+    size_t body_bytes = no_body || head ? 0 : len;
+    const http__body_ref_t *send_ref = NULL;
+    if (copy_body)
         rc |= buf_append(&out, body, len);
-        body_bytes = len;
-    } else if (!no_body) {
-        body_bytes = head ? 0 : len;
-    }
-    free(owned_body);
+    else if (body_ref != NULL && body_bytes > 0)
+        send_ref = body_ref;
+    if (body_ref != NULL && send_ref == NULL && body_ref->release != NULL)
+        body_ref->release(body_ref->arg);
     (void)rc; /* the cap is unreachable: a response is bounded by what built it */
     size_t total;
     char *data = buf_steal(&out, &total);
-    http__conn_send_response(req, status, data, total, body_bytes);
+    http__conn_send_response(req, status, data, total, send_ref, body_bytes);
 }
 
 void http_respond(http_request_t *req, int status, const char *content_type, const void *body,
@@ -156,10 +162,17 @@ void http_respond(http_request_t *req, int status, const char *content_type, con
     send_response(req, status, content_type, body, len, NULL);
 }
 
+void http_respond_ref(http_request_t *req, int status, const char *content_type, const void *body,
+                      size_t len, http_body_release_fn release, void *release_arg)
+{
+    http__body_ref_t ref = {.data = body, .len = len, .release = release, .arg = release_arg};
+    send_response(req, status, content_type, body, len, &ref);
+}
+
 void http_respond_owned(http_request_t *req, int status, const char *content_type, char *body,
                         size_t len)
 {
-    send_response(req, status, content_type, body, len, body);
+    http_respond_ref(req, status, content_type, body, len, free, body);
 }
 
 void http_respond_json(http_request_t *req, int status, json_t *json)
@@ -174,7 +187,7 @@ void http_respond_json(http_request_t *req, int status, json_t *json)
                       NULL);
         return;
     }
-    send_response(req, status, "application/json; charset=utf-8", text, strlen(text), text);
+    http_respond_owned(req, status, "application/json; charset=utf-8", text, strlen(text));
 }
 
 void http_respond_empty(http_request_t *req, int status)

@@ -22,8 +22,18 @@ void http_response_header(http_request_t *req, const char *name, const char *val
 void http_respond(http_request_t *req, int status, const char *content_type, const void *body,
                   size_t len);
 
+/* Releases a body sent by reference once it has been written (or dropped). */
+typedef void (*http_body_release_fn)(void *release_arg);
+
+/* Sends body[0..len) by reference: a large body is written from where it
+ * lies, never copied (a cached page, an image); release(release_arg) is called
+ * exactly once when it is no longer needed (release may be NULL for static
+ * data). body must stay valid until then. */
+void http_respond_ref(http_request_t *req, int status, const char *content_type, const void *body,
+                      size_t len, http_body_release_fn release, void *release_arg);
+
 /* Sends a body the caller allocated with malloc; the response takes ownership
- * and frees it once written. */
+ * and frees it once written (by reference: no copy). */
 void http_respond_owned(http_request_t *req, int status, const char *content_type, char *body,
                         size_t len);
 

@@ -38,12 +38,21 @@ enum {
  * cost little (DESIGN.md: about 1.5 KB each for an idle WebSocket). */
 _Static_assert(sizeof(http_conn_t) <= 768, "http_conn_t grew: check what an idle connection holds");
 
+/* A write the kernel did not take at once: the response head (owned) and
+ * the body it refers to, both kept until libuv has written them. */
 typedef struct {
     uv_write_t req;
     http_conn_t *conn;
-    char *data;
-    size_t len;
+    char *head;
+    http__body_ref_t body;
+    size_t len; /* bytes handed to uv_write */
 } write_req_t;
+
+static void body_release(const http__body_ref_t *body)
+{
+    if (body != NULL && body->release != NULL)
+        body->release(body->arg);
+}
 
 static http_parser_settings parser_settings;
 static void drive(http_conn_t *conn);
@@ -243,7 +252,8 @@ static void on_write(uv_write_t *wreq, int status)
     write_req_t *w = container_of(wreq, write_req_t, req);
     http_conn_t *conn = w->conn;
     conn->write_pending_bytes -= w->len;
-    free(w->data);
+    free(w->head);
+    body_release(&w->body);
     free(w);
     if (conn->closing)
         return;
@@ -260,45 +270,60 @@ static void on_write(uv_write_t *wreq, int status)
         drive(conn);
 }
 
-/* Writes data (taking ownership): what the kernel takes now is done, the rest
- * is queued. Returns 0 or a negative libuv error (the connection is closed). */
-static int conn_write(http_conn_t *conn, char *data, size_t len)
+/* Writes head (taking ownership) followed by body (NULL for none; released
+ * once written, or at once on failure): what the kernel takes now is done,
+ * the rest is queued without copying. Returns 0 or a negative libuv error
+ * (the connection is closed). */
+static int conn_write(http_conn_t *conn, char *head, size_t head_len, const http__body_ref_t *body)
 {
+    size_t body_len = body != NULL ? body->len : 0;
+    size_t total = head_len + body_len;
     if (conn->fake_out != NULL) {
-        (void)buf_append(conn->fake_out, data, len);
-        free(data);
+        (void)buf_append(conn->fake_out, head, head_len);
+        if (body_len > 0)
+            (void)buf_append(conn->fake_out, body->data, body_len);
+        free(head);
+        body_release(body);
         return 0;
     }
     size_t offset = 0;
     if (conn->write_pending_bytes == 0) {
-        uv_buf_t b = uv_buf_init(data, (unsigned int)len);
-        int n = uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
+        uv_buf_t bufs[2] = {
+            uv_buf_init(head, (unsigned int)head_len),
+            uv_buf_init((char *)(body_len > 0 ? body->data : NULL), (unsigned int)body_len)};
+        int n = uv_try_write((uv_stream_t *)&conn->tcp, bufs, body_len > 0 ? 2 : 1);
         if (n > 0)
             offset = (size_t)n;
         else if (n < 0 && n != UV_EAGAIN) {
-            free(data);
+            free(head);
+            body_release(body);
             conn_close(conn);
             return n;
         }
     }
-    if (offset == len) {
-        free(data);
+    if (offset == total) {
+        free(head);
+        body_release(body);
         return 0;
     }
-    write_req_t *w = xmalloc(sizeof(*w));
+    write_req_t *w = xcalloc(1, sizeof(*w));
     w->conn = conn;
-    w->len = len - offset;
-    if (offset > 0) {
-        w->data = xmalloc(w->len);
-        memcpy(w->data, data + offset, w->len);
-        free(data);
-    } else {
-        w->data = data;
+    w->len = total - offset;
+    w->head = head;
+    if (body != NULL)
+        w->body = *body;
+    uv_buf_t bufs[2];
+    unsigned nbufs = 0;
+    if (offset < head_len)
+        bufs[nbufs++] = uv_buf_init(head + offset, (unsigned int)(head_len - offset));
+    if (body_len > 0) {
+        size_t skip = offset > head_len ? offset - head_len : 0;
+        bufs[nbufs++] = uv_buf_init((char *)body->data + skip, (unsigned int)(body_len - skip));
     }
-    uv_buf_t b = uv_buf_init(w->data, (unsigned int)w->len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&conn->tcp, &b, 1, on_write);
+    int rc = uv_write(&w->req, (uv_stream_t *)&conn->tcp, bufs, nbufs, on_write);
     if (rc != 0) {
-        free(w->data);
+        free(w->head);
+        body_release(&w->body);
         free(w);
         conn_close(conn);
         return rc;
@@ -308,7 +333,7 @@ static int conn_write(http_conn_t *conn, char *data, size_t len)
 }
 
 void http__conn_send_response(http_request_t *req, int status, char *data, size_t len,
-                              size_t body_bytes)
+                              const http__body_ref_t *body, size_t body_bytes)
 {
     http_conn_t *conn = req->state->conn;
     http_server_t *server = req->server;
@@ -321,6 +346,7 @@ void http__conn_send_response(http_request_t *req, int status, char *data, size_
     if (conn == NULL) {
         /* The client left while the handler worked: drop the answer. */
         free(data);
+        body_release(body);
         request_free(req);
         return;
     }
@@ -328,7 +354,7 @@ void http__conn_send_response(http_request_t *req, int status, char *data, size_
     conn->busy = false;
     conn->req = NULL;
     request_free(req);
-    if (conn_write(conn, data, len) != 0)
+    if (conn_write(conn, data, len, body) != 0)
         return; /* closed */
     if (conn->close_after_write) {
         stop_reading(conn);
@@ -506,7 +532,7 @@ static http_method_t method_of(unsigned parser_method, const char **name)
 static void send_continue(http_conn_t *conn)
 {
     static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    conn_write(conn, xstrndup(line, sizeof(line) - 1), sizeof(line) - 1);
+    conn_write(conn, xstrndup(line, sizeof(line) - 1), sizeof(line) - 1, NULL);
 }
 
 static int on_headers_complete(http_parser *parser)

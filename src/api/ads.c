@@ -1,0 +1,645 @@
+/* Ads (API.md "Ads"): search, featured, detail, create, update, delete,
+ * feature, the caller's own ads and a user's public ads.
+ *
+ * Reads go through the cache store: search pages and featured lists for a few
+ * seconds in namespaces bumped by every ad write, the public detail of an ad
+ * until it changes. A write answers only once its invalidations are applied,
+ * so the writer never reads a stale page of their own change (the hybrid
+ * store publishes them to every instance's L1 at once). Pages and details are
+ * PostgreSQL's JSON, cached and answered as bytes, by reference. */
+#include "api/ad_fields.h"
+#include "api/app.h"
+#include "api/categories.h"
+#include "api/reply.h"
+#include "api/search.h"
+#include "api/views.h"
+#include "core/xmalloc.h"
+#include "db/ad_search.h"
+#include "db/catalog.h"
+#include "db/queries.h"
+#include "http/response.h"
+#include "store/cache.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    SEARCH_TTL_MS = 10 * 1000,
+    FEATURED_TTL_MS = 30 * 1000,
+    DETAIL_TTL_MS = 60 * 1000,
+    FEATURE_DAYS_MAX = 90,
+};
+
+static const char JSON_TYPE[] = "application/json; charset=utf-8";
+
+/* ---- cache helpers ----------------------------------------------------- */
+
+/* Cache keys longer than this are hashed (the store caps keys at 4 KiB). */
+static const char *cache_key(http_request_t *req, const char *key, size_t *len)
+{
+    size_t n = strlen(key);
+    if (n <= 256) {
+        *len = n;
+        return key;
+    }
+    unsigned char h[32];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)key, n, NULL, 0);
+    char *hex = arena_alloc(&req->arena, 2 * sizeof(h) + 1);
+    sodium_bin2hex(hex, 2 * sizeof(h) + 1, h, sizeof(h));
+    *len = 2 * sizeof(h);
+    return hex;
+}
+
+/* ---- search (GET /api/ads, GET /api/users/{id}/ads) --------------------- */
+
+typedef struct {
+    http_request_t *req;
+    api_search_t search;
+    const char *key;
+    size_t key_len;
+} search_ctx_t;
+
+static void on_search_row(db_result_t *res, void *user_data)
+{
+    search_ctx_t *ctx = user_data;
+    http_request_t *req = ctx->req;
+    if (api_db_failed(req, res))
+        return;
+    size_t len;
+    char *page = api_search_page_json(req, &ctx->search, res, &len);
+    if (page == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    app_t *app = req->app;
+    cache_set(app->cache, "search", ctx->key, ctx->key_len, page, len, SEARCH_TTL_MS, NULL, NULL);
+    http_respond_owned(req, 200, JSON_TYPE, page, len);
+}
+
+static void run_search(search_ctx_t *ctx)
+{
+    http_request_t *req = ctx->req;
+    db_stmt_t *stmt;
+    const char **params;
+    int nparams;
+    ad_search_build(&ctx->search.search, &req->arena, &stmt, &params, &nparams);
+    api_query_params(req, stmt, DB_READ, on_search_row, ctx, params, nparams);
+}
+
+static void on_search_cached(char *value, size_t len, void *user_data)
+{
+    search_ctx_t *ctx = user_data;
+    if (value != NULL) {
+        http_respond_owned(ctx->req, 200, JSON_TYPE, value, len);
+        return;
+    }
+    run_search(ctx);
+}
+
+static void search(http_request_t *req, api_search_kind_t kind, int64_t user_id)
+{
+    app_t *app = req->app;
+    search_ctx_t *ctx = arena_calloc(&req->arena, 1, sizeof(*ctx));
+    ctx->req = req;
+    const char *scope = user_id > 0 ? arena_printf(&req->arena, "user:%" PRId64 ";", user_id) : "";
+    if (!api_search_parse(req, api_categories(app), kind, scope, &ctx->search))
+        return;
+    ctx->search.search.user_id = user_id;
+    ctx->key = cache_key(req, ctx->search.cache_key, &ctx->key_len);
+    if (cache_get(app->cache, "search", ctx->key, ctx->key_len, on_search_cached, ctx) != 0)
+        run_search(ctx);
+}
+
+static void handle_search(http_request_t *req)
+{
+    search(req, API_SEARCH_FULL, 0);
+}
+
+/* GET /api/users/{id}/ads: 404 for an unknown user, then the search. */
+static void on_user_exists(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "user not found", NULL);
+        return;
+    }
+    search(req, API_SEARCH_PAGE_ONLY, req->path_params[0]);
+}
+
+static void handle_user_ads(http_request_t *req)
+{
+    api_query(req, &db_q_user_profile, DB_READ, on_user_exists, api_path_param(req, 0));
+}
+
+static void handle_user_profile(http_request_t *req);
+
+/* ---- featured ----------------------------------------------------------- */
+
+static void on_featured_row(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    size_t len = 0;
+    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : "[]";
+    if (items == NULL)
+        items = "[]", len = 2;
+    size_t body_len = len + 10;
+    char *body = xmalloc(body_len + 1);
+    snprintf(body, body_len + 1, "{\"items\":%.*s}", (int)len, items);
+    app_t *app = req->app;
+    const char *key = http_request_query(req, "limit");
+    key = key != NULL ? key : "20";
+    cache_set(app->cache, "featured", key, strlen(key), body, body_len, FEATURED_TTL_MS, NULL,
+              NULL);
+    http_respond_owned(req, 200, JSON_TYPE, body, body_len);
+}
+
+static void on_featured_cached(char *value, size_t len, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (value != NULL) {
+        http_respond_owned(req, 200, JSON_TYPE, value, len);
+        return;
+    }
+    const char *limit = http_request_query(req, "limit");
+    api_query(req, &db_q_ads_featured, DB_READ, on_featured_row, limit != NULL ? limit : "20");
+}
+
+static void handle_featured(http_request_t *req)
+{
+    app_t *app = req->app;
+    const char *limit = http_request_query(req, "limit");
+    if (limit != NULL) {
+        int64_t n;
+        if (http_parse_id(limit, strlen(limit), &n) != 0 || n > 50) {
+            json_t *fields = json_pack("{s:s}", "limit", "invalid");
+            http_respond_error(req, API_ERR_INVALID_PARAMETER, "limit: must be 1 to 50", fields);
+            return;
+        }
+    }
+    const char *key = limit != NULL ? limit : "20";
+    if (cache_get(app->cache, "featured", key, strlen(key), on_featured_cached, req) != 0)
+        on_featured_cached(NULL, 0, req);
+}
+
+/* ---- detail --------------------------------------------------------------- */
+
+/* A cached detail is "OWNER_ID\n" followed by the JSON: the owner decides
+ * whether a view counts, without parsing the JSON. */
+static void respond_detail(http_request_t *req, char *value, size_t len)
+{
+    app_t *app = req->app;
+    char *newline = memchr(value, '\n', len);
+    if (newline == NULL) {
+        free(value);
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    int64_t owner = strtoll(value, NULL, 10);
+    if (owner != req->user_id)
+        api_views_count(app, req->path_params[0]);
+    size_t skip = (size_t)(newline - value) + 1;
+    http_response_header(req, "Cache-Control", "no-cache");
+    http_respond_ref(req, 200, JSON_TYPE, value + skip, len - skip, free, value);
+}
+
+static void on_detail_row(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    size_t len = 0;
+    const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    int64_t owner = 0;
+    bool public = false;
+    if (json == NULL || db_result_int64(res, 0, 1, &owner) != 0 ||
+        db_result_bool(res, 0, 2, &public) != 0) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
+        return;
+    }
+    char prefix[24];
+    int n = snprintf(prefix, sizeof(prefix), "%" PRId64 "\n", owner);
+    char *value = xmalloc((size_t)n + len + 1);
+    memcpy(value, prefix, (size_t)n);
+    memcpy(value + n, json, len);
+    value[(size_t)n + len] = '\0';
+    if (public) {
+        app_t *app = req->app;
+        const char *key = api_path_param(req, 0);
+        cache_set(app->cache, "ad", key, strlen(key), value, (size_t)n + len, DETAIL_TTL_MS, NULL,
+                  NULL);
+    }
+    respond_detail(req, value, (size_t)n + len);
+}
+
+static void query_detail(http_request_t *req, db_intent_t intent)
+{
+    api_query(req, &db_q_ad_detail, intent, on_detail_row, api_path_param(req, 0),
+              api_user_text(req));
+}
+
+static void on_detail_cached(char *value, size_t len, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (value != NULL) {
+        respond_detail(req, value, len);
+        return;
+    }
+    query_detail(req, DB_READ);
+}
+
+static void handle_detail(http_request_t *req)
+{
+    app_t *app = req->app;
+    const char *key = api_path_param(req, 0);
+    if (cache_get(app->cache, "ad", key, strlen(key), on_detail_cached, req) != 0)
+        query_detail(req, DB_READ);
+}
+
+/* ---- writes: invalidate, then answer ----------------------------------------- */
+
+typedef struct {
+    http_request_t *req;
+    int pending;
+    int status; /* the answer once invalidated: 201/200 detail, 204 */
+    int64_t ad_id;
+} write_ctx_t;
+
+static void on_detail_after_write(db_result_t *res, void *user_data)
+{
+    write_ctx_t *w = user_data;
+    http_request_t *req = w->req;
+    if (w->status == 201 && db_result_error(res) == 0) {
+        http_response_header(req, "Location",
+                             arena_printf(&req->arena, "/api/ads/%" PRId64, w->ad_id));
+    }
+    api_respond_row(req, res, w->status, "ad");
+}
+
+static void on_invalidated(void *user_data)
+{
+    write_ctx_t *w = user_data;
+    if (--w->pending > 0)
+        return;
+    http_request_t *req = w->req;
+    if (w->status == 204) {
+        http_respond_empty(req, 204);
+        return;
+    }
+    /* The detail as the writer sees it, from the primary. */
+    const char *id = api_int_text(req, w->ad_id);
+    api_query_ctx(req, w, &db_q_ad_detail, DB_WRITE, on_detail_after_write, id, api_user_text(req));
+}
+
+/* Drops the ad's cached detail and every cached page, then answers. */
+static void invalidate_and_answer(http_request_t *req, int64_t ad_id, int status)
+{
+    app_t *app = req->app;
+    write_ctx_t *w = arena_calloc(&req->arena, 1, sizeof(*w));
+    w->req = req;
+    w->status = status;
+    w->ad_id = ad_id;
+    w->pending = 4; /* three invalidations and this call's own share */
+    const char *key = api_int_text(req, ad_id);
+    if (cache_delete(app->cache, "ad", key, strlen(key), on_invalidated, w) != 0)
+        w->pending--;
+    if (cache_bump(app->cache, "search", on_invalidated, w) != 0)
+        w->pending--;
+    if (cache_bump(app->cache, "featured", on_invalidated, w) != 0)
+        w->pending--;
+    on_invalidated(w);
+}
+
+/* ---- create ------------------------------------------------------------------ */
+
+static void on_ad_inserted(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    int64_t id = 0;
+    if (db_result_int64(res, 0, 0, &id) != 0) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    invalidate_and_answer(req, id, 201);
+}
+
+static void handle_create(http_request_t *req)
+{
+    app_t *app = req->app;
+    category_index_t *index = api_categories(app);
+    if (index == NULL) {
+        http_respond_error(req, API_ERR_UNAVAILABLE, "categories are not loaded yet", NULL);
+        return;
+    }
+    json_t *body = api_body_json(req, false);
+    if (body == NULL)
+        return;
+    validation_t v = {0};
+    ad_fields_t f;
+    ad_fields_read(body, req, index, true, NULL, &v, &f);
+    json_decref(body);
+    if (validation_respond(&v, req))
+        return;
+    api_query(req, &db_q_ad_insert, DB_WRITE, on_ad_inserted, api_user_text(req), f.category_id,
+              f.title, f.description, f.price, f.currency, f.price_unit, f.province, f.locality,
+              f.attributes, api_int_text(req, app->config->ad_ttl_days));
+}
+
+/* ---- the checks every write of an existing ad makes ------------------------------ */
+
+typedef struct {
+    http_request_t *req;
+    ad_current_t current;
+    bool is_owner, is_admin, is_public;
+} ad_write_t;
+
+/* Reads what ad_for_write returned: false (answered) when the caller may not
+ * write: 404 when the ad is unknown, deleted, or not public and not theirs;
+ * 403 when it is public and theirs is not. admin_only: only admins may. */
+static bool may_write(http_request_t *req, db_result_t *res, ad_write_t *w, bool admin_only)
+{
+    if (api_db_failed(req, res))
+        return false;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
+        return false;
+    }
+    int64_t owner = 0;
+    db_result_int64(res, 0, 0, &owner);
+    db_result_bool(res, 0, 1, &w->is_public);
+    db_result_int64(res, 0, 2, &w->current.category_id);
+    const char *attrs = db_result_value(res, 0, 3, NULL);
+    w->current.attributes = attrs != NULL ? arena_strndup(&req->arena, attrs, strlen(attrs)) : NULL;
+    w->current.has_price = db_result_value(res, 0, 4, NULL) != NULL;
+    w->current.has_currency = db_result_value(res, 0, 5, NULL) != NULL;
+    db_result_bool(res, 0, 6, &w->is_admin);
+    w->is_owner = owner == req->user_id;
+    if (w->is_admin || (w->is_owner && !admin_only))
+        return true;
+    if (!w->is_public && !w->is_owner) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
+        return false;
+    }
+    http_respond_error(
+        req, API_ERR_FORBIDDEN,
+        admin_only ? "this needs an administrator" : "only the owner may change this ad", NULL);
+    return false;
+}
+
+static bool load_for_write(http_request_t *req, db_result_cb cb)
+{
+    ad_write_t *w = arena_calloc(&req->arena, 1, sizeof(*w));
+    w->req = req;
+    return api_query_ctx(req, w, &db_q_ad_for_write, DB_WRITE, cb, api_path_param(req, 0),
+                         api_user_text(req));
+}
+
+static void on_ad_written(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
+        return;
+    }
+    invalidate_and_answer(req, req->path_params[0], 200);
+}
+
+/* ---- update ------------------------------------------------------------------------ */
+
+/* The UPDATE for the fields sent, each a parameter. Setting status "active"
+ * on an expired ad renews it (API.md). */
+static db_stmt_t *update_statement(http_request_t *req, const ad_fields_t *f, const char ***values,
+                                   int *count)
+{
+    app_t *app = req->app;
+    const char **p = arena_calloc(&req->arena, 16, sizeof(*p));
+    int n = 0;
+    p[n++] = api_path_param(req, 0);
+    char *sql = arena_printf(&req->arena, "UPDATE ads SET id = id");
+#define SET(flag, column, value, cast)                                                             \
+    if (f->flag) {                                                                                 \
+        p[n++] = (value);                                                                          \
+        sql = arena_printf(&req->arena, "%s, " column " = $%d" cast, sql, n);                      \
+    }
+    SET(has_title, "title", f->title, "::text")
+    SET(has_description, "description", f->description, "::text")
+    SET(has_price, "price", f->price, "::numeric")
+    SET(has_currency, "currency", f->currency, "::text")
+    SET(has_price_unit, "price_unit", f->price_unit, "::text")
+    SET(has_category, "category_id", f->category_id, "::int")
+    SET(has_province, "province", f->province, "::text")
+    SET(has_locality, "locality", f->locality, "::text")
+    SET(has_attributes, "attributes", f->attributes, "::jsonb")
+#undef SET
+    if (f->has_status) {
+        p[n++] = f->status;
+        int status_n = n;
+        p[n++] = api_int_text(req, app->config->ad_ttl_days);
+        sql = arena_printf(&req->arena,
+                           "%s, expires_at = CASE WHEN $%d::text = 'active' AND"
+                           " (status = 'expired' OR expires_at <= now())"
+                           " THEN now() + $%d::int * interval '1 day' ELSE expires_at END,"
+                           " status = $%d::text",
+                           sql, status_n, n, status_n);
+    }
+    sql = arena_printf(&req->arena, "%s WHERE id = $1::bigint AND status <> 'deleted' RETURNING id",
+                       sql);
+    db_stmt_t *stmt = arena_calloc(&req->arena, 1, sizeof(*stmt));
+    stmt->name = "";
+    stmt->sql = sql;
+    stmt->param_count = n;
+    *values = p;
+    *count = n;
+    return stmt;
+}
+
+static void on_patch_loaded(db_result_t *res, void *user_data)
+{
+    ad_write_t *w = user_data;
+    http_request_t *req = w->req;
+    if (!may_write(req, res, w, false))
+        return;
+    app_t *app = req->app;
+    category_index_t *index = api_categories(app);
+    if (index == NULL) {
+        http_respond_error(req, API_ERR_UNAVAILABLE, "categories are not loaded yet", NULL);
+        return;
+    }
+    json_t *body = api_body_json(req, true);
+    if (body == NULL)
+        return;
+    validation_t v = {0};
+    ad_fields_t f;
+    ad_fields_read(body, req, index, false, &w->current, &v, &f);
+    json_decref(body);
+    if (validation_respond(&v, req))
+        return;
+    const char **values;
+    int count;
+    db_stmt_t *stmt = update_statement(req, &f, &values, &count);
+    api_query_params(req, stmt, DB_WRITE, on_ad_written, req, values, count);
+}
+
+static void handle_patch(http_request_t *req)
+{
+    load_for_write(req, on_patch_loaded);
+}
+
+/* ---- delete ------------------------------------------------------------------------ */
+
+static void on_deleted(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    if (db_result_affected(res) != 1) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
+        return;
+    }
+    invalidate_and_answer(req, req->path_params[0], 204);
+}
+
+static void on_delete_loaded(db_result_t *res, void *user_data)
+{
+    ad_write_t *w = user_data;
+    if (!may_write(w->req, res, w, false))
+        return;
+    api_query(w->req, &db_q_ad_delete, DB_WRITE, on_deleted, api_path_param(w->req, 0));
+}
+
+static void handle_delete(http_request_t *req)
+{
+    load_for_write(req, on_delete_loaded);
+}
+
+/* ---- feature (admin) ------------------------------------------------------------------ */
+
+static void handle_feature(http_request_t *req)
+{
+    json_t *body = api_body_json(req, false);
+    if (body == NULL)
+        return;
+    json_t *days = json_object_get(body, "days");
+    validation_t v = {0};
+    json_int_t n = json_is_integer(days) ? json_integer_value(days) : 0;
+    if (days == NULL)
+        validation_fail(&v, "days", "required", "days is required");
+    else if (!json_is_integer(days))
+        validation_fail(&v, "days", "type", "days must be an integer");
+    else if (n < 1 || n > FEATURE_DAYS_MAX)
+        validation_fail(&v, "days", n < 1 ? "min" : "max", "days must be 1 to 90");
+    json_decref(body);
+    if (validation_respond(&v, req))
+        return;
+    api_query(req, &db_q_ad_feature, DB_WRITE, on_ad_written, api_path_param(req, 0),
+              api_int_text(req, n));
+}
+
+/* ---- the caller's own ads ------------------------------------------------------------- */
+
+typedef struct {
+    http_request_t *req;
+    api_search_t page; /* limit and cursor, bound to the status filter */
+} my_ads_t;
+
+static void on_my_ads(db_result_t *res, void *user_data)
+{
+    my_ads_t *m = user_data;
+    http_request_t *req = m->req;
+    if (api_db_failed(req, res))
+        return;
+    /* The statement's columns are items, has_more, next_sort, next_id: the
+     * search page's without next_phase, which api_search_page_json reads
+     * from column 2. Rebuild the answer here. */
+    size_t len = 0;
+    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    const char *has_more = db_result_value(res, 0, 1, NULL);
+    if (items == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    const char *cursor = NULL;
+    if (has_more != NULL && has_more[0] == 't') {
+        app_t *app = req->app;
+        api_cursor_t c = {.phase = 0};
+        const char *sort = db_result_value(res, 0, 2, NULL);
+        if (sort != NULL && strlen(sort) <= API_CURSOR_SORT_MAX &&
+            db_result_int64(res, 0, 3, &c.id) == 0) {
+            memcpy(c.sort, sort, strlen(sort) + 1);
+            cursor = api_cursor_encode(&req->arena, &app->cursor_key, m->page.binding, &c);
+        }
+    }
+    char *body =
+        arena_printf(&req->arena, "{\"items\":%.*s,\"next_cursor\":%s%s%s}", (int)len, items,
+                     cursor ? "\"" : "", cursor ? cursor : "null", cursor ? "\"" : "");
+    http_response_header(req, "Cache-Control", "private, no-store");
+    http_respond(req, 200, JSON_TYPE, body, strlen(body));
+}
+
+static void handle_my_ads(http_request_t *req)
+{
+    const char *status = http_request_query(req, "status");
+    if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "paused") != 0 &&
+        strcmp(status, "sold") != 0 && strcmp(status, "expired") != 0) {
+        json_t *fields = json_pack("{s:s}", "status", "invalid");
+        http_respond_error(req, API_ERR_INVALID_PARAMETER,
+                           "status: must be active, paused, sold or expired", fields);
+        return;
+    }
+    my_ads_t *m = arena_calloc(&req->arena, 1, sizeof(*m));
+    m->req = req;
+    app_t *app = req->app;
+    /* The cursor is bound to the caller and the status filter. */
+    const char *scope =
+        arena_printf(&req->arena, "me:%" PRId64 ":%s;", req->user_id, status != NULL ? status : "");
+    if (!api_search_parse(req, api_categories(app), API_SEARCH_PAGE_ONLY, scope, &m->page))
+        return;
+    const ad_search_t *s = &m->page.search;
+    const char *after_sort = s->after ? s->after_sort : NULL;
+    const char *after_id = s->after ? api_int_text(req, s->after_id) : NULL;
+    api_query_ctx(req, m, &db_q_my_ads, DB_READ, on_my_ads, api_user_text(req), status,
+                  api_int_text(req, m->page.search.limit), after_sort, after_id);
+}
+
+/* ---- public profile ---------------------------------------------------------------- */
+
+static void on_profile(db_result_t *res, void *user_data)
+{
+    api_respond_row(user_data, res, 200, "user");
+}
+
+static void handle_user_profile(http_request_t *req)
+{
+    api_query(req, &db_q_user_profile, DB_READ, on_profile, api_path_param(req, 0));
+}
+
+void api_ads_register(app_t *app)
+{
+    static const http_route_opts_t read = {.auth = HTTP_AUTH_OPTIONAL};
+    static const http_route_opts_t mine = {.auth = HTTP_AUTH_REQUIRED};
+    static const http_route_opts_t write = {
+        .auth = HTTP_AUTH_REQUIRED, .body_kind = HTTP_BODY_JSON, .body_limit_bytes = 65536};
+    static const http_route_opts_t admin_write = {
+        .auth = HTTP_AUTH_ADMIN, .body_kind = HTTP_BODY_JSON, .body_limit_bytes = 65536};
+    static const http_route_opts_t no_body = {.auth = HTTP_AUTH_REQUIRED, .body_limit_bytes = 1024};
+    app_route(app, HTTP_METHOD_GET, "/api/ads", handle_search, &read);
+    app_route(app, HTTP_METHOD_GET, "/api/ads/featured", handle_featured, &read);
+    app_route(app, HTTP_METHOD_GET, "/api/ads/{id}", handle_detail, &read);
+    app_route(app, HTTP_METHOD_POST, "/api/ads", handle_create, &write);
+    app_route(app, HTTP_METHOD_PATCH, "/api/ads/{id}", handle_patch, &write);
+    app_route(app, HTTP_METHOD_DELETE, "/api/ads/{id}", handle_delete, &no_body);
+    app_route(app, HTTP_METHOD_POST, "/api/ads/{id}/feature", handle_feature, &admin_write);
+    app_route(app, HTTP_METHOD_GET, "/api/me/ads", handle_my_ads, &mine);
+    app_route(app, HTTP_METHOD_GET, "/api/users/{id}", handle_user_profile, &read);
+    app_route(app, HTTP_METHOD_GET, "/api/users/{id}/ads", handle_user_ads, &read);
+}

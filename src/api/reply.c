@@ -1,0 +1,58 @@
+/* The shared handler plumbing of reply.h. */
+#include "api/reply.h"
+#include "api/app.h"
+#include "http/response.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+bool api_query_params(http_request_t *req, const db_stmt_t *stmt, db_intent_t intent,
+                      db_result_cb cb, void *user_data, const char *const *params, int nparams)
+{
+    app_t *app = req->app;
+    int rc = db_query(app->db, stmt, params, NULL, nparams, intent, req->user_id, cb, user_data);
+    if (rc == 0)
+        return true;
+    http_respond_error(req, db_error_api(rc), NULL, NULL);
+    return false;
+}
+
+bool api_db_failed(http_request_t *req, db_result_t *res)
+{
+    int err = db_result_error(res);
+    if (err == 0)
+        return false;
+    http_respond_error(req, err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED : db_error_api(err),
+                       NULL, NULL);
+    return true;
+}
+
+void api_respond_row(http_request_t *req, db_result_t *res, int status, const char *what)
+{
+    if (api_db_failed(req, res))
+        return;
+    size_t len = 0;
+    const char *json = db_result_rows(res) >= 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    if (json == NULL) {
+        char message[96];
+        snprintf(message, sizeof(message), "%s not found", what);
+        http_respond_error(req, API_ERR_NOT_FOUND, message, NULL);
+        return;
+    }
+    http_respond(req, status, "application/json; charset=utf-8", json, len);
+}
+
+const char *api_path_param(http_request_t *req, size_t i)
+{
+    return api_int_text(req, i < req->path_param_count ? req->path_params[i] : 0);
+}
+
+const char *api_int_text(http_request_t *req, int64_t value)
+{
+    return arena_printf(&req->arena, "%" PRId64, value);
+}
+
+const char *api_user_text(http_request_t *req)
+{
+    return api_int_text(req, req->user_id);
+}

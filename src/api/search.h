@@ -1,0 +1,48 @@
+/* The parameters of a search of ads (API.md "Search parameters of GET
+ * /api/ads"): parsed, checked against the category tree, and turned into an
+ * ad_search_t for db/ad_search.h. GET /api/ads and GET /api/users/{id}/ads
+ * read them from the query string; saved searches (a later issue) validate
+ * their stored query with the same code.
+ *
+ * Every bad parameter is 400 invalid_parameter naming it; a cursor that is not
+ * ours, or not this query's, is 400 invalid_cursor. Unknown parameter names
+ * are ignored (links carry tracking parameters); a known one given twice is
+ * refused. */
+#ifndef RURAL24_API_SEARCH_H
+#define RURAL24_API_SEARCH_H
+
+#include <stdbool.h>
+
+#include "api/categories.h"
+#include "db/ad_search.h"
+#include "http/request.h"
+
+typedef struct {
+    ad_search_t search;
+    /* The filters and sort as canonical text: what a cursor is bound to. */
+    const char *binding;
+    /* binding plus the limit and the cursor: the search page's cache key. */
+    const char *cache_key;
+} api_search_t;
+
+typedef enum {
+    API_SEARCH_FULL,      /* every parameter of GET /api/ads */
+    API_SEARCH_PAGE_ONLY, /* only limit and cursor (a user's ads, newest first) */
+} api_search_kind_t;
+
+/* Reads req's query string into out (strings in req's arena). scope is
+ * prepended to the binding (whose ads: "user:7;"), so a cursor serves only
+ * the listing it came from. Returns true, or false after answering the
+ * request with the error. index may be NULL (categories not loaded yet): a
+ * search that names a category is then 503. */
+bool api_search_parse(http_request_t *req, const category_index_t *index, api_search_kind_t kind,
+                      const char *scope, api_search_t *out);
+
+/* Answers a search page from the statement's row (items, has_more,
+ * next_phase, next_sort, next_id) as {"items":[...],"next_cursor":...} in a
+ * new malloc'd buffer (*len bytes), which the caller owns; NULL when the row
+ * is malformed. */
+char *api_search_page_json(http_request_t *req, const api_search_t *s, db_result_t *res,
+                           size_t *len);
+
+#endif
