@@ -8,12 +8,13 @@
 // PostgreSQL (and Redis where a store needs it); nothing is mocked.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 import { AuthClient, authEnv, expectError, expectJson, PROVINCES, RFC3339_UTC, waitReady } from './auth.mjs';
 import { after, before, describe, it } from 'node:test';
 
-import { freshDatabase, psql, rural24 } from './pg.mjs';
+import { freshDatabase, pgBin, psql, rural24 } from './pg.mjs';
 import { startRedis } from './redis.mjs';
 import {
   assertCleanExit,
@@ -312,6 +313,29 @@ export async function promote(client, databaseUrl, u) {
   u.access = s.access;
   u.refresh = s.refresh;
   return s.access;
+}
+
+/** psql with the SQL on standard input (for scripts too long for argv);
+ *  resolves with the output (unaligned, tuples only), rejects on an error. */
+export function psqlStdin(url, sql, { timeoutMs = 120000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(path.join(pgBin, 'psql'), ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    proc.stdout.setEncoding('utf8');
+    proc.stderr.setEncoding('utf8');
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out.replace(/\n$/, ''));
+      else reject(new Error(`psql exited with ${code}: ${err.slice(0, 2000)}`));
+    });
+    proc.stdin.end(sql);
+  });
 }
 
 /** Moves an ad's expires_at into the past in the database (as if its time
