@@ -2,7 +2,9 @@
 // while another task publishes new ads and changes others returns no id
 // twice and skips no ad that existed, unchanged, when the walk began.
 //
-// The writer publishes ads and pauses/resumes its own ads in every sort; in
+// Between every two pages the writer makes two writes (interleaved, so that
+// every page of the walk is read after writes, deterministically). It
+// publishes ads and pauses/resumes its own ads in every sort; in
 // the "recent" walk it also changes prices. (Under price sorts a price change
 // legitimately moves an ad across the walk's position — keyset pagination has
 // no snapshot — so price changes are exercised where they cannot move an ad.)
@@ -11,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { freshDatabase, psql, rows, rural24 } from '../lib/pg.mjs';
-import { assertCleanExit, sleep } from '../lib/server.mjs';
+import { assertCleanExit } from '../lib/server.mjs';
 import { CatalogClient, adBody, expectJson, prng, startCatalogServer } from '../lib/catalog.mjs';
 
 let db;
@@ -45,16 +47,20 @@ after(async () => {
   if (srv) assertCleanExit(await srv.stop());
 });
 
-/** Runs writes until stop() is called; returns {stop, touched, inserted, count}. */
-function startWriter({ priceChanges }) {
+/** The writer: step() makes one write; finish() resumes what it paused. */
+function makeWriter({ priceChanges }) {
   const rnd = prng(99);
   const touched = new Set();
   const inserted = new Set();
   const paused = new Set();
-  let running = true;
   let count = 0;
-  const loop = (async () => {
-    while (running) {
+  return {
+    touched,
+    inserted,
+    get count() {
+      return count;
+    },
+    async step() {
       const kind = rnd.int(priceChanges ? 3 : 2);
       const id = rnd.pick(writerAds);
       if (kind === 0) {
@@ -71,18 +77,10 @@ function startWriter({ priceChanges }) {
         expectJson(await c.patchAd(writer.access, id, { price: 1000 + rnd.int(100000000), currency: rnd.chance(0.5) ? 'ARS' : 'USD' }), 200, 'writer price');
       }
       count++;
-    }
-    for (const id of paused) expectJson(await c.patchAd(writer.access, id, { status: 'active' }), 200, 'writer resumes');
-  })();
-  return {
-    touched,
-    inserted,
-    get count() {
-      return count;
     },
-    async stop() {
-      running = false;
-      await loop;
+    async finish() {
+      for (const id of paused) expectJson(await c.patchAd(writer.access, id, { status: 'active' }), 200, 'writer resumes');
+      paused.clear();
     },
   };
 }
@@ -92,11 +90,9 @@ describe('pagination under writes', () => {
     it(`sort=${sort}: no duplicate, no unchanged ad skipped${priceChanges ? ' (inserts, pauses and price changes)' : ' (inserts and pauses)'}`, async () => {
       const before = new Set((await rows(db, "SELECT id FROM ads WHERE status = 'active' AND expires_at > now()")).map((r) => Number(r[0])));
       assert.ok(before.size > 300, `enough ads to walk: ${before.size}`);
-      const w = startWriter({ priceChanges });
+      const w = makeWriter({ priceChanges });
       let walked;
       try {
-        // Let the writer start, then walk 10 at a time, yielding between pages.
-        await sleep(20);
         const ids = [];
         let cursor = null;
         for (let n = 0; n < 500; n++) {
@@ -104,11 +100,12 @@ describe('pagination under writes', () => {
           ids.push(...page.items.map((i) => i.id));
           if (page.next_cursor === null) break;
           cursor = page.next_cursor;
-          await sleep(2);
+          await w.step();
+          await w.step();
         }
         walked = ids;
       } finally {
-        await w.stop();
+        await w.finish();
       }
       assert.ok(w.count >= 20, `the writer wrote during the walk (${w.count} writes)`);
       const dup = walked.filter((id, k) => walked.indexOf(id) !== k);
