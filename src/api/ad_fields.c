@@ -64,7 +64,8 @@ static bool read_text(json_t *body, http_request_t *req, const char *key, bool n
         validation_fail(v, key, "max_length", message);
         return false;
     }
-    *out = text;
+    /* Copied: the body's JSON is freed before the statement runs. */
+    *out = trim ? text : arena_strndup(&req->arena, text, strlen(text));
     return true;
 }
 

@@ -29,7 +29,7 @@
 enum {
     SEARCH_TTL_MS = 10 * 1000,
     FEATURED_TTL_MS = 30 * 1000,
-    DETAIL_TTL_MS = 60 * 1000,
+    DETAIL_TTL_MS = 10 * 1000, /* bounds how long views and expiry lag in a cached detail */
     FEATURE_DAYS_MAX = 90,
 };
 

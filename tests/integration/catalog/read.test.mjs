@@ -322,7 +322,7 @@ describe('views', () => {
     const views = await eventually(async () => {
       const v = expectJson(await c.ad(ad.id, owner.access), 200).views;
       return v >= N ? v : false;
-    }, { timeoutMs: 15000, intervalMs: 250, what: `views to reach ${N}` });
+    }, { timeoutMs: 30000, intervalMs: 250, what: `views to reach ${N}` }); // flush (3 s) + detail cache (10 s)
     assert.equal(views, N, 'exactly the anonymous views: the owner\'s 4 + polls are not counted');
     assert.equal(Number(await value(db, `SELECT views FROM ads WHERE id = ${ad.id}`)), N, 'stored');
   });
