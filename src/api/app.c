@@ -91,6 +91,8 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
 
     api_cursor_key_derive(&app->cursor_key, cfg->jwt_secret);
     api_categories_open(app);
+    if (wait_ms > 0)
+        (void)api_categories_wait(app, wait_ms);
     api_views_open(app);
     api_catalog_jobs_open(app);
 

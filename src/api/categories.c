@@ -230,6 +230,26 @@ void api_categories_open(app_t *app)
     reload(app);
 }
 
+static void on_wait_timeout(uv_timer_t *timer)
+{
+    *(bool *)timer->data = true;
+}
+
+int api_categories_wait(app_t *app, uint64_t timeout_ms)
+{
+    bool timed_out = false;
+    uv_timer_t timer;
+    uv_timer_init(app->loop, &timer);
+    timer.data = &timed_out;
+    uv_timer_start(&timer, on_wait_timeout, timeout_ms, 0);
+    while (!timed_out && app->categories == NULL)
+        uv_run(app->loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&timer, NULL);
+    /* Let the close complete while the timer is still in scope. */
+    uv_run(app->loop, UV_RUN_NOWAIT);
+    return app->categories != NULL ? 0 : -1;
+}
+
 void api_categories_close(app_t *app)
 {
     if (app->categories_timer_open) {

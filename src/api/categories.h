@@ -37,6 +37,11 @@ typedef struct category_index_s category_index_t;
 /* Starts loading the tree and the reload timer. */
 void api_categories_open(struct app_s *app);
 
+/* For start-up only, before the server listens (like db_wait_ready()): runs
+ * the loop until the first index is loaded or timeout_ms passed. 0 when
+ * loaded, -1 otherwise (loading goes on in the background). */
+int api_categories_wait(struct app_s *app, uint64_t timeout_ms);
+
 /* Stops the timer and drops the index (answers in flight keep theirs). */
 void api_categories_close(struct app_s *app);
 

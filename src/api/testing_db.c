@@ -15,6 +15,9 @@
  *   GET  /api/_test/db/clash                  a statement named like test_info:
  *                                             {"clash":true}, not test_info's row
  *   GET  /api/_test/db/stats                  db_stats_json()
+ *   GET  /api/_test/db/search-plan?...        the statement GET /api/ads would run
+ *                                             for these parameters, EXPLAINed:
+ *                                             {"sql","plan"} (EXPLAIN's JSON)
  *   GET  /api/_test/db/hot/{n}                runs hot query n of db/queries.h
  *                                             with its sample parameters:
  *                                             {"label","statement","row":{column: value}}
@@ -26,6 +29,9 @@
 #include "core/xmalloc.h"
 #include "db/db.h"
 #include "db/queries.h"
+#include "api/search.h"
+#include "db/ad_search.h"
+#include "core/buf.h"
 #include "http/response.h"
 
 #include <errno.h>
@@ -314,6 +320,57 @@ static void handle_hot(http_request_t *req)
     run_with(req, &hot_samples[call->index], call, on_hot_sample);
 }
 
+typedef struct {
+    http_request_t *req;
+    const char *sql;
+} plan_call_t;
+
+static void on_plan(db_result_t *res, void *user_data)
+{
+    plan_call_t *call = user_data;
+    http_request_t *req = call->req;
+    int err = db_result_error(res);
+    if (err != 0) {
+        http_respond_error(req, db_error_api(err), db_result_message(res), NULL);
+        return;
+    }
+    buf_t plan;
+    buf_init(&plan, (size_t)1 << 26);
+    for (int i = 0; i < db_result_rows(res); i++)
+        buf_append_str(&plan, db_result_value(res, i, 0, NULL));
+    buf_append(&plan, "", 1);
+    json_t *body = json_object();
+    json_object_set_new(body, "sql", json_string(call->sql));
+    json_object_set_new(body, "plan", json_loads(plan.data, 0, NULL));
+    buf_free(&plan);
+    http_respond_json(req, 200, body);
+}
+
+/* EXPLAINs the search statement built for this request's parameters, by the
+ * same parser and builder as GET /api/ads, with the same parameters. */
+static void handle_search_plan(http_request_t *req)
+{
+    app_t *app = req->app;
+    api_search_t s;
+    if (!api_search_parse(req, app->categories, API_SEARCH_FULL, "", &s))
+        return;
+    db_stmt_t *stmt;
+    const char **params;
+    int nparams;
+    ad_search_build(&s.search, &req->arena, &stmt, &params, &nparams);
+    plan_call_t *call = arena_calloc(&req->arena, 1, sizeof(*call));
+    call->req = req;
+    call->sql = stmt->sql;
+    db_stmt_t *explain = arena_calloc(&req->arena, 1, sizeof(*explain));
+    explain->name = "";
+    explain->sql = arena_printf(&req->arena, "EXPLAIN (FORMAT JSON) %s", stmt->sql);
+    explain->param_count = nparams;
+    explain->custom_plan = true;
+    int rc = db_query(app->db, explain, params, NULL, nparams, DB_READ, 0, on_plan, call);
+    if (rc != 0)
+        http_respond_error(req, db_error_api(rc), db_error_message(rc), NULL);
+}
+
 void api_testing_db_register(app_t *app)
 {
     static const http_route_opts_t plain = {.rate_class = HTTP_RATE_NONE};
@@ -330,6 +387,7 @@ void api_testing_db_register(app_t *app)
     app_route(app, HTTP_METHOD_GET, "/api/_test/db/error", handle_error, &plain);
     app_route(app, HTTP_METHOD_GET, "/api/_test/db/clash", handle_clash, &plain);
     app_route(app, HTTP_METHOD_GET, "/api/_test/db/stats", handle_stats, &plain);
+    app_route(app, HTTP_METHOD_GET, "/api/_test/db/search-plan", handle_search_plan, &plain);
     for (size_t i = 0; i < db_hot_query_count && i < MAX_HOT; i++) {
         hot_samples[i].name = ""; /* unnamed: run once per request */
         hot_samples[i].sql = db_hot_queries[i].sample_sql;
