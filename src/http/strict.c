@@ -85,15 +85,17 @@ http_strict_error_t http__strict_scan(http_strict_t *s, const char *data, size_t
                 s->state = S_START;
             break;
         case S_LINE:
+            /* A spacing fault is refused at the end of the head, so that the
+             * 400 can carry the CORS headers its Origin asks for. */
             if (c == ' ') {
                 if (s->prev_space || ++s->spaces > 2)
-                    err = HTTP_STRICT_REQUEST_LINE_SPACES;
+                    s->line_bad = true;
                 s->prev_space = true;
             } else if (c == '\t') {
-                err = HTTP_STRICT_REQUEST_LINE_SPACES;
+                s->line_bad = true;
             } else if (c == '\r') {
                 if (s->prev_space || s->spaces != 2)
-                    err = HTTP_STRICT_REQUEST_LINE_SPACES;
+                    s->line_bad = true;
                 s->state = S_LINE_LF;
             } else if (c == '\n') {
                 err = HTTP_STRICT_BARE_LF;
@@ -127,6 +129,10 @@ http_strict_error_t http__strict_scan(http_strict_t *s, const char *data, size_t
         case S_END_LF:
             if (c != '\n') {
                 err = HTTP_STRICT_BARE_CR;
+                break;
+            }
+            if (s->line_bad) {
+                err = HTTP_STRICT_REQUEST_LINE_SPACES;
                 break;
             }
             s->state = S_HEAD_DONE;

@@ -30,6 +30,7 @@ typedef struct {
     uint8_t spaces;     /* in the request line */
     uint8_t hex_digits; /* in a chunk size */
     bool prev_space;
+    bool line_bad; /* the request line broke the spacing rule: refused at the head's end */
 } http_strict_t;
 
 /* What went wrong, for the log line of the 400. */
