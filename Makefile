@@ -2,9 +2,9 @@
 # `make run` starts a development server. See README.md.
 
 CC      ?= cc
-PKGS    := libuv jansson libsodium libpq hiredis libjwt openssl
+PKGS    := libuv jansson libsodium libpq hiredis libjwt openssl libidn2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lwslay -lm
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lwslay -lunistring -lm
 
 WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wno-unused-parameter -Wstrict-prototypes
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) $(WARN) -g -MMD -MP

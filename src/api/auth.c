@@ -461,14 +461,15 @@ static void handle_delete_session(http_request_t *req)
 
 void api_auth_register(app_t *app)
 {
-    static const http_route_opts_t auth_class = {
-        .body_kind = HTTP_BODY_JSON, .rate_class = HTTP_RATE_AUTH, .body_limit_bytes = 16384};
+    static const http_route_opts_t auth_class = {.body_kind = HTTP_BODY_JSON,
+                                                 .rate_class = HTTP_RATE_AUTH,
+                                                 .body_limit_bytes = HTTP_BODY_LIMIT_AUTH};
     static const http_route_opts_t public_json = {.body_kind = HTTP_BODY_JSON,
-                                                  .body_limit_bytes = 16384};
+                                                  .body_limit_bytes = HTTP_BODY_LIMIT_AUTH};
     static const http_route_opts_t logout_json = {.body_kind = HTTP_BODY_JSON,
                                                   .auth = HTTP_AUTH_OPTIONAL,
                                                   .auth_soft = true,
-                                                  .body_limit_bytes = 16384};
+                                                  .body_limit_bytes = HTTP_BODY_LIMIT_AUTH};
     static const http_route_opts_t required = {.auth = HTTP_AUTH_REQUIRED};
     app_route(app, HTTP_METHOD_POST, "/api/auth/register", handle_register, &auth_class);
     app_route(app, HTTP_METHOD_POST, "/api/auth/login", handle_login, &auth_class);

@@ -67,8 +67,9 @@ static void handle_patch_me(http_request_t *req)
 void api_me_register(app_t *app)
 {
     static const http_route_opts_t read = {.auth = HTTP_AUTH_REQUIRED};
-    static const http_route_opts_t write = {
-        .auth = HTTP_AUTH_REQUIRED, .body_kind = HTTP_BODY_JSON, .body_limit_bytes = 16384};
+    static const http_route_opts_t write = {.auth = HTTP_AUTH_REQUIRED,
+                                            .body_kind = HTTP_BODY_JSON,
+                                            .body_limit_bytes = HTTP_BODY_LIMIT_AUTH};
     app_route(app, HTTP_METHOD_GET, "/api/me", handle_get_me, &read);
     app_route(app, HTTP_METHOD_PATCH, "/api/me", handle_patch_me, &write);
 }

@@ -9,6 +9,9 @@
  *   POST   /api/_test/cache/bump?ns=N              bumps the namespace; 204
  *   GET    /api/_test/stores                       {"cache":{...},"rate_limiter":{...},
  *                                                   "redis":{"state","pubsub"}}
+ *   POST   /api/_test/body                         reads a raw body of up to 5 MiB (an
+ *                                                  image's limit) and answers {"bytes":N},
+ *                                                  for the tests of the body budgets
  *
  * ns defaults to "test", ttl_ms to 60000. None of these routes is rate
  * limited, so cache tests and rate-limit tests do not disturb each other. */
@@ -120,6 +123,13 @@ static void handle_stores(http_request_t *req)
     http_respond_json(req, 200, body);
 }
 
+static void handle_body(http_request_t *req)
+{
+    json_t *body = json_object();
+    json_object_set_new(body, "bytes", json_integer((json_int_t)req->body.len));
+    http_respond_json(req, 200, body);
+}
+
 void api_testing_store_register(app_t *app)
 {
     static const http_route_opts_t plain = {.rate_class = HTTP_RATE_NONE};
@@ -130,6 +140,7 @@ void api_testing_store_register(app_t *app)
     app_route(app, HTTP_METHOD_DELETE, "/api/_test/cache/{id}", handle_delete, &plain);
     app_route(app, HTTP_METHOD_POST, "/api/_test/cache/bump", handle_bump, &plain);
     app_route(app, HTTP_METHOD_GET, "/api/_test/stores", handle_stores, &plain);
+    app_route(app, HTTP_METHOD_POST, "/api/_test/body", handle_body, &raw_body);
 }
 
 #endif /* RURAL24_TEST_ROUTES */

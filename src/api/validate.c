@@ -3,7 +3,12 @@
 #include "http/response.h"
 
 #include <ctype.h>
+#include <idn2.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 enum { NAME_MAX_CHARS = 100, PHONE_MAX_CHARS = 40 };
 
@@ -158,14 +163,77 @@ size_t api_utf8_chars(const char *s)
     return n;
 }
 
+/* White space for trimming: Unicode's White_Space property (U+00A0, U+3000,
+ * ...) plus the invisible format characters people paste as spaces. */
+static bool is_space_like(ucs4_t cp)
+{
+    return uc_is_property_white_space(cp) || cp == 0x200B || cp == 0x2060 || cp == 0xFEFF ||
+           cp == 0x180E;
+}
+
+/* Control characters and the bidirectional overrides, embeddings and
+ * isolates, which can make a name display as something else. */
+static bool is_forbidden_in_text(ucs4_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C;
+}
+
+/* The byte span of s without the space-like code points at either end. */
+static void trim_span(const char *s, size_t len, size_t *start, size_t *end)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    size_t i = 0;
+    while (i < len) {
+        ucs4_t cp;
+        int n = u8_mbtouc(&cp, u + i, len - i);
+        if (n <= 0 || !is_space_like(cp))
+            break;
+        i += (size_t)n;
+    }
+    size_t last_end = i;
+    for (size_t j = i; j < len;) {
+        ucs4_t cp;
+        int n = u8_mbtouc(&cp, u + j, len - j);
+        if (n <= 0)
+            n = 1;
+        j += (size_t)n;
+        if (!is_space_like(cp))
+            last_end = j;
+    }
+    *start = i;
+    *end = last_end;
+}
+
 char *api_trim(arena_t *arena, const char *s, size_t *chars)
 {
-    while (*s != '\0' && isspace((unsigned char)*s))
-        s++;
-    size_t len = strlen(s);
-    while (len > 0 && isspace((unsigned char)s[len - 1]))
-        len--;
-    char *out = arena_strndup(arena, s, len);
+    size_t start, end;
+    trim_span(s, strlen(s), &start, &end);
+    char *out = arena_strndup(arena, s + start, end - start);
+    if (chars != NULL)
+        *chars = api_utf8_chars(out);
+    return out;
+}
+
+char *api_clean_text(arena_t *arena, const char *s, size_t *chars)
+{
+    size_t start, end;
+    trim_span(s, strlen(s), &start, &end);
+    const uint8_t *u = (const uint8_t *)s + start;
+    size_t len = end - start;
+    for (size_t i = 0; i < len;) {
+        ucs4_t cp;
+        int n = u8_mbtouc(&cp, u + i, len - i);
+        if (n <= 0 || is_forbidden_in_text(cp))
+            return NULL;
+        i += (size_t)n;
+    }
+    size_t nfc_len = 0;
+    uint8_t *nfc = u8_normalize(UNINORM_NFC, u, len, NULL, &nfc_len);
+    if (nfc == NULL)
+        return NULL;
+    char *out = arena_strndup(arena, (const char *)nfc, nfc_len);
+    free(nfc);
     if (chars != NULL)
         *chars = api_utf8_chars(out);
     return out;
@@ -185,15 +253,41 @@ char *api_email_normalize(arena_t *arena, const char *email)
         return NULL;
     if (strstr(domain, "..") != NULL || domain[0] == '.' || domain[0] == '-')
         return NULL;
-    char *out = arena_alloc(arena, len + 1);
+    /* The local part is ASCII; an internationalised domain is stored as its
+     * ASCII form (IDNA2008 with the UTS #46 mapping, so full-width letters
+     * become the ASCII ones they look like, and one address has one form). */
+    size_t local_len = (size_t)(at - email);
+    bool domain_ascii = true;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)email[i];
-        if (c <= ' ' || c == 0x7f || c == '(' || c == ')' || c == '<' || c == '>' || c == ',' ||
+        if (c >= 0x80 && i < local_len)
+            return NULL;
+        if (c >= 0x80)
+            domain_ascii = false;
+    }
+    char *ascii_domain = NULL;
+    if (!domain_ascii) {
+        if (idn2_to_ascii_8z(domain, &ascii_domain, IDN2_NONTRANSITIONAL) != IDN2_OK)
+            return NULL;
+        domain = ascii_domain;
+    }
+    size_t domain_len = strlen(domain);
+    if (local_len + 1 + domain_len > 254 || strchr(domain, '.') == NULL) {
+        free(ascii_domain);
+        return NULL;
+    }
+    char *out = arena_alloc(arena, local_len + 1 + domain_len + 1);
+    memcpy(out, email, local_len);
+    out[local_len] = '@';
+    memcpy(out + local_len + 1, domain, domain_len + 1);
+    free(ascii_domain);
+    for (size_t i = 0; out[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)out[i];
+        if (c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == '<' || c == '>' || c == ',' ||
             c == ';' || c == ':' || c == '\\' || c == '"' || c == '[' || c == ']')
             return NULL;
         out[i] = (char)tolower(c);
     }
-    out[len] = '\0';
     return out;
 }
 
@@ -206,9 +300,12 @@ void api_read_profile(json_t *body, http_request_t *req, validation_t *v, bool n
     const char *raw = NULL;
     *name = NULL;
     if (api_get_string(body, "name", false, v, &raw)) {
-        size_t chars;
-        char *trimmed = api_trim(&req->arena, raw, &chars);
-        if (chars == 0)
+        size_t chars = 0;
+        char *trimmed = api_clean_text(&req->arena, raw, &chars);
+        if (trimmed == NULL)
+            validation_fail(v, "name", "invalid_characters",
+                            "name must not contain control characters or direction overrides");
+        else if (chars == 0)
             validation_fail(v, "name", "required", "name must not be empty");
         else if (chars > NAME_MAX_CHARS)
             validation_fail(v, "name", "max_length", "name must have at most 100 characters");

@@ -42,16 +42,23 @@ bool validation_respond(validation_t *v, http_request_t *req);
  * of another type, and returns false when absent. */
 bool api_get_string(json_t *obj, const char *key, bool null_ok, validation_t *v, const char **out);
 
-/* Copies s with leading and trailing white space removed into the arena;
+/* Copies s with leading and trailing white space removed into the arena
+ * (Unicode white space, and the zero-width spaces people paste as such);
  * *chars receives its length in code points. */
 char *api_trim(arena_t *arena, const char *s, size_t *chars);
+
+/* A display text such as a name: trimmed as api_trim does, refused (NULL)
+ * when it holds a control character or a bidirectional override, embedding
+ * or isolate, and returned in NFC in the arena. */
+char *api_clean_text(arena_t *arena, const char *s, size_t *chars);
 
 /* Code points in a UTF-8 string (assumed valid: jansson checked it). */
 size_t api_utf8_chars(const char *s);
 
 /* Email: well-formed (one @, a dot in the domain, no spaces or control
- * characters), at most 254 chars. Writes the lower-cased form into the arena
- * and returns it, or NULL. */
+ * characters), at most 254 chars, an ASCII local part; an internationalised
+ * domain becomes its ASCII (punycode) form. Writes the lower-cased form into
+ * the arena and returns it, or NULL. */
 char *api_email_normalize(arena_t *arena, const char *email);
 
 /* Reads the profile members of a register or PATCH /api/me body: name

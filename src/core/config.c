@@ -457,6 +457,17 @@ int config_load(config_t *cfg, config_getenv_fn getenv_fn, void *user_data, char
     READ_INT(r, "HTTP_IDLE_TIMEOUT_MS", 60000, 10, 3600000, cfg->http_idle_timeout_ms);
     READ_INT(r, "HTTP_BODY_TIMEOUT_MS", 30000, 10, 600000, cfg->http_body_timeout_ms);
 
+    /* The budgets of the front door: connections per address, the bytes of
+     * all bodies held at once, and the slowest a body may arrive. 500 bytes/s
+     * cuts a body dripped at a few bytes a second while a rural 3G upload (a
+     * few KB/s at worst) passes with room to spare. */
+    READ_INT(r, "MAX_CONNECTIONS_PER_IP", 256, 1, 1000000, cfg->max_connections_per_ip);
+    if (read_int(r, "MAX_BODY_MEMORY", 64 * 1024 * 1024, 64 * 1024, (int64_t)1 << 40,
+                 &cfg->max_body_memory_bytes) != 0)
+        return -1;
+    READ_INT(r, "HTTP_BODY_MIN_RATE", 500, 0, 100000000, cfg->http_body_min_rate);
+    READ_INT(r, "HTTP_BODY_RATE_WINDOW_MS", 10000, 100, 600000, cfg->http_body_rate_window_ms);
+
     {
         const char *v = get(r, "LOG_LEVEL");
         cfg->log_level = LOG_INFO;

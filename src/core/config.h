@@ -96,6 +96,12 @@ typedef struct {
     int http_idle_timeout_ms;
     int http_body_timeout_ms;
 
+    /* http budgets (issue 9): what one client can make an instance hold */
+    int max_connections_per_ip;    /* per peer address (IPv6: per /64); proxies exempt */
+    int64_t max_body_memory_bytes; /* all request bodies in memory together */
+    int http_body_min_rate;        /* bytes/s averaged over a window; 0: off */
+    int http_body_rate_window_ms;  /* the window of HTTP_BODY_MIN_RATE */
+
     /* operations */
     log_level_t log_level;
     int metrics_interval_s;

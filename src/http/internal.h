@@ -11,7 +11,9 @@
 #include "core/errors.h"
 #include "http/request.h"
 #include "http/router.h"
+#include "http/peers.h"
 #include "http/server.h"
+#include "http/strict.h"
 
 typedef struct http_conn_s http_conn_t;
 
@@ -31,7 +33,13 @@ struct http__request_state_s {
     size_t middleware_index;
     bool keep_alive;    /* what the client asked for */
     bool body_expected; /* the request had a body (Content-Length > 0 or chunked) */
-    const char *origin; /* the Origin header when it is FRONTEND_URL */
+    /* The body is still unread: the head went through the middleware first
+     * (early answers). An answer now closes the connection afterwards. */
+    bool body_unread;
+    bool head_done;        /* middleware and route checks passed */
+    size_t body_reserved;  /* bytes of MAX_BODY_MEMORY held for this body */
+    uint64_t body_wait_ms; /* when the body started waiting for memory */
+    const char *origin;    /* the Origin header when it is FRONTEND_URL */
     /* Header accumulation while parsing. */
     buf_t url;
     buf_t field;
@@ -63,6 +71,7 @@ struct http_conn_s {
     bool line_seen; /* the request line's LF has been fed */
 
     bool message_ready; /* the parser completed a message: dispatch it */
+    bool head_ready;    /* the parser paused after a head with a body: dispatch the head */
     bool deferred;      /* on the server's list of connections to drive next turn */
     http_conn_t *next_deferred;
     bool busy;     /* a request is dispatched and not yet answered */
@@ -76,6 +85,18 @@ struct http_conn_s {
     api_error_t error_code;
 
     buf_t *fake_out; /* fuzz/unit transport: writes land here */
+
+    /* The read side's budgets (server.c "Budgets"). */
+    http_strict_t strict;    /* the strict-HTTP scanner (strict.h) */
+    uint8_t timer_kind;      /* what conn->timer is measuring now */
+    bool in_idle_list;       /* evictable: no request, nothing to write */
+    bool waiting_for_memory; /* on the server's MAX_BODY_MEMORY queue */
+    http_conn_t *idle_prev, *idle_next;
+    http_conn_t *memory_next; /* MAX_BODY_MEMORY wait queue */
+    http_peer_t *peer;        /* MAX_CONNECTIONS_PER_IP entry, or NULL (exempt) */
+    uint64_t window_start_ms; /* HTTP_BODY_MIN_RATE window */
+    uint64_t window_bytes;
+    uint64_t last_body_ms;
 };
 
 struct http_server_s {
@@ -99,6 +120,13 @@ struct http_server_s {
     uv_idle_t turn_idle;
     bool turn_idle_ready;
     http_conn_t *deferred;
+    /* Budgets: connections idle longest first (evicted near
+     * MAX_CONNECTIONS), connections per address, body bytes in memory and
+     * the bodies waiting for room. */
+    http_conn_t *idle_head, *idle_tail;
+    http_peers_t peers;
+    uint64_t body_memory_bytes;
+    http_conn_t *memory_wait_head, *memory_wait_tail;
     char date[40]; /* cached Date header value */
     uint64_t date_second;
 };

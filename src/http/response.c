@@ -137,7 +137,7 @@ static void send_response(http_request_t *req, int status, const char *content_t
      * it now. */
     http_conn_t *conn = st->conn;
     bool keep = conn != NULL && st->keep_alive && !conn->close_after_write &&
-                !conn->server->draining && conn->error_status == 0;
+                !conn->server->draining && conn->error_status == 0 && !st->body_unread;
     rc |=
         buf_append_str(&out, keep ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     if (conn != NULL && !keep)

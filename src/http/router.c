@@ -149,8 +149,20 @@ int http_router_add(http_router_t *router, http_method_t method, const char *tem
     c->route.handler = handler;
     if (opts != NULL)
         c->route.opts = *opts;
-    if (c->route.opts.body_limit_bytes == 0)
-        c->route.opts.body_limit_bytes = HTTP_DEFAULT_BODY_LIMIT;
+    if (c->route.opts.body_limit_bytes == 0) {
+        switch (c->route.opts.body_kind) {
+        case HTTP_BODY_JSON:
+            c->route.opts.body_limit_bytes = HTTP_BODY_LIMIT_JSON;
+            break;
+        case HTTP_BODY_RAW:
+            c->route.opts.body_limit_bytes = HTTP_BODY_LIMIT_IMAGE;
+            break;
+        case HTTP_BODY_NONE:
+        default:
+            c->route.opts.body_limit_bytes = HTTP_BODY_LIMIT_NONE;
+            break;
+        }
+    }
     router->count++;
     return 0;
 }

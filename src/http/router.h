@@ -40,8 +40,17 @@ typedef enum {
     HTTP_BODY_RAW,      /* any content type (images) */
 } http_body_kind_t;
 
+/* API.md's body limits. A route that does not declare one gets its kind's:
+ * NONE 1 KiB (read and ignored), JSON 64 KiB, RAW 5 MiB. */
+enum {
+    HTTP_BODY_LIMIT_NONE = 1024,
+    HTTP_BODY_LIMIT_AUTH = 16 * 1024, /* auth and profile bodies */
+    HTTP_BODY_LIMIT_JSON = 64 * 1024,
+    HTTP_BODY_LIMIT_IMAGE = 5 * 1024 * 1024,
+};
+
 typedef struct {
-    size_t body_limit_bytes; /* 0: HTTP_DEFAULT_BODY_LIMIT (1 MiB) */
+    size_t body_limit_bytes; /* 0: the limit of body_kind (above) */
     http_body_kind_t body_kind;
     http_rate_class_t rate_class;
     http_auth_t auth;
@@ -51,7 +60,8 @@ typedef struct {
     bool auth_soft;
 } http_route_opts_t;
 
-enum { HTTP_DEFAULT_BODY_LIMIT = 1024 * 1024 };
+/* The limit of a path no route matches (answered 404/405 before its body). */
+enum { HTTP_DEFAULT_BODY_LIMIT = HTTP_BODY_LIMIT_NONE };
 
 struct http_route_s {
     http_method_t method;

@@ -14,9 +14,31 @@
  * Errors the client caused (431, 414, 413, 408, 400) are answered with
  * Connection: close; the connection then shuts down its write side and
  * discards input for a short while before closing, so the client reads the
- * answer instead of a reset. */
+ * answer instead of a reset.
+ *
+ * Early answers. A request with a body stops at the end of its head: the
+ * parser pauses there and the connection stops reading, the middleware
+ * (rate limit, auth) and the route checks (404, 405, 415) run on the head
+ * alone, and only once they pass is the body admitted and read; then the
+ * handler runs. An answer given before the body was read closes the
+ * connection after it (the unread body cannot be told from the next
+ * request). A request without a body goes through the same steps after its
+ * head, all at once.
+ *
+ * Budgets. A connection's header timer starts at the accept (a silent
+ * connection is closed when it ends); at most MAX_CONNECTIONS_PER_IP
+ * connections per peer address (the proxies of TRUST_PROXY are exempt); at
+ * MAX_CONNECTIONS a newcomer closes the connection idle the longest (keep-
+ * alive, or accepted and silent), as nginx reuses its "reusable" ones. A
+ * body is admitted only while all bodies held stay under MAX_BODY_MEMORY
+ * (Content-Length bodies reserve their length, chunked ones the route's
+ * limit); others wait in turn, without reading, and get 503 with
+ * Retry-After after HTTP_BODY_MEMORY_WAIT_MS. A body must average
+ * HTTP_BODY_MIN_RATE bytes/s over each window and never pause longer than
+ * HTTP_BODY_TIMEOUT_MS, else 408. */
 #include "http/server.h"
 #include "core/clock.h"
+#include "core/netaddr.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "http/internal.h"
@@ -34,9 +56,19 @@ enum {
     LINGER_MS = 2000,
 };
 
+/* What a connection's one timer measures. */
+enum {
+    TIMER_NONE = 0,
+    TIMER_IDLE,        /* keep-alive between requests */
+    TIMER_HEADER,      /* request line and headers (from the accept for the first) */
+    TIMER_BODY,        /* the body's pauses and rate */
+    TIMER_MEMORY_WAIT, /* a body waiting for room under MAX_BODY_MEMORY */
+    TIMER_LINGER,      /* discarding input after a closing answer */
+};
+
 /* A connection is one allocation; keep it small, since 10,000 idle ones must
  * cost little (DESIGN.md: about 1.5 KB each for an idle WebSocket). */
-_Static_assert(sizeof(http_conn_t) <= 768, "http_conn_t grew: check what an idle connection holds");
+_Static_assert(sizeof(http_conn_t) <= 896, "http_conn_t grew: check what an idle connection holds");
 
 /* A write the kernel did not take at once: the response head (owned) and
  * the body it refers to, both kept until libuv has written them. */
@@ -58,10 +90,14 @@ static http_parser_settings parser_settings;
 static void drive(http_conn_t *conn);
 static void settle_eof(http_conn_t *conn);
 static void undefer(http_conn_t *conn);
+static void defer(http_conn_t *conn);
 static void conn_close(http_conn_t *conn);
 static void start_reading(http_conn_t *conn);
 static void stop_reading(http_conn_t *conn);
 static bool request_line_protocol_ok(const http_conn_t *conn);
+static void memory_release(http_server_t *server, http_request_t *req);
+static void memory_unqueue(http_conn_t *conn);
+static void idle_unlink(http_conn_t *conn);
 
 /* ---- the per-loop read buffer ------------------------------------------ */
 
@@ -123,8 +159,10 @@ static http_request_t *request_new(http_conn_t *conn)
 
 static void request_free(http_request_t *req)
 {
-    if (req->server != NULL)
+    if (req->server != NULL) {
         req->server->stats.requests_in_flight--;
+        memory_release(req->server, req);
+    }
     buf_free(&req->state->url);
     buf_free(&req->state->field);
     buf_free(&req->state->value);
@@ -137,17 +175,89 @@ static void request_free(http_request_t *req)
 
 static void on_timer(uv_timer_t *timer);
 
-static void arm_timer(http_conn_t *conn, int timeout_ms)
+static void arm_timer(http_conn_t *conn, uint8_t kind, uint64_t timeout_ms)
 {
+    conn->timer_kind = kind;
     if (conn->fake_out != NULL)
         return;
-    uv_timer_start(&conn->timer, on_timer, (uint64_t)timeout_ms, 0);
+    uv_timer_start(&conn->timer, on_timer, timeout_ms, 0);
 }
 
 static void disarm_timer(http_conn_t *conn)
 {
+    conn->timer_kind = TIMER_NONE;
     if (conn->fake_out == NULL)
         uv_timer_stop(&conn->timer);
+}
+
+/* The header timer, unless it already runs: for a connection's first request
+ * it started at the accept, and a first byte does not restart it. */
+static void arm_header_timer(http_conn_t *conn)
+{
+    if (conn->timer_kind != TIMER_HEADER)
+        arm_timer(conn, TIMER_HEADER, (uint64_t)conn->server->config->http_header_timeout_ms);
+}
+
+static uint64_t loop_now_ms(const http_conn_t *conn)
+{
+    return uv_now(conn->server->loop);
+}
+
+/* ---- idle connections, oldest first ------------------------------------ */
+
+static void idle_link(http_conn_t *conn)
+{
+    http_server_t *server = conn->server;
+    if (conn->in_idle_list || conn->fake_out != NULL)
+        return;
+    conn->in_idle_list = true;
+    conn->idle_next = NULL;
+    conn->idle_prev = server->idle_tail;
+    if (server->idle_tail != NULL)
+        server->idle_tail->idle_next = conn;
+    else
+        server->idle_head = conn;
+    server->idle_tail = conn;
+}
+
+static void idle_unlink(http_conn_t *conn)
+{
+    http_server_t *server = conn->server;
+    if (!conn->in_idle_list)
+        return;
+    if (conn->idle_prev != NULL)
+        conn->idle_prev->idle_next = conn->idle_next;
+    else
+        server->idle_head = conn->idle_next;
+    if (conn->idle_next != NULL)
+        conn->idle_next->idle_prev = conn->idle_prev;
+    else
+        server->idle_tail = conn->idle_prev;
+    conn->idle_prev = conn->idle_next = NULL;
+    conn->in_idle_list = false;
+}
+
+/* Between requests: the idle timer runs and the connection may be evicted. */
+static void conn_enter_idle(http_conn_t *conn)
+{
+    arm_timer(conn, TIMER_IDLE, (uint64_t)conn->server->config->http_idle_timeout_ms);
+    idle_link(conn);
+}
+
+static void conn_close(http_conn_t *conn);
+
+/* Closes the connection idle the longest that has nothing left to write, to
+ * make room for a newcomer. True when one was closed. */
+static bool evict_idle(http_server_t *server)
+{
+    for (http_conn_t *c = server->idle_head; c != NULL; c = c->idle_next) {
+        if (c->req == NULL && !c->busy && c->write_pending_bytes == 0 && !c->closing) {
+            server->stats.connections_evicted++;
+            conn_close(c);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -186,6 +296,11 @@ static void conn_close(http_conn_t *conn)
     if (conn->closing)
         return;
     conn->closing = true;
+    if (conn->waiting_for_memory) {
+        /* No handler holds a request waiting for memory: free it here. */
+        memory_unqueue(conn);
+        conn->busy = false;
+    }
     if (conn->req != NULL) {
         if (conn->busy) {
             conn->req->state->conn = NULL; /* the handler will free it */
@@ -197,6 +312,12 @@ static void conn_close(http_conn_t *conn)
     conn->server->stats.connections_open--;
     undefer(conn);
     unlink_conn(conn);
+    idle_unlink(conn);
+    memory_unqueue(conn);
+    if (conn->peer != NULL) {
+        http__peers_release(&conn->server->peers, conn->peer);
+        conn->peer = NULL;
+    }
     if (conn->fake_out != NULL) {
         buf_free(&conn->pending_in);
         return; /* fake connections are freed by their owner */
@@ -238,7 +359,7 @@ static void finish_connection(http_conn_t *conn)
     }
     conn->lingering = true;
     stop_reading(conn);
-    arm_timer(conn, LINGER_MS);
+    arm_timer(conn, TIMER_LINGER, LINGER_MS);
     uv_shutdown_t *sreq = xmalloc(sizeof(*sreq));
     sreq->data = conn;
     if (uv_shutdown(sreq, (uv_stream_t *)&conn->tcp, on_shutdown) != 0) {
@@ -363,18 +484,31 @@ void http__conn_send_response(http_request_t *req, int status, char *data, size_
         return;
     }
     /* Keep-alive: wait for the next request. */
-    arm_timer(conn, server->config->http_idle_timeout_ms);
+    conn_enter_idle(conn);
     if (was_busy && !conn->in_drive && conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER)
         drive(conn);
 }
 
+static int commit_header(http_conn_t *conn);
+
 /* Answers an error the client caused and closes afterwards. Used by the
- * parsing steps, where no handler is involved. */
+ * parsing steps, where no handler is involved. The answer carries what the
+ * head said so far: its request id, and CORS for an allowed Origin. */
 static void respond_client_error(http_conn_t *conn, api_error_t err)
 {
     if (conn->req == NULL)
         conn->req = request_new(conn);
     http_request_t *req = conn->req;
+    struct http__request_state_s *st = req->state;
+    if (st->last_was_value && st->field.len > 0) {
+        /* The last header seen is whole only if the error came after it; a
+         * header cut short is still a name and a value, and a harmless one
+         * to read for CORS. */
+        (void)commit_header(conn);
+        st->last_was_value = false;
+    }
+    if (st->origin == NULL)
+        http__cors_check(req, conn->server->config);
     if (req->request_id[0] == '\0')
         http__assign_request_id(req);
     if (req->path == NULL)
@@ -416,7 +550,8 @@ static int on_message_begin(http_parser *parser)
     if (conn->req == NULL)
         conn->req = request_new(conn);
     conn->header_bytes = 0;
-    arm_timer(conn, conn->server->config->http_header_timeout_ms);
+    idle_unlink(conn);
+    arm_header_timer(conn);
     return 0;
 }
 
@@ -546,6 +681,11 @@ static int on_headers_complete(http_parser *parser)
 
     if (!request_line_protocol_ok(conn))
         return fail_parse(conn, API_ERR_BAD_REQUEST);
+    http_strict_error_t strict = http__strict_fields(req, parser->http_minor);
+    if (strict != HTTP_STRICT_OK) {
+        server->stats.strict_refused++;
+        return fail_parse(conn, API_ERR_BAD_REQUEST);
+    }
     req->method = method_of(parser->method, &req->method_name);
     st->keep_alive = http_should_keep_alive(parser) != 0;
 
@@ -595,15 +735,23 @@ static int on_headers_complete(http_parser *parser)
     st->body_expected = chunked || has_length;
     if (has_length && parser->content_length > limit)
         return fail_parse(conn, API_ERR_PAYLOAD_TOO_LARGE);
-
-    const char *expect = http_request_header(req, "Expect");
-    if (expect != NULL && st->body_expected) {
-        if (strcasecmp(expect, "100-continue") == 0)
-            send_continue(conn);
-        if (conn->closing)
-            return -1;
+    if (!st->body_expected) {
+        disarm_timer(conn);
+        return 0;
     }
-    arm_timer(conn, server->config->http_body_timeout_ms);
+    /* The body waits until the head has passed the middleware and the route
+     * checks (dispatch_head); a Content-Length body will need exactly its
+     * length, so the buffer is capped there. */
+    if (has_length)
+        req->body.max_bytes = (size_t)parser->content_length;
+    if (chunked)
+        http__strict_begin_chunked(&conn->strict);
+    else
+        http__strict_off(&conn->strict);
+    st->body_unread = true;
+    conn->head_ready = true;
+    disarm_timer(conn);
+    http_parser_pause(parser, 1);
     return 0;
 }
 
@@ -612,13 +760,16 @@ static int on_body(http_parser *parser, const char *at, size_t len)
     http_conn_t *conn = conn_of(parser);
     if (buf_append(&conn->req->body, at, len) != 0)
         return fail_parse(conn, API_ERR_PAYLOAD_TOO_LARGE);
-    arm_timer(conn, conn->server->config->http_body_timeout_ms);
+    conn->window_bytes += len;
+    conn->last_body_ms = loop_now_ms(conn);
     return 0;
 }
 
 static int on_message_complete(http_parser *parser)
 {
     http_conn_t *conn = conn_of(parser);
+    conn->req->state->body_unread = false;
+    http__strict_begin_head(&conn->strict);
     conn->message_ready = true;
     conn->line_seen = false;
     conn->line_tail_len = 0;
@@ -631,6 +782,10 @@ static int on_message_complete(http_parser *parser)
 
 /* ---- dispatch ---------------------------------------------------------- */
 
+static void start_body(http_request_t *req);
+
+/* The end of the middleware chain: the route checks that need no body, then
+ * the body (when there is one to read) or the handler. */
 static void final_step(http_request_t *req)
 {
     struct http__request_state_s *st = req->state;
@@ -665,6 +820,11 @@ static void final_step(http_request_t *req)
             return;
         }
     }
+    st->head_done = true;
+    if (st->body_unread) {
+        start_body(req);
+        return;
+    }
     req->route->handler(req);
 }
 
@@ -680,14 +840,197 @@ void http_request_next(http_request_t *req)
     final_step(req);
 }
 
+/* A complete message: its handler when the head went through already (a
+ * request with a body), else the whole pipeline. */
 static void dispatch(http_conn_t *conn)
 {
     http_request_t *req = conn->req;
     conn->message_ready = false;
     conn->busy = true;
+    if (req->state->head_done) {
+        req->route->handler(req);
+        return;
+    }
     if (http__cors_preflight(req))
         return;
     http_request_next(req);
+}
+
+/* The head of a request whose body is not read yet: reading stops and the
+ * pipeline runs on the head; final_step admits the body if all passes. */
+static void dispatch_head(http_conn_t *conn)
+{
+    http_request_t *req = conn->req;
+    conn->head_ready = false;
+    conn->busy = true;
+    stop_reading(conn);
+    if (http__cors_preflight(req))
+        return;
+    http_request_next(req);
+}
+
+/* ---- the body: memory, admission, progress ----------------------------- */
+
+static bool memory_fits(const http_server_t *server, size_t need)
+{
+    uint64_t budget = (uint64_t)server->config->max_body_memory_bytes;
+    /* Alone, a body is admitted even over the budget (a budget set below a
+     * route's limit must not block that route forever). */
+    return server->body_memory_bytes == 0 || server->body_memory_bytes + need <= budget;
+}
+
+static void memory_reserve(http_server_t *server, http_request_t *req, size_t need)
+{
+    req->state->body_reserved = need;
+    server->body_memory_bytes += need;
+}
+
+static void memory_unqueue(http_conn_t *conn)
+{
+    if (!conn->waiting_for_memory)
+        return;
+    http_server_t *server = conn->server;
+    http_conn_t **link = &server->memory_wait_head;
+    http_conn_t *prev = NULL;
+    while (*link != NULL && *link != conn) {
+        prev = *link;
+        link = &(*link)->memory_next;
+    }
+    if (*link == conn) {
+        *link = conn->memory_next;
+        if (server->memory_wait_tail == conn)
+            server->memory_wait_tail = prev;
+    }
+    conn->memory_next = NULL;
+    conn->waiting_for_memory = false;
+}
+
+static void arm_body_timer(http_conn_t *conn)
+{
+    const config_t *cfg = conn->server->config;
+    uint64_t now = loop_now_ms(conn);
+    uint64_t pause_due = conn->last_body_ms + (uint64_t)cfg->http_body_timeout_ms;
+    uint64_t due = pause_due;
+    if (cfg->http_body_min_rate > 0) {
+        uint64_t window_due = conn->window_start_ms + (uint64_t)cfg->http_body_rate_window_ms;
+        if (window_due < due)
+            due = window_due;
+    }
+    arm_timer(conn, TIMER_BODY, due > now ? due - now : 0);
+}
+
+/* Lets the admitted body in: 100 Continue if the client waits for it, the
+ * body timer, and parsing again (now, or on the next loop turn when admitted
+ * from another request's release). */
+static void begin_body(http_conn_t *conn, bool from_release)
+{
+    http_request_t *req = conn->req;
+    struct http__request_state_s *st = req->state;
+    if (st->body_reserved > 0 && req->body.max_bytes == st->body_reserved)
+        (void)buf_reserve(&req->body, st->body_reserved); /* a known length: one allocation */
+    const char *expect = http_request_header(req, "Expect");
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+        send_continue(conn);
+    if (conn->closing)
+        return;
+    conn->window_start_ms = conn->last_body_ms = loop_now_ms(conn);
+    conn->window_bytes = 0;
+    arm_body_timer(conn);
+    conn->busy = false;
+    if (from_release)
+        defer(conn);
+    else if (!conn->in_drive)
+        drive(conn);
+}
+
+static void start_body(http_request_t *req)
+{
+    http_conn_t *conn = req->state->conn;
+    if (conn == NULL) {
+        /* The client left while the head was checked: answering frees it. */
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    http_server_t *server = conn->server;
+    size_t need = req->body.max_bytes;
+    if (server->memory_wait_head == NULL && memory_fits(server, need)) {
+        memory_reserve(server, req, need);
+        begin_body(conn, false);
+        return;
+    }
+    /* Wait in turn for room, without reading. */
+    server->stats.body_memory_waits++;
+    conn->waiting_for_memory = true;
+    conn->memory_next = NULL;
+    if (server->memory_wait_tail != NULL)
+        server->memory_wait_tail->memory_next = conn;
+    else
+        server->memory_wait_head = conn;
+    server->memory_wait_tail = conn;
+    arm_timer(conn, TIMER_MEMORY_WAIT, HTTP_BODY_MEMORY_WAIT_MS);
+}
+
+/* A body's memory is back: admit the waiting bodies that now fit, in turn. */
+static void memory_release(http_server_t *server, http_request_t *req)
+{
+    size_t held = req->state->body_reserved;
+    if (held == 0)
+        return;
+    req->state->body_reserved = 0;
+    server->body_memory_bytes -= held;
+    while (server->memory_wait_head != NULL) {
+        http_conn_t *next = server->memory_wait_head;
+        size_t need = next->req->body.max_bytes;
+        if (!memory_fits(server, need))
+            break;
+        memory_unqueue(next);
+        memory_reserve(server, next->req, need);
+        begin_body(next, true);
+    }
+}
+
+static void answer_parse_error(http_conn_t *conn);
+
+/* The body timer: a pause longer than HTTP_BODY_TIMEOUT_MS, or a window that
+ * brought less than HTTP_BODY_MIN_RATE on average, is 408. */
+static void check_body_progress(http_conn_t *conn)
+{
+    const config_t *cfg = conn->server->config;
+    uint64_t now = loop_now_ms(conn);
+    bool too_slow = false;
+    if (now >= conn->last_body_ms + (uint64_t)cfg->http_body_timeout_ms)
+        too_slow = true;
+    uint64_t window_ms = (uint64_t)cfg->http_body_rate_window_ms;
+    if (!too_slow && cfg->http_body_min_rate > 0 && now >= conn->window_start_ms + window_ms) {
+        uint64_t elapsed = now - conn->window_start_ms;
+        if (conn->window_bytes * 1000 < (uint64_t)cfg->http_body_min_rate * elapsed) {
+            too_slow = true;
+            conn->server->stats.bodies_too_slow++;
+        }
+        conn->window_start_ms = now;
+        conn->window_bytes = 0;
+    }
+    if (!too_slow) {
+        arm_body_timer(conn);
+        return;
+    }
+    conn->error_status = api_error_status(API_ERR_REQUEST_TIMEOUT);
+    conn->error_code = API_ERR_REQUEST_TIMEOUT;
+    answer_parse_error(conn);
+}
+
+/* Waited HTTP_BODY_MEMORY_WAIT_MS for room: 503, try again later. */
+static void refuse_for_memory(http_conn_t *conn)
+{
+    memory_unqueue(conn);
+    conn->server->stats.body_memory_refused++;
+    http_request_t *req = conn->req;
+    http_response_header(req, "Retry-After", "2");
+    conn->close_after_write = true;
+    conn->busy = false; /* respond_client_error takes the request over */
+    stop_reading(conn);
+    buf_clear(&conn->pending_in);
+    respond_client_error(conn, API_ERR_UNAVAILABLE);
 }
 
 /* ---- reading and the parse loop ---------------------------------------- */
@@ -742,10 +1085,36 @@ static bool request_line_protocol_ok(const http_conn_t *conn)
 
 /* Feeds data to the parser. Returns how much it consumed, or -1 after
  * answering an error. Dispatches a completed message. */
+/* The strict rules' byte scan (strict.h) refused data at bad_at: the part
+ * of the head before it is parsed first, so that the 400 carries the request
+ * id and CORS headers it asked for. */
+static void refuse_strict(http_conn_t *conn, const char *data, size_t bad_at)
+{
+    conn->server->stats.strict_refused++;
+    bool in_head = conn->req == NULL || !conn->req->state->head_done;
+    if (in_head && bad_at > 0 && !conn->closing)
+        (void)http_parser_execute(&conn->parser, &parser_settings, data, bad_at);
+    if (conn->closing)
+        return;
+    if (conn->error_status == 0) {
+        conn->error_status = api_error_status(API_ERR_BAD_REQUEST);
+        conn->error_code = API_ERR_BAD_REQUEST;
+    }
+    answer_parse_error(conn);
+}
+
 static ssize_t feed(http_conn_t *conn, const char *data, size_t len)
 {
-    if (conn->req == NULL && len > 0 && conn->fake_out == NULL)
-        arm_timer(conn, conn->server->config->http_header_timeout_ms);
+    if (conn->req == NULL && len > 0) {
+        idle_unlink(conn);
+        if (conn->fake_out == NULL)
+            arm_header_timer(conn);
+    }
+    size_t bad_at;
+    if (http__strict_scan(&conn->strict, data, len, &bad_at) != HTTP_STRICT_OK) {
+        refuse_strict(conn, data, bad_at);
+        return -1;
+    }
     if (!conn->line_seen)
         capture_request_line(conn, data, len);
     size_t n = http_parser_execute(&conn->parser, &parser_settings, data, len);
@@ -754,12 +1123,15 @@ static ssize_t feed(http_conn_t *conn, const char *data, size_t len)
     enum http_errno err = HTTP_PARSER_ERRNO(&conn->parser);
     if (err == HPE_PAUSED) {
         http_parser_pause(&conn->parser, 0);
-        /* http-parser stops just after the byte that completed the message. */
-    } else if (err != HPE_OK || (n != len && !conn->message_ready)) {
+        /* http-parser stops just after the byte that completed the message,
+         * or just before the LF that ends a head with a body. */
+    } else if (err != HPE_OK || (n != len && !conn->message_ready && !conn->head_ready)) {
         answer_parse_error(conn);
         return -1;
     }
-    if (conn->message_ready)
+    if (conn->head_ready)
+        dispatch_head(conn);
+    else if (conn->message_ready)
         dispatch(conn);
     return (ssize_t)n;
 }
@@ -848,9 +1220,11 @@ static void drive(http_conn_t *conn)
         if (n == 0)
             break;
     }
+    /* A body not admitted yet is not read (early answers, MAX_BODY_MEMORY). */
+    bool body_held = conn->busy && conn->req != NULL && conn->req->state->body_unread;
     bool can_read = !conn->closing && !conn->close_after_write && !conn->lingering &&
                     !conn->read_eof && conn->pending_in.len < PENDING_IN_MAX &&
-                    conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER;
+                    conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !body_held;
     if (can_read)
         start_reading(conn);
     else if (!conn->closing)
@@ -929,8 +1303,15 @@ static void stop_reading(http_conn_t *conn)
 static void on_timer(uv_timer_t *timer)
 {
     http_conn_t *conn = container_of(timer, http_conn_t, timer);
+    uint8_t kind = conn->timer_kind;
+    conn->timer_kind = TIMER_NONE;
     if (conn->lingering || conn->closing) {
         conn_close(conn);
+        return;
+    }
+    if (kind == TIMER_MEMORY_WAIT) {
+        if (conn->waiting_for_memory)
+            refuse_for_memory(conn);
         return;
     }
     if (conn->write_pending_bytes > 0 && !conn->busy) {
@@ -938,15 +1319,19 @@ static void on_timer(uv_timer_t *timer)
         conn_close(conn);
         return;
     }
+    if (kind == TIMER_BODY && conn->req != NULL && !conn->busy) {
+        check_body_progress(conn);
+        return;
+    }
     if (conn->req != NULL && !conn->busy) {
-        /* Headers or body did not arrive in time (slowloris). */
+        /* Headers did not arrive in time (slowloris). */
         stop_reading(conn);
         buf_clear(&conn->pending_in);
         respond_client_error(conn, API_ERR_REQUEST_TIMEOUT);
         return;
     }
     if (!conn->busy)
-        conn_close(conn); /* idle keep-alive */
+        conn_close(conn); /* idle keep-alive, or silent since the accept */
 }
 
 /* ---- accepting --------------------------------------------------------- */
@@ -965,6 +1350,27 @@ static void conn_init_common(http_conn_t *conn, http_server_t *server)
     server->stats.connections_total++;
 }
 
+/* MAX_CONNECTIONS_PER_IP: counts conn against its peer address, unless the
+ * peer is a trusted proxy (with TRUST_PROXY=true or a hop count every peer
+ * is one: the balancer). False when the address has its share open. */
+static bool peer_admitted(http_conn_t *conn)
+{
+    http_server_t *server = conn->server;
+    const trust_proxy_t *tp = &server->config->trust_proxy;
+    if (tp->mode == TRUST_PROXY_ALL || tp->mode == TRUST_PROXY_HOPS)
+        return true;
+    netaddr_t addr;
+    if (netaddr_parse(conn->peer_ip, strlen(conn->peer_ip), &addr) != 0)
+        return true; /* no address to count (cannot happen on TCP) */
+    for (size_t i = 0; i < tp->range_count; i++) {
+        if (netaddr_cidr_contains(&tp->ranges[i], &addr))
+            return true;
+    }
+    conn->peer = http__peers_acquire(&server->peers, &addr,
+                                     (uint32_t)server->config->max_connections_per_ip);
+    return conn->peer != NULL;
+}
+
 static void on_refused_close(uv_handle_t *handle)
 {
     free(handle);
@@ -977,6 +1383,11 @@ static void on_connection(uv_stream_t *listener, int status)
         log_warn("accept failed", "error", json_string(uv_strerror(status)), NULL);
         return;
     }
+    /* At the limit a newcomer takes the place of the connection idle the
+     * longest; only when none is idle is it turned away. */
+    if (server->stats.connections_open >= (uint64_t)server->config->max_connections &&
+        !server->draining)
+        (void)evict_idle(server);
     if (server->stats.connections_open >= (uint64_t)server->config->max_connections ||
         server->draining) {
         /* Accept and close at once: leaving it in the backlog would make the
@@ -1011,7 +1422,15 @@ static void on_connection(uv_stream_t *listener, int status)
         if (strncmp(conn->peer_ip, "::ffff:", 7) == 0 && strchr(conn->peer_ip, '.') != NULL)
             memmove(conn->peer_ip, conn->peer_ip + 7, strlen(conn->peer_ip + 7) + 1);
     }
-    arm_timer(conn, server->config->http_idle_timeout_ms);
+    if (!peer_admitted(conn)) {
+        server->stats.connections_refused_per_ip++;
+        conn_close(conn);
+        return;
+    }
+    /* The header timer starts now: a connection that stays silent is closed
+     * when it ends, not after the idle timeout. */
+    arm_timer(conn, TIMER_HEADER, (uint64_t)server->config->http_header_timeout_ms);
+    idle_link(conn);
     start_reading(conn);
 }
 
@@ -1041,6 +1460,7 @@ http_server_t *http_server_new(uv_loop_t *loop, const http_server_opts_t *opts)
     server->app = opts->app;
     server->on_access = opts->on_access;
     server->access_user_data = opts->access_user_data;
+    http__peers_init(&server->peers, (size_t)opts->config->max_connections);
     return server;
 }
 
@@ -1115,12 +1535,14 @@ void http_server_close_all(http_server_t *server)
 
 void http_server_free(http_server_t *server)
 {
+    http__peers_free(&server->peers);
     free(server);
 }
 
 void http_server_get_stats(const http_server_t *server, http_server_stats_t *out)
 {
     *out = server->stats;
+    out->body_memory_bytes = server->body_memory_bytes;
 }
 
 char *http_server_feed_fake(http_server_t *server, const void *data, size_t len, size_t *out_len)

@@ -32,6 +32,8 @@ enum {
     /* Pipelined requests answered per connection per loop turn; the rest
      * wait for the next turn, so one client cannot starve the others. */
     HTTP_MAX_REQUESTS_PER_TURN = 16,
+    /* How long a body waits for room under MAX_BODY_MEMORY before 503. */
+    HTTP_BODY_MEMORY_WAIT_MS = 5000,
 };
 
 /* A middleware step. It either answers the request (http_respond*) or calls
@@ -57,7 +59,14 @@ typedef struct {
 typedef struct {
     uint64_t connections_open;
     uint64_t connections_total;
-    uint64_t connections_refused; /* over MAX_CONNECTIONS */
+    uint64_t connections_refused;        /* over MAX_CONNECTIONS */
+    uint64_t connections_refused_per_ip; /* over MAX_CONNECTIONS_PER_IP */
+    uint64_t connections_evicted;        /* idle ones closed for a newcomer */
+    uint64_t body_memory_bytes;          /* request bodies held now */
+    uint64_t body_memory_waits;          /* bodies that waited for room */
+    uint64_t body_memory_refused;        /* 503 after waiting */
+    uint64_t bodies_too_slow;            /* 408 under HTTP_BODY_MIN_RATE */
+    uint64_t strict_refused;             /* 400 under the strict HTTP rules */
     uint64_t requests_total;
     uint64_t requests_in_flight;
 } http_server_stats_t;

@@ -56,7 +56,7 @@ describe('pool exhaustion', () => {
   it('the wait queue is bounded: past its cap a request is refused at once', async (t) => {
     // One connection: the queue holds at most DB_WAIT_QUEUE_MIN (256) waiters.
     const srv = await startServerFor(t, {
-      env: { DATABASE_URL: url, DB_POOL_SIZE: '1', DB_ACQUIRE_TIMEOUT_MS: '3000', MAX_CONNECTIONS: '2000' },
+      env: { DATABASE_URL: url, DB_POOL_SIZE: '1', DB_ACQUIRE_TIMEOUT_MS: '3000', MAX_CONNECTIONS: '2000', MAX_CONNECTIONS_PER_IP: '2000' },
     });
     assert.equal((await get(srv, '/api/ready')).status, 200);
     const N = 300;

@@ -24,7 +24,8 @@ async function openMany(port, n, batch = 200) {
 }
 
 describe('2,000 concurrent keep-alive connections', () => {
-  const fx = serverFixture();
+  // All from 127.0.0.1: the per-address cap (256 by default) is raised.
+  const fx = serverFixture({ env: { MAX_CONNECTIONS_PER_IP: '4000' } });
 
   it('are all open at once and all answered 200, twice', async () => {
     const N = 2000;
@@ -56,16 +57,19 @@ describe('2,000 concurrent keep-alive connections', () => {
 describe('MAX_CONNECTIONS=5', () => {
   const fx = serverFixture({ env: { MAX_CONNECTIONS: '5' } });
 
-  it('a 6th concurrent connection is closed at once while the first 5 still work', async () => {
+  it('with five requests in progress, a 6th connection is closed at once; the five finish', async () => {
     const five = [];
     try {
       for (let i = 0; i < 5; i++) {
         const c = await RawClient.connect(fx.server.port);
         five.push(c);
-        // A request makes sure the server accepted it before the next one.
+        // A request makes sure the server accepted it before the next one;
+        // then the start of another keeps the connection busy (not idle).
         await c.write(buildRequest({ path: '/api/health', headers: { 'X-Request-Id': `five-${i}` } }));
         assert.equal((await c.response()).status, 200, `connection ${i}`);
+        await c.write('GET /api/health HTTP/1.1\r\n');
       }
+      await sleep(100);
       const sixth = await RawClient.connect(fx.server.port);
       const started = Date.now();
       try {
@@ -79,26 +83,40 @@ describe('MAX_CONNECTIONS=5', () => {
       }
       for (let i = 0; i < 5; i++) {
         assert.equal(five[i].closed, false, `connection ${i} still open`);
-        await five[i].write(buildRequest({ path: '/api/health', headers: { 'X-Request-Id': `again-${i}` } }));
+        await five[i].write(`Host: x\r\nX-Request-Id: again-${i}\r\n\r\n`);
         const r = await five[i].response();
         assert.equal(r.status, 200);
         assert.equal(r.headers['x-request-id'], `again-${i}`);
       }
-      // A freed slot can be used again.
-      five.pop().destroy();
-      let served = false;
-      for (let attempt = 0; attempt < 20 && !served; attempt++) {
-        await sleep(50);
+    } finally {
+      for (const c of five) c.destroy();
+    }
+  });
+
+  it('with five idle keep-alive connections, a newcomer closes the one idle the longest', async () => {
+    const five = [];
+    try {
+      for (let i = 0; i < 5; i++) {
         const c = await RawClient.connect(fx.server.port);
-        try {
-          await c.write(buildRequest({ path: '/api/health', headers: { Connection: 'close' } }));
-          const r = await c.response({ timeoutMs: 1000 }).catch(() => null);
-          served = r?.status === 200;
-        } finally {
-          c.destroy();
-        }
+        five.push(c);
+        await c.write(buildRequest({ path: '/api/health' }));
+        assert.equal((await c.response()).status, 200, `connection ${i}`);
       }
-      assert.ok(served, 'a new connection is served once one of the five closed');
+      // The second one becomes the most recently used: the first is oldest.
+      await five[1].write(buildRequest({ path: '/api/health' }));
+      assert.equal((await five[1].response()).status, 200);
+      // Each newcomer stays open (idle), so the second one needs room too.
+      for (let round = 0; round < 2; round++) {
+        const c = await RawClient.connect(fx.server.port);
+        five.push(c);
+        await c.write(buildRequest({ path: '/api/health' }));
+        assert.equal((await c.response({ timeoutMs: 2000 })).status, 200, `newcomer ${round} is served`);
+      }
+      await five[0].waitClosed({ timeoutMs: 2000 });
+      await five[2].waitClosed({ timeoutMs: 2000 });
+      for (const i of [1, 3, 4]) {
+        assert.equal(five[i].closed, false, `connection ${i} (not the oldest idle) is still open`);
+      }
     } finally {
       for (const c of five) c.destroy();
     }

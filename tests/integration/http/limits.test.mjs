@@ -123,17 +123,19 @@ describe('header and URL limits', () => {
 describe('body limits', () => {
   const fx = serverFixture();
 
-  it('Content-Length over 1 MiB → 413 as soon as the headers arrive', async () => {
+  it('Content-Length over the route limit (1 KiB on a route without a body) → 413 as soon as the headers arrive', async () => {
     const c = await RawClient.connect(fx.server.port);
     try {
       const started = Date.now();
-      await c.write(buildRequest({ path: '/api/health', headers: { 'Content-Length': String(MiB + 1), 'Content-Type': 'application/json' } }));
+      await c.write(buildRequest({ path: '/api/health', headers: { 'Content-Length': String(KiB + 1), 'Content-Type': 'application/json' } }));
       const res = await c.response({ timeoutMs: 3000 });
       assert.equal(res.status, 413);
       assertErrorShape(res, 'payload_too_large');
       assertSecurityHeaders(res);
       assertRequestId(res);
+      assert.equal((res.headers.connection ?? '').toLowerCase(), 'close');
       assert.ok(Date.now() - started < 3000);
+      await c.waitClosed({ timeoutMs: 3000 });
     } finally {
       c.destroy();
     }
@@ -146,15 +148,23 @@ describe('body limits', () => {
     assert.equal(r.responses[0].status, 413);
   });
 
-  it('a body of exactly 1 MiB is accepted', async () => {
-    const res = await request(fx.server.port, { path: '/api/health', body: Buffer.alloc(MiB, 0x61), timeoutMs: 10000 });
+  it('a body of exactly 1 KiB on a route that takes none is read and ignored', async () => {
+    const res = await request(fx.server.port, { path: '/api/health', body: Buffer.alloc(KiB, 0x61) });
     assert.equal(res.status, 200);
     assert.equal(json(res).status, 'ok');
   });
 
-  it('a body of 1 MiB + 1 byte → 413', async () => {
-    const r = await rawRequest(fx.server.port, buildRequest({ path: '/api/health', body: Buffer.alloc(MiB + 1, 0x61) }), { expect: 1, timeoutMs: 10000 });
+  it('a body of 1 KiB + 1 byte on such a route → 413', async () => {
+    const r = await rawRequest(fx.server.port, buildRequest({ path: '/api/health', body: Buffer.alloc(KiB + 1, 0x61) }), { expect: 1 });
     assert.equal(r.responses.length, 1, 'an answer');
+    assert.equal(r.responses[0].status, 413);
+  });
+
+  it('a body of exactly 5 MiB on a raw route (an image\'s limit) is read whole; 5 MiB + 1 → 413', async () => {
+    const ok = await request(fx.server.port, { method: 'POST', path: '/api/_test/body', body: Buffer.alloc(5 * MiB, 0x61), timeoutMs: 20000 });
+    assert.equal(ok.status, 200);
+    assert.equal(json(ok).bytes, 5 * MiB);
+    const r = await rawRequest(fx.server.port, buildRequest({ method: 'POST', path: '/api/_test/body', headers: { 'Content-Length': String(5 * MiB + 1) } }), { expect: 1 });
     assert.equal(r.responses[0].status, 413);
   });
 
@@ -196,18 +206,19 @@ describe('body limits', () => {
     }
   });
 
-  it('a chunked body of exactly 1 MiB in many chunks is accepted', async () => {
+  it('a chunked body of 1 MiB in many chunks is read on a raw route', async () => {
     const parts = Array.from({ length: 16 }, () => Buffer.alloc(MiB / 16, 0x62));
     const bytes = Buffer.concat([
-      buildRequest({ path: '/api/health', headers: { 'Transfer-Encoding': 'chunked', Connection: 'close' } }),
+      buildRequest({ method: 'POST', path: '/api/_test/body', headers: { 'Transfer-Encoding': 'chunked', Connection: 'close' } }),
       chunked(parts),
     ]);
     const r = await rawRequest(fx.server.port, bytes, { expect: 1, timeoutMs: 10000 });
     assert.equal(r.responses.length, 1, 'an answer');
     assert.equal(r.responses[0].status, 200);
+    assert.equal(json(r.responses[0]).bytes, MiB);
   });
 
-  it('a chunked body over 1 MiB → 413', async () => {
+  it('a chunked body over the route limit → 413', async () => {
     const c = await RawClient.connect(fx.server.port);
     try {
       await c.write(buildRequest({ path: '/api/health', headers: { 'Transfer-Encoding': 'chunked', 'X-Request-Id': 'big-chunked' } }));
@@ -292,7 +303,7 @@ describe('malformed requests → 400 and close', () => {
     ['a non-numeric Content-Length', 'POST /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
     ['two different Content-Lengths', 'POST /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'],
     ['both Content-Length and chunked', 'POST /api/health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-    ['a bad chunk size', 'POST /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
+    ['a bad chunk size', 'POST /api/_test/body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
     ['a NUL in a header value', 'GET /api/health HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n'],
   ];
 
@@ -317,7 +328,7 @@ describe('malformed requests → 400 and close', () => {
   }
 
   it('a huge chunk size is refused (400 or 413) and the server closes', async () => {
-    const bytes = 'POST /api/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\nab';
+    const bytes = 'POST /api/_test/body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\nab';
     const r = await rawRequest(fx.server.port, bytes, { timeoutMs: 3000 });
     assert.equal(r.closed, true);
     assert.equal(r.responses.length, 1, `one answer; got ${JSON.stringify(r.data.toString('latin1'))}`);

@@ -130,7 +130,8 @@ function parseLogLine(line) {
  * LOG_LEVEL that hides info lines). Rejects after 10 s with the output so far.
  *
  * Returns { port, url, proc, pid, logs(), stdout(), stderr(), waitForLog(),
- * signal(), stop(), exited }.
+ * signal(), stop(), exited }. bin: another binary (the release build, for
+ * memory measurements that ASan would distort).
  */
 /** A migrated database shared by the servers of this test process that name
  *  none, so that readiness (which includes the database) is real; created on
@@ -144,14 +145,14 @@ async function defaultDatabaseUrl() {
   return defaultDatabase;
 }
 
-export async function startServer({ env = {}, args = [], readyOn = 'log', timeoutMs = 10000 } = {}) {
+export async function startServer({ env = {}, args = [], readyOn = 'log', timeoutMs = 10000, bin = binPath } = {}) {
   const port = env.PORT !== undefined ? Number(env.PORT) : await freePort();
   const fullEnv = { ...baseEnv(port), ...env };
   if (fullEnv.DATABASE_URL === undefined && (args.length === 0 || args[0] === 'serve')) {
     const url = await defaultDatabaseUrl();
     if (url !== undefined) fullEnv.DATABASE_URL = url;
   }
-  const proc = spawn(binPath, args, { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, args, { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
 
   let stdoutText = '';

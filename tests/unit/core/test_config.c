@@ -142,6 +142,9 @@ Test(config, reads_every_design_variable)
         "SHUTDOWN_DELAY_S",
         "SHUTDOWN_TIMEOUT_S",
         "MAX_CONNECTIONS",
+        "MAX_CONNECTIONS_PER_IP",
+        "MAX_BODY_MEMORY",
+        "HTTP_BODY_MIN_RATE",
     };
     cr_assert_eq(config_load(&cfg, recording_getenv, NULL, err, sizeof(err)), 0, "%s", err);
     for (size_t i = 0; i < sizeof(design) / sizeof(design[0]); i++) {
@@ -703,4 +706,43 @@ Test(config, enum_names)
     cr_expect_str_eq(config_rate_store_name(RATE_STORE_REDIS), "redis");
     cr_expect_str_eq(config_session_store_name(SESSION_DB), "db");
     cr_expect_str_eq(config_app_env_name(APP_ENV_PRODUCTION), "production");
+}
+
+/* ---- the http budgets (issue 9) ------------------------------------------ */
+
+Test(config, http_budgets_defaults)
+{
+    cr_assert_eq(LOAD_EMPTY(&cfg, err), 0, "%s", err);
+    cr_expect_eq(cfg.max_connections_per_ip, 256);
+    cr_expect_eq(cfg.max_body_memory_bytes, 64 * 1024 * 1024);
+    cr_expect_eq(cfg.http_body_min_rate, 500);
+    cr_expect_eq(cfg.http_body_rate_window_ms, 10000);
+}
+
+Test(config, http_budgets_set)
+{
+    int rc = LOAD(&cfg, err, {"MAX_CONNECTIONS_PER_IP", "20"}, {"MAX_BODY_MEMORY", "1048576"},
+                  {"HTTP_BODY_MIN_RATE", "0"}, {"HTTP_BODY_RATE_WINDOW_MS", "1500"});
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_eq(cfg.max_connections_per_ip, 20);
+    cr_expect_eq(cfg.max_body_memory_bytes, 1048576);
+    cr_expect_eq(cfg.http_body_min_rate, 0, "0 turns the rate check off");
+    cr_expect_eq(cfg.http_body_rate_window_ms, 1500);
+}
+
+Test(config, http_budgets_bad_values_name_the_variable)
+{
+    static const env_var_t bad_values[][2] = {
+        {{"MAX_CONNECTIONS_PER_IP", "0"}, {NULL, NULL}},
+        {{"MAX_CONNECTIONS_PER_IP", "many"}, {NULL, NULL}},
+        {{"MAX_BODY_MEMORY", "1024"}, {NULL, NULL}},
+        {{"MAX_BODY_MEMORY", "64MiB"}, {NULL, NULL}},
+        {{"HTTP_BODY_MIN_RATE", "-1"}, {NULL, NULL}},
+        {{"HTTP_BODY_RATE_WINDOW_MS", "99"}, {NULL, NULL}},
+    };
+    for (size_t i = 0; i < sizeof(bad_values) / sizeof(bad_values[0]); i++) {
+        cr_expect_eq(config_load(&cfg, table_getenv, (void *)bad_values[i], err, sizeof(err)), -1,
+                     "%s=%s", bad_values[i][0].name, bad_values[i][0].value);
+        cr_expect(starts_with(err, bad_values[i][0].name), "%s", err);
+    }
 }
