@@ -627,11 +627,14 @@ void api_ads_register(app_t *app)
 {
     static const http_route_opts_t read = {.auth = HTTP_AUTH_OPTIONAL};
     static const http_route_opts_t mine = {.auth = HTTP_AUTH_REQUIRED};
-    static const http_route_opts_t write = {
-        .auth = HTTP_AUTH_REQUIRED, .body_kind = HTTP_BODY_JSON, .body_limit_bytes = 65536};
-    static const http_route_opts_t admin_write = {
-        .auth = HTTP_AUTH_ADMIN, .body_kind = HTTP_BODY_JSON, .body_limit_bytes = 65536};
-    static const http_route_opts_t no_body = {.auth = HTTP_AUTH_REQUIRED, .body_limit_bytes = 1024};
+    static const http_route_opts_t write = {.auth = HTTP_AUTH_REQUIRED,
+                                            .body_kind = HTTP_BODY_JSON,
+                                            .body_limit_bytes = HTTP_BODY_LIMIT_JSON};
+    static const http_route_opts_t admin_write = {.auth = HTTP_AUTH_ADMIN,
+                                                  .body_kind = HTTP_BODY_JSON,
+                                                  .body_limit_bytes = HTTP_BODY_LIMIT_JSON};
+    static const http_route_opts_t no_body = {.auth = HTTP_AUTH_REQUIRED,
+                                              .body_limit_bytes = HTTP_BODY_LIMIT_NONE};
     app_route(app, HTTP_METHOD_GET, "/api/ads", handle_search, &read);
     app_route(app, HTTP_METHOD_GET, "/api/ads/featured", handle_featured, &read);
     app_route(app, HTTP_METHOD_GET, "/api/ads/{id}", handle_detail, &read);

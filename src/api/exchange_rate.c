@@ -92,8 +92,9 @@ static void handle_put(http_request_t *req)
 
 void api_exchange_rate_register(app_t *app)
 {
-    static const http_route_opts_t admin_write = {
-        .auth = HTTP_AUTH_ADMIN, .body_kind = HTTP_BODY_JSON, .body_limit_bytes = 65536};
+    static const http_route_opts_t admin_write = {.auth = HTTP_AUTH_ADMIN,
+                                                  .body_kind = HTTP_BODY_JSON,
+                                                  .body_limit_bytes = HTTP_BODY_LIMIT_JSON};
     app_route(app, HTTP_METHOD_GET, "/api/exchange-rate", handle_get, NULL);
     app_route(app, HTTP_METHOD_PUT, "/api/exchange-rate", handle_put, &admin_write);
 }

@@ -1,5 +1,6 @@
 /* The caller's own profile: GET and PATCH /api/me. */
 #include "api/app.h"
+#include "api/reply.h"
 #include "api/validate.h"
 #include "db/users.h"
 #include "http/response.h"
@@ -9,13 +10,8 @@
 static void on_user(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    int err = db_result_error(res);
-    if (err != 0) {
-        http_respond_error(req,
-                           err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED : db_error_api(err),
-                           NULL, NULL);
+    if (api_db_failed(req, res))
         return;
-    }
     size_t len = 0;
     const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
     if (json == NULL) {
@@ -29,14 +25,7 @@ static void on_user(db_result_t *res, void *user_data)
 
 static void handle_get_me(http_request_t *req)
 {
-    app_t *app = req->app;
-    char uid[24];
-    snprintf(uid, sizeof(uid), "%lld", (long long)req->user_id);
-    const char *params[] = {uid};
-    int rc =
-        db_query(app->db, &db_users_by_id, params, NULL, 1, DB_READ, req->user_id, on_user, req);
-    if (rc != 0)
-        http_respond_error(req, db_error_api(rc), NULL, NULL);
+    api_query(req, &db_users_by_id, DB_READ, on_user, api_user_text(req));
 }
 
 static void handle_patch_me(http_request_t *req)
@@ -51,17 +40,8 @@ static void handle_patch_me(http_request_t *req)
     json_decref(body);
     if (validation_respond(&v, req))
         return;
-    app_t *app = req->app;
-    char uid[24];
-    snprintf(uid, sizeof(uid), "%lld", (long long)req->user_id);
-    const char *params[] = {
-        uid,   name ? "t" : "f",         name,     has_phone ? "t" : "f",
-        phone, has_province ? "t" : "f", province,
-    };
-    int rc =
-        db_query(app->db, &db_users_update, params, NULL, 7, DB_WRITE, req->user_id, on_user, req);
-    if (rc != 0)
-        http_respond_error(req, db_error_api(rc), NULL, NULL);
+    api_query(req, &db_users_update, DB_WRITE, on_user, api_user_text(req), name ? "t" : "f", name,
+              has_phone ? "t" : "f", phone, has_province ? "t" : "f", province);
 }
 
 void api_me_register(app_t *app)

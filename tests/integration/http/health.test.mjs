@@ -78,7 +78,7 @@ describe('health and readiness', () => {
 describe('404, 405 and the error shape', () => {
   const fx = serverFixture();
 
-  for (const path of ['/api/nope', '/', '/api', '/api/health/extra', '/api/healthz', '/api/ads', '/metricsx']) {
+  for (const path of ['/api/nope', '/', '/api', '/api/health/extra', '/api/healthz', '/api/adverts', '/metricsx']) {
     it(`GET ${path} → 404 not_found`, async () => {
       const res = await request(fx.server.port, { path });
       assert.equal(res.status, 404);

@@ -22,7 +22,7 @@ describe('REDIS_ENABLED true → false → true', () => {
     REDIS_URL: redis.url,
     CACHE_TYPE: 'hybrid',
     RATE_LIMIT_STORE: 'redis',
-    RATE_LIMIT_READ: '100/60',
+    RATE_LIMIT_READ: '100/3600', // a token per 36 s: the three runs' start-ups never refill one
   });
 
   async function run(redisEnabled, body) {
