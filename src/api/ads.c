@@ -140,21 +140,30 @@ static void handle_user_profile(http_request_t *req);
 
 /* ---- featured ----------------------------------------------------------- */
 
+/* The featured list's limit as sent (checked by handle_featured), or the
+ * default: also the list's cache key. */
+static const char *featured_limit(http_request_t *req)
+{
+    const char *limit = http_request_query(req, "limit");
+    return limit != NULL ? limit : "20";
+}
+
 static void on_featured_row(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
     if (api_db_failed(req, res))
         return;
     size_t len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : "[]";
-    if (items == NULL)
-        items = "[]", len = 2;
+    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    if (items == NULL) {
+        items = "[]";
+        len = 2;
+    }
     size_t body_len = len + 10;
     char *body = xmalloc(body_len + 1);
     snprintf(body, body_len + 1, "{\"items\":%.*s}", (int)len, items);
     app_t *app = req->app;
-    const char *key = http_request_query(req, "limit");
-    key = key != NULL ? key : "20";
+    const char *key = featured_limit(req);
     cache_set(app->cache, "featured", key, strlen(key), body, body_len, FEATURED_TTL_MS, NULL,
               NULL);
     http_respond_owned(req, 200, JSON_TYPE, body, body_len);
@@ -167,8 +176,7 @@ static void on_featured_cached(char *value, size_t len, void *user_data)
         http_respond_owned(req, 200, JSON_TYPE, value, len);
         return;
     }
-    const char *limit = http_request_query(req, "limit");
-    api_query(req, &db_q_ads_featured, DB_READ, on_featured_row, limit != NULL ? limit : "20");
+    api_query(req, &db_q_ads_featured, DB_READ, on_featured_row, featured_limit(req));
 }
 
 static void handle_featured(http_request_t *req)
@@ -183,7 +191,7 @@ static void handle_featured(http_request_t *req)
             return;
         }
     }
-    const char *key = limit != NULL ? limit : "20";
+    const char *key = featured_limit(req);
     if (cache_get(app->cache, "featured", key, strlen(key), on_featured_cached, req) != 0)
         on_featured_cached(NULL, 0, req);
 }
@@ -558,32 +566,14 @@ static void on_my_ads(db_result_t *res, void *user_data)
     http_request_t *req = m->req;
     if (api_db_failed(req, res))
         return;
-    /* The statement's columns are items, has_more, next_sort, next_id: the
-     * search page's without next_phase, which api_search_page_json reads
-     * from column 2. Rebuild the answer here. */
-    size_t len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
-    const char *has_more = db_result_value(res, 0, 1, NULL);
-    if (items == NULL) {
+    size_t len;
+    char *page = api_search_page_json(req, &m->page, res, &len);
+    if (page == NULL) {
         http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
         return;
     }
-    const char *cursor = NULL;
-    if (has_more != NULL && has_more[0] == 't') {
-        app_t *app = req->app;
-        api_cursor_t c = {.phase = 0};
-        const char *sort = db_result_value(res, 0, 2, NULL);
-        if (sort != NULL && strlen(sort) <= API_CURSOR_SORT_MAX &&
-            db_result_int64(res, 0, 3, &c.id) == 0) {
-            memcpy(c.sort, sort, strlen(sort) + 1);
-            cursor = api_cursor_encode(&req->arena, &app->cursor_key, m->page.binding, &c);
-        }
-    }
-    char *body =
-        arena_printf(&req->arena, "{\"items\":%.*s,\"next_cursor\":%s%s%s}", (int)len, items,
-                     cursor ? "\"" : "", cursor ? cursor : "null", cursor ? "\"" : "");
     http_response_header(req, "Cache-Control", "private, no-store");
-    http_respond(req, 200, JSON_TYPE, body, strlen(body));
+    http_respond_owned(req, 200, JSON_TYPE, page, len);
 }
 
 static void handle_my_ads(http_request_t *req)

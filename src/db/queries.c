@@ -143,7 +143,7 @@ const db_stmt_t db_q_my_ads = {
            " SELECT coalesce(json_agg(" AD_SUMMARY "::jsonb"
            "   || jsonb_build_object('status', a.effective_status) ORDER BY a.n)"
            "   FILTER (WHERE a.n <= $3::int), '[]')::text AS items,"
-           " count(*) > $3::int AS has_more,"
+           " count(*) > $3::int AS has_more, 0 AS next_phase,"
            " max(a.created_at::text) FILTER (WHERE a.n = $3::int) AS next_sort,"
            " max(a.id) FILTER (WHERE a.n = $3::int) AS next_id"
            " FROM page a JOIN categories c ON c.id = a.category_id",

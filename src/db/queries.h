@@ -61,7 +61,8 @@ extern const db_stmt_t db_q_favorites;
  * status filter ("active", "paused", "sold", "expired": an active ad past
  * expires_at counts as expired) or NULL, $3 limit, $4 $5 the keyset
  * (created_at text, id) of the previous page or NULL. items (summaries plus
- * "status"), has_more, next_sort, next_id. idx_ads_user_date. */
+ * "status"), has_more, next_phase (always 0), next_sort, next_id: a search
+ * page's columns (ad_search.h). idx_ads_user_date. */
 extern const db_stmt_t db_q_my_ads;
 
 /* A user's sessions that are not revoked or expired, newest first: $1 user
