@@ -1,11 +1,16 @@
 /* Accounts and sessions: /api/auth/register, login, refresh, logout,
  * logout-all, sessions (API.md "Auth and sessions").
  *
- * Register and login count against the auth rate-limit class twice: per
- * client address (the middleware, from the route's class) and per email (here,
- * once the body is read). Passwords are hashed on the thread pool; an unknown
- * email spends a hash too, so timing does not tell which emails exist. A
- * password or token never reaches a log line. */
+ * Register and login count against auth_ip per client address (the
+ * middleware, from the route's class). Then, once the body is read, register
+ * counts against auth_email per email; login counts only its failures (see
+ * docs/AUTH.md): per email and address (auth_email, cleared by a success, so
+ * a stranger's wrong guesses never lock the owner out from their own
+ * address) and per email from every address (auth_email_all, a ceiling that
+ * slows a distributed guess). Both are peeked before the password is checked
+ * and counted after it failed. Passwords are hashed on the thread pool; an
+ * unknown email spends a hash too, so timing does not tell which emails
+ * exist. A password or token never reaches a log line. */
 #include "api/app.h"
 #include "api/middleware_auth.h"
 #include "api/middleware_ratelimit.h"
@@ -41,6 +46,12 @@ typedef struct {
     int status; /* 201 for register, 200 for login */
     bool is_login;
     bool email_valid; /* login: a malformed email matches no account */
+    /* The rate-limit keys: register "register:<email>"; login
+     * "login:<email>" (every address) and "login:<email>|<address>". */
+    char *email_key;
+    size_t email_key_len;
+    char *address_key;
+    size_t address_key_len;
 } signup_t;
 
 enum { USER_AGENT_MAX_BYTES = 512 };
@@ -156,15 +167,39 @@ static void begin_register(signup_t *s)
 
 /* ---- login ------------------------------------------------------------- */
 
+/* Counts a failed login against both of its limits, or clears the address's
+ * count after a success. Nobody waits for the store: the limiter applies one
+ * limiter's operations in call order, so the client's next attempt is judged
+ * after this one. A store's refusal here changes nothing (the key is full). */
+static void record_login_outcome(signup_t *s, bool succeeded)
+{
+    app_t *app = s->req->app;
+    if (app->ratelimit == NULL)
+        return;
+    if (succeeded) {
+        (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_CLEAR,
+                              s->address_key, s->address_key_len, NULL, NULL);
+        return;
+    }
+    /* Keys are at most RATELIMIT_MAX_KEY_BYTES by construction (login_keys),
+     * so these calls cannot be refused as invalid. */
+    (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL_ALL, RATELIMIT_COUNT, s->email_key,
+                          s->email_key_len, NULL, NULL);
+    (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_COUNT, s->address_key,
+                          s->address_key_len, NULL, NULL);
+}
+
 static void on_password_checked(bool matches, void *user_data)
 {
     signup_t *s = user_data;
     forget_password(s);
     if (!matches || s->user_id == 0) {
+        record_login_outcome(s, false);
         /* One answer for an unknown email and a wrong password. */
         http_respond_error(s->req, API_ERR_INVALID_CREDENTIALS, NULL, NULL);
         return;
     }
+    record_login_outcome(s, true);
     start_session(s);
 }
 
@@ -230,15 +265,65 @@ static void after_email_limit(http_request_t *req, void *user_data)
         begin_register(s);
 }
 
-/* The second auth limit, per email; its decision's RateLimit headers are the
- * ones the answer carries (the middleware's per-address check adds headers
- * only when it refuses). A refusal ends the request with 429. */
+/* Makes "<prefix><email>" into s->email_key and, for a login,
+ * "<prefix><email>|<address key>" into s->address_key (the email is at most
+ * 254 bytes, so both fit RATELIMIT_MAX_KEY_BYTES). */
+static void make_limit_keys(signup_t *s, const char *prefix)
+{
+    http_request_t *req = s->req;
+    char address[API_RATELIMIT_KEY_MAX];
+    size_t address_len = api_ratelimit_address_key(req->client_ip, address, sizeof(address));
+    size_t email_len = strnlen(s->email, 254);
+    size_t prefix_len = strlen(prefix);
+    s->email_key_len = prefix_len + email_len;
+    s->email_key = arena_alloc(&req->arena, s->email_key_len + 1 + address_len + 1);
+    memcpy(s->email_key, prefix, prefix_len);
+    memcpy(s->email_key + prefix_len, s->email, email_len);
+    s->email_key[s->email_key_len] = '|';
+    memcpy(s->email_key + s->email_key_len + 1, address, address_len);
+    s->email_key[s->email_key_len + 1 + address_len] = '\0';
+    /* One buffer: the address key extends the email key. */
+    s->address_key = s->email_key;
+    s->address_key_len = s->email_key_len + 1 + address_len;
+}
+
+/* The login's per-address limit: its decision's RateLimit headers are the
+ * ones the answer carries (the middleware's auth_ip check adds headers only
+ * when it refuses). A refusal ends the request with 429. */
+static void on_login_ceiling(const ratelimit_result_t *result, void *user_data)
+{
+    signup_t *s = user_data;
+    http_request_t *req = s->req;
+    if (!result->allowed && api_ratelimit_should_refuse(req, RATE_CLASS_AUTH_EMAIL_ALL,
+                                                        s->email_key, s->email_key_len)) {
+        api_ratelimit_refuse(req, result);
+        return;
+    }
+    if (api_ratelimit_apply_op(req, RATE_CLASS_AUTH_EMAIL, RATELIMIT_PEEK, s->address_key,
+                               s->address_key_len, after_email_limit, s) != 0)
+        after_email_limit(req, s);
+}
+
+/* The handler's own limits, once the body is read: register counts per
+ * email; login peeks its failure limits (counted in record_login_outcome). */
 static void check_email_limit(signup_t *s)
 {
     http_request_t *req = s->req;
     app_t *app = req->app;
-    if (app->ratelimit == NULL || api_ratelimit_apply(req, RATE_CLASS_AUTH_EMAIL, s->email,
-                                                      strlen(s->email), after_email_limit, s) != 0)
+    if (app->ratelimit == NULL) {
+        after_email_limit(req, s);
+        return;
+    }
+    if (!s->is_login) {
+        make_limit_keys(s, "register:");
+        if (api_ratelimit_apply(req, RATE_CLASS_AUTH_EMAIL, s->email_key, s->email_key_len,
+                                after_email_limit, s) != 0)
+            after_email_limit(req, s);
+        return;
+    }
+    make_limit_keys(s, "login:");
+    if (ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL_ALL, RATELIMIT_PEEK, s->email_key,
+                        s->email_key_len, on_login_ceiling, s) != 0)
         after_email_limit(req, s);
 }
 

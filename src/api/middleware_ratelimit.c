@@ -162,6 +162,13 @@ static void on_applied(const ratelimit_result_t *result, void *user_data)
 int api_ratelimit_apply(http_request_t *req, ratelimit_class_t cls, const char *key, size_t key_len,
                         api_ratelimit_next_fn next, void *user_data)
 {
+    return api_ratelimit_apply_op(req, cls, RATELIMIT_COUNT, key, key_len, next, user_data);
+}
+
+int api_ratelimit_apply_op(http_request_t *req, ratelimit_class_t cls, ratelimit_op_t op,
+                           const char *key, size_t key_len, api_ratelimit_next_fn next,
+                           void *user_data)
+{
     app_t *app = req->app;
     if (key_len > RATELIMIT_MAX_KEY_BYTES || !next)
         return RATELIMIT_E_INVALID;
@@ -176,7 +183,7 @@ int api_ratelimit_apply(http_request_t *req, ratelimit_class_t cls, const char *
     check->user_data = user_data;
     check->key_len = key_len;
     memcpy(check->key, key, key_len);
-    return ratelimit_check(app->ratelimit, cls, check->key, key_len, on_applied, check);
+    return ratelimit_apply(app->ratelimit, cls, op, check->key, key_len, on_applied, check);
 }
 
 void api_ratelimit_middleware(http_request_t *req)

@@ -69,6 +69,13 @@ typedef void (*api_ratelimit_next_fn)(http_request_t *req, void *user_data);
 int api_ratelimit_apply(http_request_t *req, ratelimit_class_t cls, const char *key, size_t key_len,
                         api_ratelimit_next_fn next, void *user_data);
 
+/* api_ratelimit_apply() with another operation: RATELIMIT_PEEK decides as a
+ * count would without counting (limits of failures, counted afterwards with
+ * ratelimit_apply()). */
+int api_ratelimit_apply_op(http_request_t *req, ratelimit_class_t cls, ratelimit_op_t op,
+                           const char *key, size_t key_len, api_ratelimit_next_fn next,
+                           void *user_data);
+
 /* Applies RATE_LIMIT_DRY_RUN to a refusal: when dry run is on, logs it (with
  * the class and key) and returns false — let the request through; otherwise
  * returns true — refuse it. */

@@ -410,6 +410,7 @@ int config_load(config_t *cfg, config_getenv_fn getenv_fn, void *user_data, char
         return -1;
     if (read_rate(r, "RATE_LIMIT_AUTH_IP", "10/60", &cfg->rate_auth_ip) != 0 ||
         read_rate(r, "RATE_LIMIT_AUTH_EMAIL", "5/900", &cfg->rate_auth_email) != 0 ||
+        read_rate(r, "RATE_LIMIT_AUTH_EMAIL_ALL", "100/3600", &cfg->rate_auth_email_all) != 0 ||
         read_rate(r, "RATE_LIMIT_WRITE", "30/60", &cfg->rate_write) != 0 ||
         read_rate(r, "RATE_LIMIT_READ", "300/60", &cfg->rate_read) != 0 ||
         read_rate(r, "RATE_LIMIT_WS_MESSAGE", "60/60", &cfg->rate_ws_message) != 0)

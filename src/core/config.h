@@ -71,7 +71,8 @@ typedef struct {
     int rate_limit_max_keys;
     bool rate_limit_dry_run;
     rate_spec_t rate_auth_ip;
-    rate_spec_t rate_auth_email;
+    rate_spec_t rate_auth_email;     /* failed logins per email and address */
+    rate_spec_t rate_auth_email_all; /* failed logins per email, all addresses */
     rate_spec_t rate_write;
     rate_spec_t rate_read;
     rate_spec_t rate_ws_message;

@@ -6,8 +6,11 @@
 #include <string.h>
 
 static const char *const class_names[RATE_CLASS_COUNT] = {
-    [RATE_CLASS_AUTH_IP] = "auth_ip",       [RATE_CLASS_AUTH_EMAIL] = "auth_email",
-    [RATE_CLASS_WRITE] = "write",           [RATE_CLASS_READ] = "read",
+    [RATE_CLASS_AUTH_IP] = "auth_ip",
+    [RATE_CLASS_AUTH_EMAIL] = "auth_email",
+    [RATE_CLASS_AUTH_EMAIL_ALL] = "auth_email_all",
+    [RATE_CLASS_WRITE] = "write",
+    [RATE_CLASS_READ] = "read",
     [RATE_CLASS_WS_MESSAGE] = "ws_message",
 };
 
@@ -22,6 +25,7 @@ void ratelimit_options_init(ratelimit_options_t *opts, const config_t *cfg)
     if (cfg) {
         opts->classes[RATE_CLASS_AUTH_IP] = cfg->rate_auth_ip;
         opts->classes[RATE_CLASS_AUTH_EMAIL] = cfg->rate_auth_email;
+        opts->classes[RATE_CLASS_AUTH_EMAIL_ALL] = cfg->rate_auth_email_all;
         opts->classes[RATE_CLASS_WRITE] = cfg->rate_write;
         opts->classes[RATE_CLASS_READ] = cfg->rate_read;
         opts->classes[RATE_CLASS_WS_MESSAGE] = cfg->rate_ws_message;
@@ -29,6 +33,7 @@ void ratelimit_options_init(ratelimit_options_t *opts, const config_t *cfg)
     } else {
         opts->classes[RATE_CLASS_AUTH_IP] = (rate_spec_t){10, 60};
         opts->classes[RATE_CLASS_AUTH_EMAIL] = (rate_spec_t){5, 900};
+        opts->classes[RATE_CLASS_AUTH_EMAIL_ALL] = (rate_spec_t){100, 3600};
         opts->classes[RATE_CLASS_WRITE] = (rate_spec_t){30, 60};
         opts->classes[RATE_CLASS_READ] = (rate_spec_t){300, 60};
         opts->classes[RATE_CLASS_WS_MESSAGE] = (rate_spec_t){60, 60};
@@ -72,27 +77,49 @@ void ratelimit__result_from_gcra(const gcra_result_t *gcra, ratelimit_result_t *
     }
 }
 
-void ratelimit__deliver(ratelimit_t *rl, ratelimit_class_t cls, const ratelimit_result_t *result,
-                        ratelimit_cb cb, void *user_data)
+void ratelimit__cleared_result(const ratelimit_t *rl, ratelimit_class_t cls,
+                               ratelimit_result_t *out)
 {
-    if (result->allowed) {
-        rl->allowed++;
-    } else {
-        rl->refused++;
-        rl->refused_by_class[cls]++;
+    *out = (ratelimit_result_t){
+        .allowed = true,
+        .limit = rl->classes[cls].limit,
+        .remaining = rl->classes[cls].limit,
+    };
+}
+
+void ratelimit__deliver(ratelimit_t *rl, ratelimit_class_t cls, ratelimit_op_t op,
+                        const ratelimit_result_t *result, ratelimit_cb cb, void *user_data)
+{
+    if (op != RATELIMIT_CLEAR) {
+        if (result->allowed) {
+            rl->allowed++;
+        } else {
+            rl->refused++;
+            rl->refused_by_class[cls]++;
+        }
     }
-    cb(result, user_data);
+    if (cb)
+        cb(result, user_data);
+}
+
+int ratelimit_apply(ratelimit_t *rl, ratelimit_class_t cls, ratelimit_op_t op, const void *key,
+                    size_t key_len, ratelimit_cb cb, void *user_data)
+{
+    if ((unsigned)cls >= RATE_CLASS_COUNT || (unsigned)op > RATELIMIT_CLEAR ||
+        (!key && key_len > 0) || key_len > RATELIMIT_MAX_KEY_BYTES)
+        return RATELIMIT_E_INVALID;
+    if (op != RATELIMIT_CLEAR)
+        rl->checks++;
+    rl->ops->apply(rl, cls, op, key ? key : "", key_len, cb, user_data);
+    return 0;
 }
 
 int ratelimit_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key, size_t key_len,
                     ratelimit_cb cb, void *user_data)
 {
-    if ((unsigned)cls >= RATE_CLASS_COUNT || !cb || (!key && key_len > 0) ||
-        key_len > RATELIMIT_MAX_KEY_BYTES)
+    if (!cb)
         return RATELIMIT_E_INVALID;
-    rl->checks++;
-    rl->ops->check(rl, cls, key ? key : "", key_len, cb, user_data);
-    return 0;
+    return ratelimit_apply(rl, cls, RATELIMIT_COUNT, key, key_len, cb, user_data);
 }
 
 void ratelimit_get_stats(ratelimit_t *rl, ratelimit_stats_t *out)

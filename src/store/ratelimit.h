@@ -11,8 +11,10 @@
  * per period/limit; never the doubled burst of a fixed window.
  *
  * Classes and their defaults (each overridable by its environment variable,
- * RATE_LIMIT_<CLASS>=N/SECONDS): auth_ip 10/60 s and auth_email 5/900 s (login
- * and register), write 30/60 s, read 300/60 s, ws_message 60/60 s.
+ * RATE_LIMIT_<CLASS>=N/SECONDS): auth_ip 10/60 s (login and register),
+ * auth_email 5/900 s (registrations per email; failed logins per email and
+ * address), auth_email_all 100/3600 s (failed logins per email from every
+ * address), write 30/60 s, read 300/60 s, ws_message 60/60 s.
  *
  * When Redis fails the redis store falls back to a memory table — neither
  * failing open nor closed — and says so in its stats; each instance then allows
@@ -35,13 +37,14 @@
 typedef enum {
     RATE_CLASS_AUTH_IP,
     RATE_CLASS_AUTH_EMAIL,
+    RATE_CLASS_AUTH_EMAIL_ALL,
     RATE_CLASS_WRITE,
     RATE_CLASS_READ,
     RATE_CLASS_WS_MESSAGE,
     RATE_CLASS_COUNT
 } ratelimit_class_t;
 
-/* "auth_ip", "auth_email", "write", "read", "ws_message". */
+/* "auth_ip", "auth_email", "auth_email_all", "write", "read", "ws_message". */
 const char *ratelimit_class_name(ratelimit_class_t cls);
 
 enum {
@@ -95,10 +98,25 @@ typedef struct {
 /* The decision; result is valid only during the call. */
 typedef void (*ratelimit_cb)(const ratelimit_result_t *result, void *user_data);
 
-/* Counts one request of key (binary-safe, copied) against class cls. Returns
- * 0 and cb fires exactly once — before this returns for the memory store,
- * later for Redis; or RATELIMIT_E_INVALID and cb never fires. Redis trouble
- * never surfaces: the fallback decides. */
+/* What ratelimit_apply() does with a key. COUNT is the ordinary check. PEEK
+ * and CLEAR serve limits that count only some outcomes (failed logins): peek
+ * before the work, COUNT once it has failed, CLEAR once it has succeeded. */
+typedef enum {
+    RATELIMIT_COUNT, /* decide; an allowed request is counted */
+    RATELIMIT_PEEK,  /* the decision COUNT would make, counting nothing */
+    RATELIMIT_CLEAR, /* forget the key: its whole limit is back (result: allowed, full) */
+} ratelimit_op_t;
+
+/* Applies op to key (binary-safe, copied) in class cls. Returns 0 and cb, when
+ * not NULL, fires exactly once — before this returns for the memory store,
+ * later for Redis; or RATELIMIT_E_INVALID and cb never fires. Operations on
+ * one limiter reach the store in call order (one Redis connection), so a
+ * COUNT sent without waiting is seen by the next PEEK. Redis trouble never
+ * surfaces: the fallback decides. */
+int ratelimit_apply(ratelimit_t *rl, ratelimit_class_t cls, ratelimit_op_t op, const void *key,
+                    size_t key_len, ratelimit_cb cb, void *user_data);
+
+/* ratelimit_apply(RATELIMIT_COUNT) with a callback (required). */
 int ratelimit_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key, size_t key_len,
                     ratelimit_cb cb, void *user_data);
 

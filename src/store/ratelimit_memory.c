@@ -40,8 +40,9 @@ static int64_t now_us(const ratelimit_memory_t *rm)
     return rm->clock ? rm->clock(rm->clock_data) : (int64_t)clock_now_us();
 }
 
-void ratelimit__memory_decide(ratelimit_t *rl, ratelimit_class_t cls, const void *key,
-                              size_t key_len, uint32_t divisor, ratelimit_result_t *out)
+void ratelimit__memory_decide(ratelimit_t *rl, ratelimit_class_t cls, ratelimit_op_t op,
+                              const void *key, size_t key_len, uint32_t divisor,
+                              ratelimit_result_t *out)
 {
     ratelimit_memory_t *rm = from_rl(rl);
     gcra_t shared;
@@ -56,6 +57,11 @@ void ratelimit__memory_decide(ratelimit_t *rl, ratelimit_class_t cls, const void
     table_key[0] = (unsigned char)cls;
     memcpy(table_key + 1, key, key_len);
     size_t table_key_len = 1 + key_len;
+    if (op == RATELIMIT_CLEAR) {
+        (void)lru_delete(rm->table, table_key, table_key_len); /* absent is as good */
+        ratelimit__cleared_result(rl, cls, out);
+        return;
+    }
 
     int64_t now = now_us(rm);
     uint64_t now_ms = (uint64_t)(now / 1000);
@@ -67,7 +73,7 @@ void ratelimit__memory_decide(ratelimit_t *rl, ratelimit_class_t cls, const void
 
     gcra_result_t decision;
     gcra_check(gcra, tat, now, &decision);
-    if (decision.allowed) {
+    if (decision.allowed && op == RATELIMIT_COUNT) {
         /* Keep the state until its TAT has passed (rounded up to the next
          * millisecond); after that the key is fresh anyway. */
         uint64_t expires_at_ms = now_ms + (uint64_t)((decision.tat_us - now + 999) / 1000) + 1;
@@ -77,12 +83,12 @@ void ratelimit__memory_decide(ratelimit_t *rl, ratelimit_class_t cls, const void
     ratelimit__result_from_gcra(&decision, out);
 }
 
-static void memory_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key, size_t key_len,
-                         ratelimit_cb cb, void *user_data)
+static void memory_apply(ratelimit_t *rl, ratelimit_class_t cls, ratelimit_op_t op, const void *key,
+                         size_t key_len, ratelimit_cb cb, void *user_data)
 {
     ratelimit_result_t result;
-    ratelimit__memory_decide(rl, cls, key, key_len, 1, &result);
-    ratelimit__deliver(rl, cls, &result, cb, user_data);
+    ratelimit__memory_decide(rl, cls, op, key, key_len, 1, &result);
+    ratelimit__deliver(rl, cls, op, &result, cb, user_data);
 }
 
 static void memory_stats(ratelimit_t *rl, ratelimit_stats_t *out)
@@ -122,7 +128,7 @@ void ratelimit__memory_clear(ratelimit_t *rl)
 
 static const ratelimit__ops_t memory_ops = {
     .type = "memory",
-    .check = memory_check,
+    .apply = memory_apply,
     .stats = memory_stats,
     .close = memory_close,
 };

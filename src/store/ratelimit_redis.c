@@ -39,20 +39,27 @@ typedef struct {
 enum { REDIS_KEY_MAX_BYTES = 128 + 16 + RATELIMIT_MAX_KEY_BYTES, RETRY_AFTER_BUSY_MS = 1000 };
 
 /* KEYS[1] the key's TAT; ARGV[1] T (the emission interval, us); ARGV[2] the
- * limit. Returns {allowed, remaining, reset_us, retry_after_us}. */
+ * limit; ARGV[3] the ratelimit_op_t (0 count, 1 peek, 2 clear). Returns
+ * {allowed, remaining, reset_us, retry_after_us}. */
 static const char GCRA_SOURCE[] =
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
     "local interval = tonumber(ARGV[1])\n"
     "local window = interval * tonumber(ARGV[2])\n"
+    "if ARGV[3] == '2' then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "  return {1, tonumber(ARGV[2]), 0, 0}\n"
+    "end\n"
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
     "local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0\n"
     "if tat < now then tat = now end\n"
     "local new_tat = tat + interval\n"
     "if new_tat - now > window then\n"
     "  return {0, 0, tat - now, new_tat - window - now}\n"
     "end\n"
-    "redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX',\n"
-    "           string.format('%.0f', math.ceil((new_tat - now) / 1000)))\n"
+    "if ARGV[3] == '0' then\n"
+    "  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX',\n"
+    "             string.format('%.0f', math.ceil((new_tat - now) / 1000)))\n"
+    "end\n"
     "return {1, math.floor((now + window - new_tat) / interval), new_tat - now, 0}\n";
 
 static redis_script_t gcra_script;
@@ -93,14 +100,14 @@ static void on_redis_event(redis_client_t *client, redis_event_t event, void *us
         recover(rr);
 }
 
-static void decide_in_memory(ratelimit_redis_t *rr, ratelimit_class_t cls, const void *key,
-                             size_t key_len, ratelimit_cb cb, void *user_data)
+static void decide_in_memory(ratelimit_redis_t *rr, ratelimit_class_t cls, ratelimit_op_t op,
+                             const void *key, size_t key_len, ratelimit_cb cb, void *user_data)
 {
     uint32_t divisor = rr->instances ? instances_live_count(rr->instances) : 1;
     ratelimit_result_t result;
-    ratelimit__memory_decide(rr->fallback, cls, key, key_len, divisor, &result);
+    ratelimit__memory_decide(rr->fallback, cls, op, key, key_len, divisor, &result);
     rr->fallback_checks++;
-    ratelimit__deliver(&rr->base, cls, &result, cb, user_data);
+    ratelimit__deliver(&rr->base, cls, op, &result, cb, user_data);
 }
 
 static bool is_outage(int status)
@@ -112,6 +119,7 @@ static bool is_outage(int status)
 typedef struct {
     ratelimit_redis_t *rr;
     ratelimit_class_t cls;
+    ratelimit_op_t op;
     ratelimit_cb cb;
     void *user_data;
     size_t key_len;
@@ -144,7 +152,7 @@ static void on_check_reply(int status, const redis_reply_t *reply, void *user_da
     if (status == 0 && parse_reply(reply, &decision, rr->base.classes[op->cls].limit)) {
         ratelimit_result_t result;
         ratelimit__result_from_gcra(&decision, &result);
-        ratelimit__deliver(&rr->base, op->cls, &result, op->cb, op->user_data);
+        ratelimit__deliver(&rr->base, op->cls, op->op, &result, op->cb, op->user_data);
     } else {
         rr->redis_errors++;
         if (is_outage(status))
@@ -162,9 +170,9 @@ static void on_check_reply(int status, const redis_reply_t *reply, void *user_da
             /* The memory fallback is gone: let the request through rather than
              * refuse it for our shutdown. */
             ratelimit_result_t result = {.allowed = true, .limit = rr->base.classes[op->cls].limit};
-            ratelimit__deliver(&rr->base, op->cls, &result, op->cb, op->user_data);
+            ratelimit__deliver(&rr->base, op->cls, op->op, &result, op->cb, op->user_data);
         } else {
-            decide_in_memory(rr, op->cls, op->key, op->key_len, op->cb, op->user_data);
+            decide_in_memory(rr, op->cls, op->op, op->key, op->key_len, op->cb, op->user_data);
         }
     }
     free(op);
@@ -174,8 +182,8 @@ static void on_check_reply(int status, const redis_reply_t *reply, void *user_da
     }
 }
 
-static void redis_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key, size_t key_len,
-                        ratelimit_cb cb, void *user_data)
+static void redis_apply(ratelimit_t *rl, ratelimit_class_t cls, ratelimit_op_t op, const void *key,
+                        size_t key_len, ratelimit_cb cb, void *user_data)
 {
     ratelimit_redis_t *rr = from_rl(rl);
     /* A fallback entered without the client going down (REDIS_E_BUSY) gets
@@ -184,7 +192,7 @@ static void redis_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key,
         clock_now_ms() - rr->degraded_since_ms >= RETRY_AFTER_BUSY_MS)
         recover(rr);
     if (rr->degraded) {
-        decide_in_memory(rr, cls, key, key_len, cb, user_data);
+        decide_in_memory(rr, cls, op, key, key_len, cb, user_data);
         return;
     }
 
@@ -192,33 +200,36 @@ static void redis_check(ratelimit_t *rl, ratelimit_class_t cls, const void *key,
     int prefix_len =
         snprintf(redis_key, sizeof(redis_key), "%s%s:", rr->prefix, ratelimit_class_name(cls));
     if (prefix_len < 0 || (size_t)prefix_len + key_len > sizeof(redis_key)) {
-        decide_in_memory(rr, cls, key, key_len, cb, user_data);
+        decide_in_memory(rr, cls, op, key, key_len, cb, user_data);
         return;
     }
     memcpy(redis_key + prefix_len, key, key_len);
-    char interval[24], limit[16];
+    char interval[24], limit[16], op_text[4];
     snprintf(interval, sizeof(interval), "%lld", (long long)rl->classes[cls].interval_us);
     snprintf(limit, sizeof(limit), "%u", rl->classes[cls].limit);
-    const char *argv[] = {redis_key, interval, limit};
-    size_t lens[] = {(size_t)prefix_len + key_len, strlen(interval), strlen(limit)};
+    snprintf(op_text, sizeof(op_text), "%d", (int)op);
+    const char *argv[] = {redis_key, interval, limit, op_text};
+    size_t lens[] = {(size_t)prefix_len + key_len, strlen(interval), strlen(limit),
+                     strlen(op_text)};
 
-    check_op_t *op = xmalloc(sizeof(*op) + key_len);
-    op->rr = rr;
-    op->cls = cls;
-    op->cb = cb;
-    op->user_data = user_data;
-    op->key_len = key_len;
-    memcpy(op->key, key, key_len);
-    int status = redis_eval(rr->redis, &gcra_script, 1, 3, argv, lens, on_check_reply, op);
+    check_op_t *pending = xmalloc(sizeof(*pending) + key_len);
+    pending->rr = rr;
+    pending->cls = cls;
+    pending->op = op;
+    pending->cb = cb;
+    pending->user_data = user_data;
+    pending->key_len = key_len;
+    memcpy(pending->key, key, key_len);
+    int status = redis_eval(rr->redis, &gcra_script, 1, 4, argv, lens, on_check_reply, pending);
     if (status == 0) {
         rr->in_flight++;
         return;
     }
-    free(op);
+    free(pending);
     rr->redis_errors++;
     if (is_outage(status))
         enter_fallback(rr, redis_strerror(status));
-    decide_in_memory(rr, cls, key, key_len, cb, user_data);
+    decide_in_memory(rr, cls, op, key, key_len, cb, user_data);
 }
 
 static void redis_stats(ratelimit_t *rl, ratelimit_stats_t *out)
@@ -248,7 +259,7 @@ static void redis_close(ratelimit_t *rl)
 
 static const ratelimit__ops_t redis_ops = {
     .type = "redis",
-    .check = redis_check,
+    .apply = redis_apply,
     .stats = redis_stats,
     .close = redis_close,
 };

@@ -262,7 +262,56 @@ static void test_script_flush(env_t *env)
     CHECK(env, !stats.degraded && stats.redis_errors == 0);
 }
 
+/* One op, waited for (2 s at most). */
+static bool apply_now(env_t *env, ratelimit_t *rl, ratelimit_op_t op, const char *key, tally_t *t)
+{
+    int before = t->answered;
+    if (ratelimit_apply(rl, RATE_CLASS_AUTH_EMAIL, op, key, strlen(key), on_decided, t) != 0)
+        return false;
+    uint64_t deadline = clock_now_ms() + 2000;
+    while (t->answered == before && clock_now_ms() < deadline)
+        env_spin(env);
+    return t->answered == before + 1;
+}
+
+/* Failure-only limits: PEEK decides without counting, COUNT counts, CLEAR
+ * gives the whole limit back; a COUNT sent without waiting (no callback) is
+ * seen by the PEEK after it. */
+static void test_peek_count_clear(env_t *env)
+{
+    ratelimit_options_t opts;
+    options(&opts, 3, 900);
+    ratelimit_t *rl = env_limiter(env, &opts, NULL);
+    CHECK(env, rl);
+    tally_t t = {0};
+    for (int i = 0; i < 10; i++)
+        CHECK(env, apply_now(env, rl, RATELIMIT_PEEK, "login:a|ip:1", &t));
+    CHECK(env, t.allowed == 10 && t.last.remaining == 2 && t.last.limit == 3);
+    for (int i = 0; i < 3; i++)
+        CHECK(env, ratelimit_apply(rl, RATE_CLASS_AUTH_EMAIL, RATELIMIT_COUNT, "login:a|ip:1", 12,
+                                   NULL, NULL) == 0);
+    CHECK(env, apply_now(env, rl, RATELIMIT_PEEK, "login:a|ip:1", &t));
+    CHECK(env, !t.last.allowed && t.last.retry_after_s >= 299 && t.last.retry_after_s <= 300);
+    /* Another key is untouched. */
+    CHECK(env, apply_now(env, rl, RATELIMIT_PEEK, "login:a|ip:2", &t) && t.last.allowed);
+    CHECK(env, apply_now(env, rl, RATELIMIT_CLEAR, "login:a|ip:1", &t));
+    CHECK(env, t.last.allowed && t.last.remaining == 3);
+    CHECK(env, apply_now(env, rl, RATELIMIT_PEEK, "login:a|ip:1", &t));
+    CHECK(env, t.last.allowed && t.last.remaining == 2);
+    /* Clearing an unknown key is harmless. */
+    CHECK(env, apply_now(env, rl, RATELIMIT_CLEAR, "login:never", &t) && t.last.allowed);
+    ratelimit_stats_t stats;
+    ratelimit_get_stats(rl, &stats);
+    /* 13 peeks and 3 counts are decisions; the clears are not. */
+    CHECK(env, stats.checks == 16 && stats.refused == 1);
+    CHECK(env, ratelimit_apply(rl, RATE_CLASS_AUTH_EMAIL, (ratelimit_op_t)7, "k", 1, NULL, NULL) ==
+                   RATELIMIT_E_INVALID);
+    CHECK(env,
+          ratelimit_check(rl, RATE_CLASS_AUTH_EMAIL, "k", 1, NULL, NULL) == RATELIMIT_E_INVALID);
+}
+
 const test_case_t ratelimit_tests[] = {
+    {"peek_count_clear", test_peek_count_clear, "memory redis"},
     {"allows_limit_then_refuses", test_allows_limit_then_refuses, "memory redis"},
     {"keys_and_classes_independent", test_keys_and_classes_independent, "memory redis"},
     {"refills_over_time", test_refills_over_time, "memory redis"},

@@ -59,6 +59,7 @@ export function authEnv({ store, databaseUrl, redisUrl, extra = {} }) {
     SESSION_STORE: store,
     RATE_LIMIT_AUTH_IP: '100000/60',
     RATE_LIMIT_AUTH_EMAIL: '100000/60',
+    RATE_LIMIT_AUTH_EMAIL_ALL: '100000/60',
     DB_POOL_SIZE: '4',
   };
   if (store === 'redis' || redisUrl) {

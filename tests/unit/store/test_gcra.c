@@ -238,14 +238,14 @@ Test(gcra, memory_store_share_of_the_limit)
     ratelimit_result_t r;
     int passed = 0;
     for (int i = 0; i < 10; i++) {
-        ratelimit__memory_decide(rl, RATE_CLASS_WRITE, "k", 1, 2, &r);
+        ratelimit__memory_decide(rl, RATE_CLASS_WRITE, RATELIMIT_COUNT, "k", 1, 2, &r);
         passed += r.allowed;
     }
     cr_assert_eq(passed, 5);
     cr_assert_eq(r.limit, 5);
     passed = 0;
     for (int i = 0; i < 10; i++) {
-        ratelimit__memory_decide(rl, RATE_CLASS_READ, "k", 1, 100, &r);
+        ratelimit__memory_decide(rl, RATE_CLASS_READ, RATELIMIT_COUNT, "k", 1, 100, &r);
         passed += r.allowed;
     }
     cr_assert_eq(passed, 1, "a share never drops below one request");
