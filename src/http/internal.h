@@ -59,6 +59,7 @@ struct http_conn_s {
 
     http_request_t *req;        /* being parsed or handled; NULL between requests */
     buf_t pending_in;           /* received but not yet parsed (pipelining) */
+    size_t pending_in_counted;  /* pending_in's capacity as counted in the server's total */
     size_t header_bytes;        /* request line + headers so far */
     size_t write_pending_bytes; /* handed to uv_write, not yet written */
     int close_handles;          /* handles still to close before freeing */
@@ -126,6 +127,10 @@ struct http_server_s {
     http_conn_t *idle_head, *idle_tail;
     http_peers_t peers;
     uint64_t body_memory_bytes;
+    /* Read ahead (pending_in capacities) and answers queued for slow readers:
+     * with the bodies, under MAX_BODY_MEMORY (server.c "Budgets"). */
+    uint64_t pipelined_bytes;
+    uint64_t queued_write_bytes;
     http_conn_t *memory_wait_head, *memory_wait_tail;
     char date[40]; /* cached Date header value */
     uint64_t date_second;

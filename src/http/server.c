@@ -35,7 +35,16 @@
  * limit); others wait in turn, without reading, and get 503 with
  * Retry-After after HTTP_BODY_MEMORY_WAIT_MS. A body must average
  * HTTP_BODY_MIN_RATE bytes/s over each window and never pause longer than
- * HTTP_BODY_TIMEOUT_MS, else 408. */
+ * HTTP_BODY_TIMEOUT_MS, else 408. The same budget covers what a client can
+ * make the server hold besides bodies: input read ahead of the request being
+ * handled (pipelining, at most PENDING_IN_MAX per connection) and answers
+ * queued for a client that reads slowly (at most HTTP_WRITE_HIGH_WATER per
+ * connection). When bodies, read-ahead and queued answers together reach
+ * MAX_BODY_MEMORY, connections stop reading ahead and a connection with an
+ * answer still queued parses no further request until it is written: so
+ * 10,000 clients pipelining without reading cost the budget, not 10,000 x
+ * (PENDING_IN_MAX + HTTP_WRITE_HIGH_WATER). They resume as their own answers
+ * are written. */
 #include "http/server.h"
 #include "core/clock.h"
 #include "core/netaddr.h"
@@ -53,6 +62,7 @@
 enum {
     PENDING_IN_MAX = 64 * 1024, /* unparsed pipelined input kept per connection */
     READ_BUFFER_BYTES = 64 * 1024,
+    READ_WHEN_FULL_BYTES = 4 * 1024, /* a read while MAX_BODY_MEMORY is full */
     LINGER_MS = 2000,
 };
 
@@ -107,10 +117,51 @@ static void idle_unlink(http_conn_t *conn);
 static char shared_read_buffer[READ_BUFFER_BYTES];
 static bool shared_read_buffer_lent;
 
+/* Whether bodies, read-ahead and queued answers have reached MAX_BODY_MEMORY. */
+static bool buffers_full(const http_server_t *server)
+{
+    uint64_t held =
+        server->body_memory_bytes + server->pipelined_bytes + server->queued_write_bytes;
+    return held >= (uint64_t)server->config->max_body_memory_bytes;
+}
+
+/* Whether what conn reads now would wait in pending_in rather than be parsed
+ * at once (a request is being handled, input is already waiting, or an answer
+ * is still queued). */
+static bool reads_ahead(const http_conn_t *conn)
+{
+    return conn->busy || conn->pending_in.len > 0 || conn->write_pending_bytes > 0;
+}
+
+/* Whether conn may parse its next request: not while its answers pile up. */
+static bool may_parse(const http_conn_t *conn)
+{
+    if (conn->write_pending_bytes == 0)
+        return true;
+    return conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !buffers_full(conn->server);
+}
+
+/* Brings the server's read-ahead total up to date with conn's pending_in. */
+static void count_pending_in(http_conn_t *conn)
+{
+    http_server_t *server = conn->server;
+    size_t now = conn->pending_in.capacity;
+    server->pipelined_bytes = server->pipelined_bytes - conn->pending_in_counted + now;
+    conn->pending_in_counted = now;
+}
+
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
-    (void)handle;
     (void)suggested;
+    http_conn_t *conn = handle->data;
+    bool full = conn != NULL && !conn->lingering && buffers_full(conn->server);
+    if (full && reads_ahead(conn)) {
+        /* Over the budget: this read would only wait in memory. on_read gets
+         * UV_ENOBUFS and stops reading until the connection catches up. */
+        buf->base = NULL;
+        buf->len = 0;
+        return;
+    }
     if (shared_read_buffer_lent) {
         /* Cannot happen on one loop thread; refuse rather than share. */
         buf->base = NULL;
@@ -119,7 +170,10 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     }
     shared_read_buffer_lent = true;
     buf->base = shared_read_buffer;
-    buf->len = sizeof(shared_read_buffer);
+    /* A free connection parses what it reads at once, but only
+     * HTTP_MAX_REQUESTS_PER_TURN requests a turn; the rest waits in
+     * pending_in. Over the budget it reads little, so that rest stays small. */
+    buf->len = full ? READ_WHEN_FULL_BYTES : sizeof(shared_read_buffer);
 }
 
 /* ---- time -------------------------------------------------------------- */
@@ -269,6 +323,7 @@ static void after_close_handle(uv_handle_t *handle)
         return;
     http_server_t *server = conn->server;
     buf_free(&conn->pending_in);
+    count_pending_in(conn);
     free(conn);
     if (server->draining && server->conns == NULL && server->on_drained != NULL) {
         void (*cb)(http_server_t *) = server->on_drained;
@@ -320,6 +375,7 @@ static void conn_close(http_conn_t *conn)
     }
     if (conn->fake_out != NULL) {
         buf_free(&conn->pending_in);
+        count_pending_in(conn);
         return; /* fake connections are freed by their owner */
     }
     conn->close_handles = 2;
@@ -373,6 +429,7 @@ static void on_write(uv_write_t *wreq, int status)
     write_req_t *w = container_of(wreq, write_req_t, req);
     http_conn_t *conn = w->conn;
     conn->write_pending_bytes -= w->len;
+    conn->server->queued_write_bytes -= w->len;
     free(w->head);
     body_release(&w->body);
     free(w);
@@ -450,6 +507,7 @@ static int conn_write(http_conn_t *conn, char *head, size_t head_len, const http
         return rc;
     }
     conn->write_pending_bytes += w->len;
+    conn->server->queued_write_bytes += w->len;
     return 0;
 }
 
@@ -1207,8 +1265,8 @@ static void drive(http_conn_t *conn)
         return;
     conn->in_drive = true;
     int budget = HTTP_MAX_REQUESTS_PER_TURN;
-    while (!conn->closing && !conn->busy && !conn->close_after_write &&
-           conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && conn->pending_in.len > 0) {
+    while (!conn->closing && !conn->busy && !conn->close_after_write && may_parse(conn) &&
+           conn->pending_in.len > 0) {
         if (budget-- == 0 && conn->fake_out == NULL) {
             defer(conn);
             break;
@@ -1224,13 +1282,15 @@ static void drive(http_conn_t *conn)
     bool body_held = conn->busy && conn->req != NULL && conn->req->state->body_unread;
     bool can_read = !conn->closing && !conn->close_after_write && !conn->lingering &&
                     !conn->read_eof && conn->pending_in.len < PENDING_IN_MAX &&
-                    conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !body_held;
+                    conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !body_held &&
+                    !(reads_ahead(conn) && buffers_full(conn->server));
     if (can_read)
         start_reading(conn);
     else if (!conn->closing)
         stop_reading(conn);
     if (conn->pending_in.len == 0 && conn->pending_in.data != NULL && !conn->busy)
         buf_free(&conn->pending_in); /* an idle connection holds no buffer */
+    count_pending_in(conn);
     conn->in_drive = false;
     if (conn->read_eof && !conn->closing && !conn->busy && !conn->deferred &&
         conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER)
@@ -1245,6 +1305,7 @@ static void handle_input(http_conn_t *conn, const char *data, size_t len)
             conn_close(conn);
             return;
         }
+        count_pending_in(conn);
         if (conn->pending_in.len >= PENDING_IN_MAX)
             stop_reading(conn);
         /* A deferred connection waits for its next turn. */
@@ -1269,6 +1330,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         /* The read buffer is shared: everything is consumed or copied before
          * this returns. */
         handle_input(conn, buf->base, (size_t)nread);
+    } else if (nread == UV_ENOBUFS) {
+        /* on_alloc refused: the buffers are full. drive() reads again once
+         * this connection's answer is written or its input parsed. */
+        stop_reading(conn);
+        conn->server->stats.read_ahead_stops++;
+        return;
     } else if (nread == UV_EOF) {
         /* A half-close: the client sent all it will send but may still read.
          * The requests it pipelined before are answered (drive() settles the
@@ -1543,6 +1610,8 @@ void http_server_get_stats(const http_server_t *server, http_server_stats_t *out
 {
     *out = server->stats;
     out->body_memory_bytes = server->body_memory_bytes;
+    out->pipelined_bytes = server->pipelined_bytes;
+    out->queued_write_bytes = server->queued_write_bytes;
 }
 
 char *http_server_feed_fake(http_server_t *server, const void *data, size_t len, size_t *out_len)

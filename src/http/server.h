@@ -65,6 +65,9 @@ typedef struct {
     uint64_t body_memory_bytes;          /* request bodies held now */
     uint64_t body_memory_waits;          /* bodies that waited for room */
     uint64_t body_memory_refused;        /* 503 after waiting */
+    uint64_t pipelined_bytes;            /* input read ahead of the requests handled */
+    uint64_t queued_write_bytes;         /* answers waiting for slow readers */
+    uint64_t read_ahead_stops;           /* reads put off because MAX_BODY_MEMORY was full */
     uint64_t bodies_too_slow;            /* 408 under HTTP_BODY_MIN_RATE */
     uint64_t strict_refused;             /* 400 under the strict HTTP rules */
     uint64_t requests_total;

@@ -173,6 +173,64 @@ describe('500 connections sending 1 MiB bodies', () => {
   });
 });
 
+describe('clients that pipeline and never read', () => {
+  // Each connection pipelines 2 MiB of GET /api/health and reads nothing:
+  // answers pile up in the kernel, then in the server's write queue
+  // (HTTP_WRITE_HIGH_WATER), and requests wait unparsed (PENDING_IN_MAX),
+  // the rest in the kernel. Before the budget covered them, 400 such clients
+  // grew the server by about 400 x 128 KiB = 50 MiB; now read-ahead and
+  // queued answers count against MAX_BODY_MEMORY with the bodies. Bound
+  // stated: peak RSS under the starting RSS + MAX_BODY_MEMORY + 16 MiB.
+  const releaseBin = path.join(repoRoot, 'build', 'test-release', 'rural24');
+  const BUDGET = 4 * MiB;
+  const SLACK_KIB = 16 * 1024;
+  const CLIENTS = 400;
+
+  it('400 of them: peak RSS under the budget + 16 MiB, and a normal client is still served', async (t) => {
+    const srv = await startServerFor(t, { bin: releaseBin, env: { MAX_CONNECTIONS_PER_IP: '1000', MAX_BODY_MEMORY: String(BUDGET) } });
+    const before = memoryOf(srv.pid);
+    const one = Buffer.from('GET /api/health HTTP/1.1\r\nHost: a\r\n\r\n');
+    const flood = Buffer.concat(Array.from({ length: Math.ceil((2048 * KiB) / one.length) }, () => one));
+    const sockets = [];
+    try {
+      for (let i = 0; i < CLIENTS; i += 50) {
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(50, CLIENTS - i) }, () =>
+            new Promise((resolve, reject) => {
+              const s = net.connect({ port: srv.port, host: '127.0.0.1' });
+              s.once('connect', () => resolve(s));
+              s.once('error', reject);
+            }),
+          ),
+        );
+        for (const s of batch) {
+          s.pause(); // never read: the kernel's receive buffer stays small
+          s.on('error', () => {});
+          s.write(flood);
+        }
+        sockets.push(...batch);
+      }
+      // Let the server take what it will (bounded: 8 s), then measure.
+      const deadline = Date.now() + 8000;
+      let last = -1;
+      while (Date.now() < deadline) {
+        await sleep(500);
+        const pending = sockets.reduce((n, s) => n + s.writableLength, 0);
+        if (pending === last) break; // nothing moves any more: everyone is stuck
+        last = pending;
+      }
+      const after = memoryOf(srv.pid);
+      const limit = before.rss + BUDGET / KiB + SLACK_KIB;
+      assert.ok(after.hwm < limit, `peak RSS ${after.hwm} KiB, bound ${limit} KiB (from ${before.rss} KiB)`);
+      // The server still answers someone who reads.
+      const res = await request(srv.port, { path: '/api/health' });
+      assert.equal(res.status, 200);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+});
+
 describe('HTTP_BODY_MIN_RATE', () => {
   const fx = serverFixture({ env: { HTTP_BODY_MIN_RATE: '500', HTTP_BODY_RATE_WINDOW_MS: '1000' } });
 
