@@ -674,9 +674,21 @@ static int commit_header(http_conn_t *conn)
     return 0;
 }
 
+/* Whether the parser is in a chunked body's trailer section. Trailer fields
+ * are checked by the strict scanner, counted against the header budget and
+ * then dropped: nothing here uses them (RFC 9112 7.1.2 lets a recipient
+ * discard them), and merged into the head they would arrive after the
+ * middleware had judged it. */
+static bool in_trailers(const http_parser *parser)
+{
+    return (parser->flags & F_TRAILING) != 0;
+}
+
 static int on_header_field(http_parser *parser, const char *at, size_t len)
 {
     http_conn_t *conn = conn_of(parser);
+    if (in_trailers(parser))
+        return count_header_bytes(conn, len + 4);
     struct http__request_state_s *st = conn->req->state;
     if (st->last_was_value) {
         if (commit_header(conn) != 0)
@@ -691,6 +703,8 @@ static int on_header_field(http_parser *parser, const char *at, size_t len)
 static int on_header_value(http_parser *parser, const char *at, size_t len)
 {
     http_conn_t *conn = conn_of(parser);
+    if (in_trailers(parser))
+        return count_header_bytes(conn, len);
     struct http__request_state_s *st = conn->req->state;
     st->last_was_value = true;
     if (count_header_bytes(conn, len) != 0 || buf_append(&st->value, at, len) != 0)

@@ -191,8 +191,9 @@ http_strict_error_t http__strict_scan(http_strict_t *s, const char *data, size_t
             if (c != '\n') {
                 err = HTTP_STRICT_BARE_CR;
             } else if (s->chunk_left == 0) {
-                /* The last chunk: the trailer section is http-parser's. */
-                s->state = S_OFF;
+                /* The last chunk: the trailer section follows, field lines
+                 * under the head's rules, ended by an empty line. */
+                s->state = S_FIELD_START;
             } else {
                 s->state = S_CHUNK_DATA;
             }

@@ -7,7 +7,9 @@
  *     of the head ends in CRLF (a bare LF or a bare CR is refused); no header
  *     line starts with a space or a tab (obs-fold); a chunk-size line holds
  *     hex digits, then optional blanks only before a ';' extension, then CRLF
- *     ("5 " or "5x" are refused), and each chunk's data ends in CRLF;
+ *     ("5 " or "5x" are refused), and each chunk's data ends in CRLF; the
+ *     trailer fields after the last chunk follow the head's line rules (the
+ *     server then drops them, server.c);
  *   - the fields once the head is parsed: HTTP/1.1 needs exactly one Host,
  *     well-formed (host or [IP-literal], optional port); Host,
  *     Authorization, Content-Type and Origin may not be repeated.

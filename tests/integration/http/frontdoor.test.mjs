@@ -413,6 +413,8 @@ describe('strict HTTP/1.1: each rule is a 400, the connection closes, CORS stays
     ['two spaces after the method', `GET  /api/health HTTP/1.1\r\nHost: x\r\nOrigin: ${APP}\r\n\r\n`],
     ['two spaces before the version', `GET /api/health  HTTP/1.1\r\nHost: x\r\nOrigin: ${APP}\r\n\r\n`],
     ['junk after a chunk size', `POST /api/_test/body HTTP/1.1\r\nHost: x\r\nOrigin: ${APP}\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n`],
+    ['obs-fold in a chunked trailer', `POST /api/_test/body HTTP/1.1\r\nHost: x\r\nOrigin: ${APP}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: a\r\n folded\r\n\r\n`],
+    ['a bare LF in a chunked trailer', `POST /api/_test/body HTTP/1.1\r\nHost: x\r\nOrigin: ${APP}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: a\nContent-Length: 5\r\n\r\n`],
   ];
 
   for (const [label, raw] of rules) {
@@ -443,6 +445,18 @@ describe('strict HTTP/1.1: each rule is a 400, the connection closes, CORS stays
     });
     assert.equal(res.status, 200);
     assert.equal(json(res).bytes, 5);
+  });
+
+  it('a chunked body with trailer fields is read, and the next pipelined request answered', async () => {
+    const payload = Buffer.concat([
+      Buffer.from('POST /api/_test/body HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: abc\r\n\r\n', 'latin1'),
+      buildRequest({ path: '/api/health', headers: { Connection: 'close' } }),
+    ]);
+    const r = await rawRequest(fx.server.port, payload, { timeoutMs: 3000 });
+    assert.equal(r.responses.length, 2, r.data.toString('latin1').slice(0, 600));
+    assert.equal(r.responses[0].status, 200);
+    assert.equal(json(r.responses[0]).bytes, 5);
+    assert.equal(r.responses[1].status, 200);
   });
 
   it('431 and 414 carry CORS for an Origin sent before the limit', async () => {

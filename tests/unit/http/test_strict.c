@@ -102,6 +102,26 @@ Test(strict, chunk_sizes)
     cr_expect_eq(scan_chunked("5\r\nhelloX\r\n"), HTTP_STRICT_CHUNK_DATA_END);
 }
 
+Test(strict, chunked_trailers)
+{
+    cr_expect_eq(scan_chunked("5\r\nhello\r\n0\r\nX-Sum: abc\r\nX-Other: d\r\n\r\n"),
+                 HTTP_STRICT_OK, "trailer fields");
+    cr_expect_eq(scan_chunked("5\r\nhello\r\n0\r\nX-Sum: a\r\n folded\r\n\r\n"),
+                 HTTP_STRICT_OBS_FOLD);
+    cr_expect_eq(scan_chunked("5\r\nhello\r\n0\r\nX-Sum: a\nX-B: b\r\n\r\n"), HTTP_STRICT_BARE_LF);
+    cr_expect_eq(scan_chunked("5\r\nhello\r\n0\r\nX-Sum: a\rX-B: b\r\n\r\n"), HTTP_STRICT_BARE_CR);
+    cr_expect_eq(scan_chunked("5\r\nhello\r\n0\r\n\n"), HTTP_STRICT_BARE_LF,
+                 "the empty line ending the trailers");
+    /* The scan stops at the end of the trailers: what follows is the next
+     * request's, scanned from its start. */
+    http_strict_t st;
+    size_t bad;
+    http__strict_begin_chunked(&st);
+    const char *raw = "\n0\r\n\r\nGET / HTTP/1.1\n";
+    cr_expect_eq(http__strict_scan(&st, raw, strlen(raw), &bad), HTTP_STRICT_OK);
+    cr_expect_eq(bad, strlen("\n0\r\n\r\n"));
+}
+
 /* A request of the given header lines, for the field rules. */
 static http_strict_error_t fields(unsigned minor, size_t n, const char *const *lines)
 {
