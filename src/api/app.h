@@ -105,6 +105,7 @@ void api_categories_register(app_t *app);
 void api_exchange_rate_register(app_t *app);
 void api_ads_register(app_t *app);
 void api_suggest_register(app_t *app);
+void api_messages_register(app_t *app);
 void api_catalog_jobs_open(app_t *app);
 void api_catalog_jobs_close(app_t *app);
 

@@ -43,6 +43,9 @@ static bool pick_class(const http_request_t *req, ratelimit_class_t *out)
     case HTTP_RATE_AUTH:
         *out = RATE_CLASS_AUTH_IP;
         return true;
+    case HTTP_RATE_MESSAGE:
+        *out = RATE_CLASS_WS_MESSAGE;
+        return true;
     case HTTP_RATE_DEFAULT:
         break;
     }

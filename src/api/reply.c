@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 bool api_query_params(http_request_t *req, const db_stmt_t *stmt, db_intent_t intent,
                       db_result_cb cb, void *user_data, const char *const *params, int nparams)
@@ -55,4 +56,31 @@ const char *api_int_text(http_request_t *req, int64_t value)
 const char *api_user_text(http_request_t *req)
 {
     return api_int_text(req, req->user_id);
+}
+
+bool api_query_int(http_request_t *req, const char *name, int64_t min, int64_t max, int64_t def,
+                   int64_t *out)
+{
+    const char *text = http_request_query(req, name);
+    if (text == NULL) {
+        *out = def;
+        return true;
+    }
+    int64_t value = 0;
+    bool ok = false;
+    if (strcmp(text, "0") == 0) {
+        ok = true;
+    } else if (http_parse_id(text, strlen(text), &value) == 0) {
+        ok = true;
+    }
+    if (ok && value >= min && value <= max) {
+        *out = value;
+        return true;
+    }
+    char message[128];
+    snprintf(message, sizeof(message), "%s: must be an integer from %" PRId64 " to %" PRId64, name,
+             min, max);
+    json_t *fields = json_pack("{s:s}", name, "invalid");
+    http_respond_error(req, API_ERR_INVALID_PARAMETER, message, fields);
+    return false;
 }

@@ -74,4 +74,10 @@ const char *api_int_text(http_request_t *req, int64_t value);
 /* The caller's user id as text ("0" when anonymous). */
 const char *api_user_text(http_request_t *req);
 
+/* Query parameter name as a decimal integer in [min, max] (no sign, no
+ * leading zeros), or def when absent. Returns true with *out set; false after
+ * answering 400 invalid_parameter naming the parameter. */
+bool api_query_int(http_request_t *req, const char *name, int64_t min, int64_t max, int64_t def,
+                   int64_t *out);
+
 #endif

@@ -7,11 +7,7 @@
 
 #include <stddef.h>
 
-/* API.md's message from messages m. */
-#define MESSAGE_JSON                                                                               \
-    "json_build_object('id', m.id, 'sender_id', m.sender_id, 'receiver_id', m.receiver_id,"        \
-    " 'ad_id', m.ad_id, 'body', m.body, 'created_at', rfc3339(m.created_at),"                      \
-    " 'read_at', rfc3339(m.read_at))"
+#define MESSAGE_JSON DB_MESSAGE_JSON
 
 const db_stmt_t db_q_ads_featured = {
     .name = "ads_featured",

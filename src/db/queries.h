@@ -23,6 +23,12 @@
 
 #include "db/db.h"
 
+/* API.md's message from messages m. */
+#define DB_MESSAGE_JSON                                                                            \
+    "json_build_object('id', m.id, 'sender_id', m.sender_id, 'receiver_id', m.receiver_id,"        \
+    " 'ad_id', m.ad_id, 'body', m.body, 'created_at', rfc3339(m.created_at),"                      \
+    " 'read_at', rfc3339(m.read_at))"
+
 /* The search of active ads (GET /api/ads, a user's public ads) is built for
  * each search's filters by db/ad_search.h. */
 

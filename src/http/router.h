@@ -25,6 +25,7 @@ typedef enum {
     HTTP_RATE_READ,
     HTTP_RATE_WRITE,
     HTTP_RATE_AUTH,
+    HTTP_RATE_MESSAGE, /* chat sends: the ws_message class, shared with WebSocket sends */
 } http_rate_class_t;
 
 typedef enum {

@@ -1,0 +1,305 @@
+/* Messages between users (API.md "Messages"): send, the conversation list, a
+ * conversation's pages, catch-up since an id, and read receipts.
+ *
+ * A message is stored first: the 201 means it is in PostgreSQL. (Its live
+ * push to both users' WebSocket connections comes with the WebSocket hub.)
+ * Decisions where API.md is silent are in docs/CHAT.md. */
+#include "api/app.h"
+#include "api/reply.h"
+#include "api/validate.h"
+#include "db/messages.h"
+#include "db/queries.h"
+#include "http/response.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+enum {
+    MESSAGE_MAX_CHARS = 2000,
+    CONVERSATIONS_DEFAULT = 50,
+    CONVERSATIONS_MAX = 100,
+    PAGE_DEFAULT = 50,
+    PAGE_MAX = 100,
+    SINCE_MAX = 500,
+};
+
+static const char JSON_TYPE[] = "application/json; charset=utf-8";
+
+/* Chat answers are the caller's own: never stored by a shared cache. */
+static void private_answer(http_request_t *req)
+{
+    http_response_header(req, "Cache-Control", "private, no-store");
+}
+
+/* ---- send ---------------------------------------------------------------- */
+
+/* A message to store, validated. */
+typedef struct {
+    http_request_t *req;
+    int64_t to;
+    int64_t ad_id; /* 0: none */
+    const char *body;
+} message_draft_t;
+
+/* Reads a positive integer id member into *out (0 when absent or null and
+ * optional), recording "required" or "type" otherwise. */
+static void read_id(json_t *body, const char *key, bool required, validation_t *v, int64_t *out)
+{
+    json_t *value = json_object_get(body, key);
+    *out = 0;
+    if (value == NULL || json_is_null(value)) {
+        if (required)
+            validation_fail(v, key, "required", "a user id is required");
+        return;
+    }
+    if (!json_is_integer(value) || json_integer_value(value) <= 0) {
+        validation_fail(v, key, "type", "must be a positive integer id");
+        return;
+    }
+    *out = json_integer_value(value);
+}
+
+/* Checks a message's members into d (the body copied into the request's
+ * arena); the failures go to v. */
+static void read_message(json_t *json, message_draft_t *d, validation_t *v)
+{
+    http_request_t *req = d->req;
+    read_id(json, "to", true, v, &d->to);
+    read_id(json, "ad_id", false, v, &d->ad_id);
+    if (d->to != 0 && d->to == req->user_id)
+        validation_fail(v, "to", "invalid", "a message cannot be sent to oneself");
+    const char *body = NULL;
+    if (!api_get_string(json, "body", false, v, &body)) {
+        validation_fail(v, "body", "required", "body is required");
+        return;
+    }
+    if (body == NULL)
+        return;
+    size_t trimmed_chars = 0;
+    (void)api_trim(&req->arena, body, &trimmed_chars);
+    if (trimmed_chars == 0)
+        validation_fail(v, "body", "min_length", "body must not be empty");
+    else if (api_utf8_chars(body) > MESSAGE_MAX_CHARS)
+        validation_fail(v, "body", "max_length", "body must have at most 2000 characters");
+    d->body = arena_strndup(&req->arena, body, strlen(body));
+}
+
+static void on_message_stored(db_result_t *res, void *user_data)
+{
+    message_draft_t *d = user_data;
+    http_request_t *req = d->req;
+    if (api_db_failed(req, res))
+        return;
+    bool receiver = false, ad = false;
+    size_t len = 0;
+    const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    if (db_result_rows(res) != 1 || db_result_bool(res, 0, 1, &receiver) != 0 ||
+        db_result_bool(res, 0, 2, &ad) != 0) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    if (!receiver) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "no such user", NULL);
+        return;
+    }
+    if (!ad) {
+        json_t *fields = json_pack("{s:s}", "ad_id", "not_found");
+        http_respond_error(req, API_ERR_VALIDATION_FAILED, "ad_id: no such ad", fields);
+        return;
+    }
+    if (json == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    private_answer(req);
+    http_respond(req, 201, JSON_TYPE, json, len);
+}
+
+static void handle_send(http_request_t *req)
+{
+    json_t *json = api_body_json(req, false);
+    if (json == NULL)
+        return;
+    validation_t v = {0};
+    message_draft_t *d = arena_calloc(&req->arena, 1, sizeof(*d));
+    d->req = req;
+    read_message(json, d, &v);
+    json_decref(json);
+    if (validation_respond(&v, req))
+        return;
+    const char *ad = d->ad_id != 0 ? api_int_text(req, d->ad_id) : NULL;
+    api_query_ctx(req, d, &db_q_message_insert, DB_WRITE, on_message_stored, api_user_text(req),
+                  api_int_text(req, d->to), d->body, ad);
+}
+
+/* ---- reads --------------------------------------------------------------- */
+
+/* Answers {"items":<column 0>} from a one-row statement. */
+static void respond_items(http_request_t *req, db_result_t *res)
+{
+    if (api_db_failed(req, res))
+        return;
+    size_t len = 0;
+    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    if (items == NULL) {
+        items = "[]";
+        len = 2;
+    }
+    private_answer(req);
+    char *body = arena_printf(&req->arena, "{\"items\":%.*s}", (int)len, items);
+    http_respond(req, 200, JSON_TYPE, body, strlen(body));
+}
+
+static void on_conversations(db_result_t *res, void *user_data)
+{
+    respond_items(user_data, res);
+}
+
+static void handle_conversations(http_request_t *req)
+{
+    int64_t limit;
+    if (!api_query_int(req, "limit", 1, CONVERSATIONS_MAX, CONVERSATIONS_DEFAULT, &limit))
+        return;
+    api_query(req, &db_q_conversations, DB_READ, on_conversations, api_user_text(req),
+              api_int_text(req, limit));
+}
+
+/* Answers a page: {"items":[...],"next_cursor":"<id>"|null} from the
+ * statement's items, has_more and next_id columns. */
+static void respond_page(http_request_t *req, db_result_t *res)
+{
+    size_t len = 0;
+    const char *items = db_result_value(res, 0, 0, &len);
+    bool has_more = false;
+    int64_t next = 0;
+    (void)db_result_bool(res, 0, 1, &has_more);
+    if (items == NULL) {
+        items = "[]";
+        len = 2;
+    }
+    char cursor[32] = "null";
+    if (has_more && db_result_int64(res, 0, 2, &next) == 0)
+        snprintf(cursor, sizeof(cursor), "\"%" PRId64 "\"", next);
+    private_answer(req);
+    char *body =
+        arena_printf(&req->arena, "{\"items\":%.*s,\"next_cursor\":%s}", (int)len, items, cursor);
+    http_respond(req, 200, JSON_TYPE, body, strlen(body));
+}
+
+static void on_peer_checked(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    if (db_result_rows(res) == 0) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "no such user", NULL);
+        return;
+    }
+    private_answer(req);
+    static const char empty[] = "{\"items\":[],\"next_cursor\":null}";
+    http_respond(req, 200, JSON_TYPE, empty, sizeof(empty) - 1);
+}
+
+static void on_conversation_page(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    const char *items = db_result_value(res, 0, 0, NULL);
+    if (items != NULL && strcmp(items, "[]") != 0) {
+        respond_page(req, res);
+        return;
+    }
+    /* Nothing between the two: an unknown peer is 404, a known one an empty
+     * page. */
+    api_query(req, &db_q_user_exists, DB_READ, on_peer_checked, api_path_param(req, 0));
+}
+
+static void handle_conversation(http_request_t *req)
+{
+    int64_t peer = req->path_params[0];
+    if (peer == req->user_id) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "no conversation with oneself", NULL);
+        return;
+    }
+    int64_t before, limit;
+    if (!api_query_int(req, "before", 1, INT64_MAX, 0, &before) ||
+        !api_query_int(req, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit))
+        return;
+    api_query(req, &db_q_conversation_messages, DB_READ, on_conversation_page, api_user_text(req),
+              api_path_param(req, 0), before != 0 ? api_int_text(req, before) : NULL,
+              api_int_text(req, limit));
+}
+
+static void on_since(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    respond_page(req, res);
+}
+
+static void handle_since(http_request_t *req)
+{
+    int64_t since, limit;
+    if (!api_query_int(req, "since_id", 0, INT64_MAX, 0, &since) ||
+        !api_query_int(req, "limit", 1, SINCE_MAX, SINCE_MAX, &limit))
+        return;
+    api_query(req, &db_q_messages_since, DB_READ, on_since, api_user_text(req),
+              api_int_text(req, since), api_int_text(req, limit));
+}
+
+/* ---- read receipts ------------------------------------------------------- */
+
+static void on_read(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    bool peer_exists = false;
+    if (db_result_rows(res) != 1 || db_result_bool(res, 0, 0, &peer_exists) != 0) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    if (!peer_exists) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "no such user", NULL);
+        return;
+    }
+    http_respond_empty(req, 204);
+}
+
+static void handle_read(http_request_t *req)
+{
+    if (req->path_params[0] == req->user_id) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "no conversation with oneself", NULL);
+        return;
+    }
+    api_query(req, &db_q_conversation_read, DB_WRITE, on_read, api_user_text(req),
+              api_path_param(req, 0));
+}
+
+void api_messages_register(app_t *app)
+{
+    static const http_route_opts_t read = {.auth = HTTP_AUTH_REQUIRED};
+    static const http_route_opts_t send = {.auth = HTTP_AUTH_REQUIRED,
+                                           .body_kind = HTTP_BODY_JSON,
+                                           .body_limit_bytes = HTTP_BODY_LIMIT_JSON,
+                                           .rate_class = HTTP_RATE_MESSAGE};
+    static const http_route_opts_t mark = {.auth = HTTP_AUTH_REQUIRED,
+                                           .body_limit_bytes = HTTP_BODY_LIMIT_NONE};
+    app_route(app, HTTP_METHOD_POST, "/api/messages", handle_send, &send);
+    app_route(app, HTTP_METHOD_GET, "/api/messages", handle_since, &read);
+    app_route(app, HTTP_METHOD_GET, "/api/conversations", handle_conversations, &read);
+    app_route(app, HTTP_METHOD_GET, "/api/conversations/{peer}/messages", handle_conversation,
+              &read);
+    app_route(app, HTTP_METHOD_POST, "/api/conversations/{peer}/read", handle_read, &mark);
+}
