@@ -65,14 +65,33 @@ struct conn_s {
     redis_cmd_t *tail;
     size_t pending;
     size_t confirmed; /* pub/sub: channels confirmed on this context */
+    size_t expected;  /* pub/sub: channels subscribed in its handshake */
     bool announced;   /* pub/sub: REDIS_EVENT_PUBSUB_UP was sent */
 };
 
-typedef struct {
+/* A subscribed channel. One per name for the life of its subscription and
+ * of any UNSUBSCRIBE still unconfirmed: hiredis keeps our pointer as the
+ * privdata of the channel's callback until it confirms, and a channel given
+ * up and wanted again before that is the same object, revived. */
+typedef struct channel_s {
     char *name;
-    redis_message_cb cb;
+    redis_message_cb cb; /* NULL while unwanted */
     void *user_data;
+    bool wanted;
+    uint32_t pending_unsubs;       /* UNSUBSCRIBEs sent, not yet confirmed */
+    struct channel_s *bucket_next; /* the name table's chain */
+    struct channel_s *prev, *next; /* every channel, for re-subscribing */
 } channel_t;
+
+/* Channels by name: chained buckets, doubled as they fill, so that thousands
+ * of per-user channels come and go in constant time. */
+typedef struct {
+    channel_t **buckets;
+    size_t bucket_count; /* a power of two, or 0 before the first */
+    size_t count;        /* channels held (wanted or being given up) */
+    size_t wanted;       /* of which wanted */
+    channel_t *head;
+} channel_table_t;
 
 typedef struct {
     redis_event_cb cb;
@@ -101,8 +120,7 @@ struct redis_client_s {
     int open_handles; /* handles whose close callback is still due */
     int active_resolves;
 
-    channel_t channels[REDIS_MAX_CHANNELS];
-    size_t channel_count;
+    channel_table_t channels;
     listener_t listeners[REDIS_MAX_LISTENERS];
     size_t listener_count;
 
@@ -196,8 +214,14 @@ static void release(redis_client_t *client)
     free(client->host);
     free(client->password);
     free(client->name);
-    for (size_t i = 0; i < client->channel_count; i++)
-        free(client->channels[i].name);
+    channel_t *c = client->channels.head;
+    while (c != NULL) {
+        channel_t *next = c->next;
+        free(c->name);
+        free(c);
+        c = next;
+    }
+    free(client->channels.buckets);
     free(client);
 }
 
@@ -465,15 +489,90 @@ static void send_step(conn_t *conn, int argc, const char *const *argv, bool last
 
 static void on_sub_message(redisAsyncContext *ac, void *r, void *privdata);
 
-static void send_subscribe(conn_t *conn, size_t index)
+/* ---- the channel table ---- */
+
+static uint64_t name_hash(const char *name)
 {
-    redis_client_t *client = conn->client;
-    const char *argv[] = {"SUBSCRIBE", client->channels[index].name};
-    size_t lens[] = {9, strlen(client->channels[index].name)};
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+static channel_t *channel_find(const channel_table_t *t, const char *name)
+{
+    if (t->bucket_count == 0)
+        return NULL;
+    channel_t *c = t->buckets[name_hash(name) & (t->bucket_count - 1)];
+    while (c != NULL && strcmp(c->name, name) != 0)
+        c = c->bucket_next;
+    return c;
+}
+
+static void channel_table_grow(channel_table_t *t)
+{
+    size_t count = t->bucket_count ? t->bucket_count * 2 : 64;
+    channel_t **buckets = xcalloc(count, sizeof(*buckets));
+    for (channel_t *c = t->head; c != NULL; c = c->next) {
+        size_t i = name_hash(c->name) & (count - 1);
+        c->bucket_next = buckets[i];
+        buckets[i] = c;
+    }
+    free(t->buckets);
+    t->buckets = buckets;
+    t->bucket_count = count;
+}
+
+static channel_t *channel_add(channel_table_t *t, const char *name)
+{
+    if (t->count + 1 > t->bucket_count)
+        channel_table_grow(t);
+    channel_t *c = xcalloc(1, sizeof(*c));
+    c->name = xstrdup(name);
+    size_t i = name_hash(name) & (t->bucket_count - 1);
+    c->bucket_next = t->buckets[i];
+    t->buckets[i] = c;
+    c->next = t->head;
+    if (t->head != NULL)
+        t->head->prev = c;
+    t->head = c;
+    t->count++;
+    return c;
+}
+
+static void channel_remove(channel_table_t *t, channel_t *c)
+{
+    channel_t **link = &t->buckets[name_hash(c->name) & (t->bucket_count - 1)];
+    while (*link != c)
+        link = &(*link)->bucket_next;
+    *link = c->bucket_next;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        t->head = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    t->count--;
+    free(c->name);
+    free(c);
+}
+
+static void send_subscribe(conn_t *conn, channel_t *channel)
+{
+    const char *argv[] = {"SUBSCRIBE", channel->name};
+    size_t lens[] = {9, strlen(channel->name)};
     /* Subscription callbacks live in hiredis's channel table, not in our
      * pending list: hiredis calls them once per message for as long as the
-     * context lives. */
-    redisAsyncCommandArgv(conn->ac, on_sub_message, &client->channels[index], 2, argv, lens);
+     * context lives, and once more with the UNSUBSCRIBE confirmation. */
+    redisAsyncCommandArgv(conn->ac, on_sub_message, channel, 2, argv, lens);
+}
+
+static void send_unsubscribe(conn_t *conn, channel_t *channel)
+{
+    const char *argv[] = {"UNSUBSCRIBE", channel->name};
+    size_t lens[] = {11, strlen(channel->name)};
+    channel->pending_unsubs++;
+    redisAsyncCommandArgv(conn->ac, NULL, NULL, 2, argv, lens);
 }
 
 static void send_handshake(conn_t *conn)
@@ -500,8 +599,22 @@ static void send_handshake(conn_t *conn)
         send_step(conn, 1, argv, true);
         return;
     }
-    for (size_t i = 0; i < client->channel_count; i++)
-        send_subscribe(conn, i);
+    /* A new context: what the old one was giving up is gone with it, and
+     * every wanted channel is subscribed again. */
+    channel_table_t *t = &client->channels;
+    conn->expected = 0;
+    channel_t *c = t->head;
+    while (c != NULL) {
+        channel_t *next = c->next;
+        c->pending_unsubs = 0;
+        if (!c->wanted) {
+            channel_remove(t, c);
+        } else {
+            send_subscribe(conn, c);
+            conn->expected++;
+        }
+        c = next;
+    }
 }
 
 /* ---- pub/sub ---- */
@@ -522,17 +635,24 @@ static void on_sub_message(redisAsyncContext *ac, void *r, void *privdata)
         reply->element[0]->type != REDIS_REPLY_STRING)
         return;
     const char *kind = reply->element[0]->str;
+    redis_client_t *client = conn->client;
     if (strcmp(kind, "subscribe") == 0) {
-        redis_client_t *client = conn->client;
         conn->confirmed++;
-        if (conn->confirmed >= client->channel_count && !conn->announced) {
+        if (conn->confirmed >= conn->expected && !conn->announced) {
             conn->phase = CONN_READY;
             conn->backoff_ms = client->opts.reconnect_min_ms;
             conn->announced = true;
             log_debug("redis pub/sub subscribed", "channels",
-                      json_integer((json_int_t)client->channel_count), NULL);
+                      json_integer((json_int_t)client->channels.wanted), NULL);
             notify(client, REDIS_EVENT_PUBSUB_UP);
         }
+    } else if (strcmp(kind, "unsubscribe") == 0) {
+        if (channel->pending_unsubs > 0)
+            channel->pending_unsubs--;
+        if (!channel->wanted && channel->pending_unsubs == 0)
+            channel_remove(&client->channels, channel);
+        else if (channel->wanted && channel->pending_unsubs == 0)
+            send_subscribe(conn, channel); /* wanted again meanwhile */
     } else if (strcmp(kind, "message") == 0 && reply->element[2]->type == REDIS_REPLY_STRING &&
                channel->cb) {
         channel->cb(channel->name, reply->element[2]->str, reply->element[2]->len,
@@ -543,31 +663,50 @@ static void on_sub_message(redisAsyncContext *ac, void *r, void *privdata)
 int redis_subscribe(redis_client_t *client, const char *channel, redis_message_cb cb,
                     void *user_data)
 {
-    if (client->closing || client->channel_count == REDIS_MAX_CHANNELS)
+    channel_table_t *t = &client->channels;
+    if (client->closing || cb == NULL || t->wanted >= REDIS_MAX_CHANNELS)
         return REDIS_E_INVALID;
-    size_t index = client->channel_count++;
-    client->channels[index].name = xstrdup(channel);
-    client->channels[index].cb = cb;
-    client->channels[index].user_data = user_data;
+    channel_t *c = channel_find(t, channel);
+    if (c != NULL && c->wanted)
+        return REDIS_E_INVALID; /* one subscriber per channel name */
+    bool revived = c != NULL;
+    if (c == NULL)
+        c = channel_add(t, channel);
+    c->cb = cb;
+    c->user_data = user_data;
+    c->wanted = true;
+    t->wanted++;
     conn_t *conn = &client->sub;
     if (conn->phase == CONN_IDLE && !uv_is_active((uv_handle_t *)&conn->retry_timer))
         conn_connect(conn); /* the first channel: the connection starts now */
-    else if (conn->ac)
-        send_subscribe(conn, index); /* a live context: add this one to it */
-    /* Otherwise the next connection attempt subscribes to every channel. */
+    else if (conn->ac && !(revived && c->pending_unsubs > 0))
+        send_subscribe(conn, c); /* a live context: add this one to it */
+    /* Otherwise the next connection attempt subscribes to every channel, or
+     * the UNSUBSCRIBE confirmation of a revived channel subscribes it again. */
     return 0;
 }
 
 void redis_unsubscribe(redis_client_t *client, const char *channel, redis_message_cb cb,
                        void *user_data)
 {
-    for (size_t i = 0; i < client->channel_count; i++) {
-        channel_t *c = &client->channels[i];
-        if (c->cb == cb && c->user_data == user_data && strcmp(c->name, channel) == 0) {
-            c->cb = NULL;
-            c->user_data = NULL;
-        }
-    }
+    channel_table_t *t = &client->channels;
+    channel_t *c = channel_find(t, channel);
+    if (c == NULL || !c->wanted || c->cb != cb || c->user_data != user_data)
+        return;
+    c->wanted = false;
+    c->cb = NULL;
+    c->user_data = NULL;
+    t->wanted--;
+    conn_t *conn = &client->sub;
+    if (conn->ac != NULL && !client->closing)
+        send_unsubscribe(conn, c); /* freed on its confirmation */
+    else if (conn->ac == NULL)
+        channel_remove(t, c); /* no context knows it */
+}
+
+size_t redis_client_channel_count(const redis_client_t *client)
+{
+    return client->channels.wanted;
 }
 
 bool redis_client_pubsub_ready(const redis_client_t *client)

@@ -118,7 +118,9 @@ typedef enum {
 /* Called on the loop thread when the client's state changes. */
 typedef void (*redis_event_cb)(redis_client_t *client, redis_event_t event, void *user_data);
 
-enum { REDIS_MAX_LISTENERS = 8, REDIS_MAX_CHANNELS = 16 };
+/* REDIS_MAX_CHANNELS bounds the subscriptions of one client (per-user chat
+ * channels: one per user connected to the instance). */
+enum { REDIS_MAX_LISTENERS = 8, REDIS_MAX_CHANNELS = 1 << 20 };
 
 /* Adds a state listener. 0, or REDIS_E_INVALID when REDIS_MAX_LISTENERS are
  * taken. */
@@ -145,16 +147,21 @@ int redis_command_argv(redis_client_t *client, int argc, const char *const *argv
 typedef void (*redis_message_cb)(const char *channel, const char *message, size_t len,
                                  void *user_data);
 
-/* Subscribes to channel (copied) for the life of the client, subscribing again
- * after every reconnection (then REDIS_EVENT_PUBSUB_UP fires). 0, or
- * REDIS_E_INVALID when REDIS_MAX_CHANNELS are taken. */
+/* Subscribes to channel (copied) until redis_unsubscribe(), subscribing
+ * again after every reconnection (then REDIS_EVENT_PUBSUB_UP fires). One
+ * subscriber per channel name. 0, or REDIS_E_INVALID when the name is
+ * subscribed already, cb is NULL or REDIS_MAX_CHANNELS are taken. */
 int redis_subscribe(redis_client_t *client, const char *channel, redis_message_cb cb,
                     void *user_data);
 
-/* Stops delivering channel's messages to cb/user_data (the subscription itself
- * stays until the client closes; its messages are dropped). */
+/* Stops delivering channel's messages to cb/user_data at once and sends
+ * UNSUBSCRIBE: the instance stops receiving what it no longer needs. The
+ * channel may be subscribed again right away. */
 void redis_unsubscribe(redis_client_t *client, const char *channel, redis_message_cb cb,
                        void *user_data);
+
+/* Channels subscribed now (wanted ones). */
+size_t redis_client_channel_count(const redis_client_t *client);
 
 /* PUBLISH on the command connection; same contract as redis_command_argv(). */
 int redis_publish(redis_client_t *client, const char *channel, const void *message, size_t len,
