@@ -87,6 +87,11 @@ struct http_conn_s {
 
     buf_t *fake_out; /* fuzz/unit transport: writes land here */
 
+    /* After http_respond_upgrade(): the bytes go to another protocol. */
+    bool upgraded;
+    const struct http_upgrade_ops_s *upgrade_ops;
+    void *upgrade_data;
+
     /* The read side's budgets (server.c "Budgets"). */
     http_strict_t strict;    /* the strict-HTTP scanner (strict.h) */
     uint8_t timer_kind;      /* what conn->timer is measuring now */
@@ -161,6 +166,12 @@ typedef struct {
     void (*release)(void *arg);
     void *arg;
 } http__body_ref_t;
+
+/* server.c: hands req's connection to another protocol after writing head
+ * (owned); see http/upgrade.h. */
+struct http_upgrade_ops_s;
+http_conn_t *http__conn_upgrade(http_request_t *req, char *head, size_t head_len,
+                                const struct http_upgrade_ops_s *ops, void *user_data);
 
 void http__conn_send_response(http_request_t *req, int status, char *data, size_t len,
                               const http__body_ref_t *body, size_t body_bytes);

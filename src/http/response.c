@@ -2,6 +2,7 @@
  * ones, Content-Length and Connection, then the body, in one buffer handed
  * to the connection. */
 #include "http/response.h"
+#include "http/upgrade.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "http/internal.h"
@@ -88,6 +89,34 @@ static bool header_safe(const char *s)
  * write); larger ones are written from where they lie. */
 enum { BODY_COPY_MAX = 4096 };
 
+/* Appends the status line, Date, the standard headers (security, request id,
+ * CORS) and the handler's own headers. Returns buf_append's error bits. */
+static int append_head(buf_t *out, http_request_t *req, int status)
+{
+    struct http__request_state_s *st = req->state;
+    char line[64];
+    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
+    int rc = buf_append(out, line, (size_t)n);
+    rc |= buf_append_str(out, http_status_reason(status));
+    rc |= buf_append(out, "\r\n", 2);
+    if (req->server != NULL) {
+        rc |= buf_append(out, "Date: ", 6);
+        rc |= buf_append_str(out, http__date(req->server));
+        rc |= buf_append(out, "\r\n", 2);
+    }
+    rc |= http__append_standard_headers(out, req);
+    for (size_t i = 0; i < st->resp_header_count; i++) {
+        const http__resp_header_t *h = &st->resp_headers[i];
+        if (!header_safe(h->name) || !header_safe(h->value))
+            continue;
+        rc |= buf_append_str(out, h->name);
+        rc |= buf_append(out, ": ", 2);
+        rc |= buf_append_str(out, h->value);
+        rc |= buf_append(out, "\r\n", 2);
+    }
+    return rc;
+}
+
 /* Builds the response head and hands it over with the body: copied into the
  * head when small, else by reference. body_ref (may be NULL) is released
  * here or once written. */
@@ -104,26 +133,9 @@ static void send_response(http_request_t *req, int status, const char *content_t
     buf_t out;
     buf_init(&out, (size_t)1 << 40);
     int rc = buf_reserve(&out, 512 + (copy_body ? len : 0));
+    rc |= append_head(&out, req, status);
     char line[64];
-    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
-    rc |= buf_append(&out, line, (size_t)n);
-    rc |= buf_append_str(&out, http_status_reason(status));
-    rc |= buf_append(&out, "\r\n", 2);
-    if (req->server != NULL) {
-        rc |= buf_append(&out, "Date: ", 6);
-        rc |= buf_append_str(&out, http__date(req->server));
-        rc |= buf_append(&out, "\r\n", 2);
-    }
-    rc |= http__append_standard_headers(&out, req);
-    for (size_t i = 0; i < st->resp_header_count; i++) {
-        const http__resp_header_t *h = &st->resp_headers[i];
-        if (!header_safe(h->name) || !header_safe(h->value))
-            continue;
-        rc |= buf_append_str(&out, h->name);
-        rc |= buf_append(&out, ": ", 2);
-        rc |= buf_append_str(&out, h->value);
-        rc |= buf_append(&out, "\r\n", 2);
-    }
+    int n;
     if (content_type != NULL && !no_body) {
         rc |= buf_append(&out, "Content-Type: ", 14);
         rc |= buf_append_str(&out, content_type);
@@ -205,4 +217,17 @@ void http_respond_error(http_request_t *req, api_error_t err, const char *messag
     json_t *body = json_object();
     json_object_set_new(body, "error", error);
     http_respond_json(req, api_error_status(err), body);
+}
+
+http_stream_t *http_respond_upgrade(http_request_t *req, const http_upgrade_ops_t *ops,
+                                    void *user_data)
+{
+    buf_t out;
+    buf_init(&out, (size_t)1 << 40);
+    int rc = append_head(&out, req, 101);
+    rc |= buf_append(&out, "\r\n", 2);
+    (void)rc; /* bounded by the request's own headers */
+    size_t total;
+    char *head = buf_steal(&out, &total);
+    return http__conn_upgrade(req, head, total, ops, user_data);
 }

@@ -52,6 +52,7 @@
 #include "core/xmalloc.h"
 #include "http/internal.h"
 #include "http/response.h"
+#include "http/upgrade.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -154,7 +155,7 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     http_conn_t *conn = handle->data;
-    bool full = conn != NULL && !conn->lingering && buffers_full(conn->server);
+    bool full = conn != NULL && !conn->lingering && !conn->upgraded && buffers_full(conn->server);
     if (full && reads_ahead(conn)) {
         /* Over the budget: this read would only wait in memory. on_read gets
          * UV_ENOBUFS and stops reading until the connection catches up. */
@@ -363,6 +364,11 @@ static void conn_close(http_conn_t *conn)
             request_free(conn->req);
         }
         conn->req = NULL;
+    }
+    if (conn->upgraded && conn->upgrade_ops != NULL) {
+        const http_upgrade_ops_t *ops = conn->upgrade_ops;
+        conn->upgrade_ops = NULL; /* exactly once */
+        ops->on_close(conn, conn->upgrade_data);
     }
     conn->server->stats.connections_open--;
     undefer(conn);
@@ -1275,7 +1281,7 @@ static void undefer(http_conn_t *conn)
  * through on_read, which cannot run meanwhile). */
 static void drive(http_conn_t *conn)
 {
-    if (conn->in_drive)
+    if (conn->in_drive || conn->upgraded)
         return;
     conn->in_drive = true;
     int budget = HTTP_MAX_REQUESTS_PER_TURN;
@@ -1340,6 +1346,15 @@ static void handle_input(http_conn_t *conn, const char *data, size_t len)
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     http_conn_t *conn = stream->data;
+    if (conn->upgraded) {
+        if (nread > 0 && conn->upgrade_ops != NULL)
+            conn->upgrade_ops->on_data(conn, buf->base, (size_t)nread, conn->upgrade_data);
+        else if (nread < 0)
+            conn_close(conn); /* EOF or an error: the protocol hears on_close */
+        if (buf->base == shared_read_buffer)
+            shared_read_buffer_lent = false;
+        return;
+    }
     if (nread > 0) {
         /* The read buffer is shared: everything is consumed or copied before
          * this returns. */
@@ -1390,6 +1405,13 @@ static void on_timer(uv_timer_t *timer)
         conn_close(conn);
         return;
     }
+    if (conn->upgraded) {
+        /* The protocol keeps its own time; this timer only bounds a close
+         * whose last writes the client does not read (http_stream_end). */
+        if (conn->close_after_write)
+            conn_close(conn);
+        return;
+    }
     if (kind == TIMER_MEMORY_WAIT) {
         if (conn->waiting_for_memory)
             refuse_for_memory(conn);
@@ -1413,6 +1435,116 @@ static void on_timer(uv_timer_t *timer)
     }
     if (!conn->busy)
         conn_close(conn); /* idle keep-alive, or silent since the accept */
+}
+
+/* ---- upgrades (http/upgrade.h) ------------------------------------------ */
+
+http_stream_t *http__conn_upgrade(http_request_t *req, char *head, size_t head_len,
+                                  const http_upgrade_ops_t *ops, void *user_data)
+{
+    http_conn_t *conn = req->state->conn;
+    http_server_t *server = req->server;
+    if (server != NULL) {
+        server->stats.requests_total++;
+        if (server->on_access != NULL)
+            server->on_access(req, 101, 0, (double)(clock_now_us() - req->start_us) / 1000.0,
+                              server->access_user_data);
+    }
+    if (conn == NULL || conn->closing || conn->fake_out != NULL) {
+        free(head);
+        if (conn != NULL && conn->req == req) {
+            conn->busy = false;
+            conn->req = NULL;
+        }
+        request_free(req);
+        return NULL;
+    }
+    conn->busy = false;
+    conn->req = NULL;
+    request_free(req);
+    undefer(conn);
+    idle_unlink(conn);
+    disarm_timer(conn);
+    stop_reading(conn);
+    /* The head first: if the client is gone already, the connection closes
+     * as an HTTP one and the protocol never hears of it. */
+    if (conn_write(conn, head, head_len, NULL) != 0)
+        return NULL;
+    /* From here the connection is I/O only: no parser state, no idle timer,
+     * never evicted as idle. Reading waits for http_stream_start(). */
+    conn->upgraded = true;
+    conn->upgrade_ops = ops;
+    conn->upgrade_data = user_data;
+    return conn;
+}
+
+void http_stream_start(http_stream_t *stream)
+{
+    http_conn_t *conn = stream;
+    if (conn->closing)
+        return;
+    /* Frames the client sent right behind its request. */
+    if (conn->pending_in.len > 0) {
+        buf_t early = conn->pending_in;
+        buf_init(&conn->pending_in, 0);
+        count_pending_in(conn);
+        conn->upgrade_ops->on_data(conn, early.data, early.len, conn->upgrade_data);
+        buf_free(&early);
+        if (conn->closing)
+            return;
+    } else {
+        buf_free(&conn->pending_in);
+        count_pending_in(conn);
+    }
+    if (!conn->lingering && !conn->close_after_write)
+        start_reading(conn);
+}
+
+int http_stream_write(http_stream_t *stream, char *data, size_t len)
+{
+    if (stream->closing || stream->close_after_write || stream->lingering) {
+        free(data);
+        return -1;
+    }
+    return conn_write(stream, data, len, NULL) == 0 ? 0 : -1;
+}
+
+size_t http_stream_queued(const http_stream_t *stream)
+{
+    return stream->write_pending_bytes;
+}
+
+void http_stream_pause(http_stream_t *stream)
+{
+    stop_reading(stream);
+}
+
+void http_stream_resume(http_stream_t *stream)
+{
+    if (!stream->closing && !stream->lingering)
+        start_reading(stream);
+}
+
+void http_stream_end(http_stream_t *stream)
+{
+    if (stream->closing || stream->lingering || stream->close_after_write)
+        return;
+    stream->close_after_write = true;
+    stop_reading(stream);
+    if (stream->write_pending_bytes == 0)
+        finish_connection(stream);
+    else
+        arm_timer(stream, TIMER_LINGER, LINGER_MS); /* a client not reading cannot hold it */
+}
+
+void http_stream_abort(http_stream_t *stream)
+{
+    conn_close(stream);
+}
+
+const char *http_stream_peer(const http_stream_t *stream)
+{
+    return stream->peer_ip;
 }
 
 /* ---- accepting --------------------------------------------------------- */
@@ -1588,7 +1720,12 @@ void http_server_drain(http_server_t *server, void (*on_drained)(http_server_t *
     http_conn_t *conn = server->conns;
     while (conn != NULL) {
         http_conn_t *next = conn->next;
-        if (!conn->busy && conn->req == NULL) {
+        if (conn->upgraded) {
+            if (conn->upgrade_ops != NULL && conn->upgrade_ops->on_shutdown != NULL)
+                conn->upgrade_ops->on_shutdown(conn, conn->upgrade_data);
+            else
+                conn_close(conn);
+        } else if (!conn->busy && conn->req == NULL) {
             if (conn->write_pending_bytes == 0)
                 conn_close(conn);
             else
