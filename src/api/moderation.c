@@ -16,7 +16,6 @@
 #include "api/reply.h"
 #include "api/search.h"
 #include "api/validate.h"
-#include "core/xmalloc.h"
 #include "db/moderation.h"
 #include "http/response.h"
 
