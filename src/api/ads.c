@@ -7,6 +7,7 @@
  * so the writer never reads a stale page of their own change (the hybrid
  * store publishes them to every instance's L1 at once). Pages and details are
  * PostgreSQL's JSON, cached and answered as bytes, by reference. */
+#include "api/ad_cache.h"
 #include "api/ad_fields.h"
 #include "api/app.h"
 #include "api/categories.h"
@@ -198,9 +199,32 @@ static void handle_featured(http_request_t *req)
 
 /* ---- detail --------------------------------------------------------------- */
 
+/* The detail's JSON (a JSON object) with "under_review": false added at its
+ * end, in a new malloc'd buffer (*out_len bytes). */
+static char *with_under_review_false(const char *json, size_t len, size_t *out_len)
+{
+    static const char member[] = ",\"under_review\":false}";
+    size_t end = len;
+    while (end > 0 && json[end - 1] != '}')
+        end--;
+    if (end == 0)
+        return NULL;
+    bool empty = end >= 2 && json[end - 2] == '{';
+    const char *add = empty ? member + 1 : member;
+    size_t add_len = strlen(add);
+    char *out = xmalloc(end - 1 + add_len + 1);
+    memcpy(out, json, end - 1);
+    memcpy(out + end - 1, add, add_len + 1);
+    *out_len = end - 1 + add_len;
+    return out;
+}
+
 /* A cached detail is "OWNER_ID\n" followed by the JSON: the owner decides
- * whether a view counts, without parsing the JSON. */
-static void respond_detail(http_request_t *req, char *value, size_t len)
+ * whether a view counts, without parsing the JSON. The JSON holds
+ * "under_review" only when it is true (an ad under review is never cached:
+ * only its owner and admins see it); the owner is always told, so their copy
+ * gets "under_review": false otherwise. */
+static void respond_detail(http_request_t *req, char *value, size_t len, bool under_review)
 {
     app_t *app = req->app;
     char *newline = memchr(value, '\n', len);
@@ -210,11 +234,25 @@ static void respond_detail(http_request_t *req, char *value, size_t len)
         return;
     }
     int64_t owner = strtoll(value, NULL, 10);
-    if (owner != req->user_id)
-        api_views_count(app, req->path_params[0]);
     size_t skip = (size_t)(newline - value) + 1;
     http_response_header(req, "Cache-Control", "no-cache");
-    http_respond_ref(req, 200, JSON_TYPE, value + skip, len - skip, free, value);
+    if (owner != req->user_id) {
+        api_views_count(app, req->path_params[0]);
+        http_respond_ref(req, 200, JSON_TYPE, value + skip, len - skip, free, value);
+        return;
+    }
+    if (under_review) {
+        http_respond_ref(req, 200, JSON_TYPE, value + skip, len - skip, free, value);
+        return;
+    }
+    size_t body_len = 0;
+    char *body = with_under_review_false(value + skip, len - skip, &body_len);
+    free(value);
+    if (body == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    http_respond_owned(req, 200, JSON_TYPE, body, body_len);
 }
 
 static void on_detail_row(db_result_t *res, void *user_data)
@@ -225,9 +263,9 @@ static void on_detail_row(db_result_t *res, void *user_data)
     size_t len = 0;
     const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
     int64_t owner = 0;
-    bool public = false;
+    bool public = false, under_review = false;
     if (json == NULL || db_result_int64(res, 0, 1, &owner) != 0 ||
-        db_result_bool(res, 0, 2, &public) != 0) {
+        db_result_bool(res, 0, 2, &public) != 0 || db_result_bool(res, 0, 3, &under_review) != 0) {
         http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
         return;
     }
@@ -243,7 +281,7 @@ static void on_detail_row(db_result_t *res, void *user_data)
         cache_set(app->cache, "ad", key, strlen(key), value, (size_t)n + len, DETAIL_TTL_MS, NULL,
                   NULL);
     }
-    respond_detail(req, value, (size_t)n + len);
+    respond_detail(req, value, (size_t)n + len, under_review);
 }
 
 static void query_detail(http_request_t *req, db_intent_t intent)
@@ -256,7 +294,7 @@ static void on_detail_cached(char *value, size_t len, void *user_data)
 {
     http_request_t *req = user_data;
     if (value != NULL) {
-        respond_detail(req, value, len);
+        respond_detail(req, value, len, false); /* only public details are cached */
         return;
     }
     query_detail(req, DB_READ);
@@ -274,7 +312,6 @@ static void handle_detail(http_request_t *req)
 
 typedef struct {
     http_request_t *req;
-    int pending;
     int status; /* the answer once invalidated: 201/200 detail, 204 */
     int64_t ad_id;
 } write_ctx_t;
@@ -283,18 +320,36 @@ static void on_detail_after_write(db_result_t *res, void *user_data)
 {
     write_ctx_t *w = user_data;
     http_request_t *req = w->req;
-    if (w->status == 201 && db_result_error(res) == 0) {
+    if (api_db_failed(req, res))
+        return;
+    size_t len = 0;
+    const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    int64_t owner = 0;
+    bool under_review = false;
+    if (json == NULL || db_result_int64(res, 0, 1, &owner) != 0 ||
+        db_result_bool(res, 0, 3, &under_review) != 0) {
+        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
+        return;
+    }
+    if (w->status == 201)
         http_response_header(req, "Location",
                              arena_printf(&req->arena, "/api/ads/%" PRId64, w->ad_id));
+    if (owner != req->user_id || under_review) {
+        http_respond(req, w->status, JSON_TYPE, json, len);
+        return;
     }
-    api_respond_row(req, res, w->status, "ad");
+    size_t body_len = 0;
+    char *body = with_under_review_false(json, len, &body_len);
+    if (body == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    http_respond_owned(req, w->status, JSON_TYPE, body, body_len);
 }
 
 static void on_invalidated(void *user_data)
 {
     write_ctx_t *w = user_data;
-    if (--w->pending > 0)
-        return;
     http_request_t *req = w->req;
     if (w->status == 204) {
         http_respond_empty(req, 204);
@@ -308,20 +363,11 @@ static void on_invalidated(void *user_data)
 /* Drops the ad's cached detail and every cached page, then answers. */
 static void invalidate_and_answer(http_request_t *req, int64_t ad_id, int status)
 {
-    app_t *app = req->app;
     write_ctx_t *w = arena_calloc(&req->arena, 1, sizeof(*w));
     w->req = req;
     w->status = status;
     w->ad_id = ad_id;
-    w->pending = 4; /* three invalidations and this call's own share */
-    const char *key = api_int_text(req, ad_id);
-    if (cache_delete(app->cache, "ad", key, strlen(key), on_invalidated, w) != 0)
-        w->pending--;
-    if (cache_bump(app->cache, "search", on_invalidated, w) != 0)
-        w->pending--;
-    if (cache_bump(app->cache, "featured", on_invalidated, w) != 0)
-        w->pending--;
-    on_invalidated(w);
+    api_ad_cache_invalidate(req, ad_id, on_invalidated, w);
 }
 
 /* ---- create ------------------------------------------------------------------ */
@@ -426,8 +472,8 @@ static void on_ad_written(db_result_t *res, void *user_data)
 
 /* The UPDATE for the fields sent, each a parameter. Setting status "active"
  * on an expired ad renews it (API.md). */
-static db_stmt_t *update_statement(http_request_t *req, const ad_fields_t *f, const char ***values,
-                                   int *count)
+static db_stmt_t *update_statement(http_request_t *req, const ad_fields_t *f, bool audit,
+                                   const char ***values, int *count)
 {
     app_t *app = req->app;
     const char **p = arena_calloc(&req->arena, 16, sizeof(*p));
@@ -462,6 +508,19 @@ static db_stmt_t *update_statement(http_request_t *req, const ad_fields_t *f, co
     }
     sql = arena_printf(&req->arena, "%s WHERE id = $1::bigint AND status <> 'deleted' RETURNING id",
                        sql);
+    if (audit) {
+        /* An admin's change of someone else's ad, with the body they sent,
+         * is recorded in the same statement. */
+        p[n++] = api_user_text(req);
+        p[n++] =
+            req->body.len > 0 ? arena_strndup(&req->arena, req->body.data, req->body.len) : "{}";
+        sql = arena_printf(&req->arena,
+                           "WITH u AS (%s), audit AS (INSERT INTO admin_actions"
+                           " (admin_id, action, ad_id, detail) SELECT $%d::bigint, 'ad_update',"
+                           " u.id, jsonb_build_object('changes', $%d::jsonb) FROM u)"
+                           " SELECT id FROM u",
+                           sql, n - 1, n);
+    }
     db_stmt_t *stmt = arena_calloc(&req->arena, 1, sizeof(*stmt));
     stmt->name = "";
     stmt->sql = sql;
@@ -494,7 +553,7 @@ static void on_patch_loaded(db_result_t *res, void *user_data)
         return;
     const char **values;
     int count;
-    db_stmt_t *stmt = update_statement(req, &f, &values, &count);
+    db_stmt_t *stmt = update_statement(req, &f, w->is_admin && !w->is_owner, &values, &count);
     api_query_params(req, stmt, DB_WRITE, on_ad_written, req, values, count);
 }
 
@@ -510,7 +569,8 @@ static void on_deleted(db_result_t *res, void *user_data)
     http_request_t *req = user_data;
     if (api_db_failed(req, res))
         return;
-    if (db_result_affected(res) != 1) {
+    /* An UPDATE's count, or the audited statement's row. */
+    if (db_result_affected(res) != 1 && db_result_rows(res) != 1) {
         http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
         return;
     }
@@ -520,9 +580,14 @@ static void on_deleted(db_result_t *res, void *user_data)
 static void on_delete_loaded(db_result_t *res, void *user_data)
 {
     ad_write_t *w = user_data;
-    if (!may_write(w->req, res, w, false))
+    http_request_t *req = w->req;
+    if (!may_write(req, res, w, false))
         return;
-    api_query(w->req, &db_q_ad_delete, DB_WRITE, on_deleted, api_path_param(w->req, 0));
+    if (w->is_admin && !w->is_owner)
+        api_query(req, &db_q_ad_delete_by_admin, DB_WRITE, on_deleted, api_path_param(req, 0),
+                  api_user_text(req));
+    else
+        api_query(req, &db_q_ad_delete, DB_WRITE, on_deleted, api_path_param(req, 0));
 }
 
 static void handle_delete(http_request_t *req)
@@ -550,7 +615,7 @@ static void handle_feature(http_request_t *req)
     if (validation_respond(&v, req))
         return;
     api_query(req, &db_q_ad_feature, DB_WRITE, on_ad_written, api_path_param(req, 0),
-              api_int_text(req, n));
+              api_int_text(req, n), api_user_text(req));
 }
 
 /* ---- the caller's own ads ------------------------------------------------------------- */

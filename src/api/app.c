@@ -175,6 +175,8 @@ void api_register_routes(app_t *app)
     api_ads_register(app);
     api_suggest_register(app);
     api_messages_register(app);
+    api_favorites_register(app);
+    api_moderation_register(app);
 #ifdef RURAL24_TEST_ROUTES
     if (app->config->app_env == APP_ENV_TEST) {
         api_testing_db_register(app);

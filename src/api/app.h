@@ -106,6 +106,11 @@ void api_exchange_rate_register(app_t *app);
 void api_ads_register(app_t *app);
 void api_suggest_register(app_t *app);
 void api_messages_register(app_t *app);
+/* Favorites (favorites.c); reports and the admins' moderation
+ * (moderation.c). */
+void api_favorites_register(app_t *app);
+void api_moderation_register(app_t *app);
+
 void api_catalog_jobs_open(app_t *app);
 void api_catalog_jobs_close(app_t *app);
 

@@ -87,7 +87,7 @@ static void handle_put(http_request_t *req)
     rate_set_t *r = arena_calloc(&req->arena, 1, sizeof(*r));
     r->req = req;
     api_query_ctx(req, r, &db_q_exchange_rate_set, DB_WRITE, on_rate_set,
-                  arena_printf(&req->arena, "%.4f", value));
+                  arena_printf(&req->arena, "%.4f", value), api_user_text(req));
 }
 
 void api_exchange_rate_register(app_t *app)

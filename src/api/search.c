@@ -19,6 +19,7 @@ enum {
     Q_MAX_CHARS = 200,
     DEFAULT_LIMIT = 20,
     MAX_LIMIT = 50,
+    LIST_MAX_LIMIT = 100, /* API_SEARCH_LIST: also its default */
 };
 
 typedef struct {
@@ -253,7 +254,7 @@ bool api_search_parse(http_request_t *req, const category_index_t *index, api_se
         const char **slot = known_slot(&k, params[i].name);
         if (slot == NULL)
             continue;
-        if (kind == API_SEARCH_PAGE_ONLY && slot != &k.limit && slot != &k.cursor)
+        if (kind != API_SEARCH_FULL && slot != &k.limit && slot != &k.cursor)
             continue;
         if (*slot != NULL)
             return fail(req, API_ERR_INVALID_PARAMETER, params[i].name, "given twice");
@@ -339,14 +340,17 @@ bool api_search_parse(http_request_t *req, const category_index_t *index, api_se
             goto done;
         }
     }
-    s->limit = DEFAULT_LIMIT;
+    int max_limit = kind == API_SEARCH_LIST ? LIST_MAX_LIMIT : MAX_LIMIT;
+    s->limit = kind == API_SEARCH_LIST ? LIST_MAX_LIMIT : DEFAULT_LIMIT;
     if (k.limit != NULL) {
         char *end = NULL;
         errno = 0;
         long limit = strtol(k.limit, &end, 10);
         if (errno != 0 || end == k.limit || *end != '\0' || k.limit[0] == '+' ||
-            k.limit[0] == '-' || limit < 1 || limit > MAX_LIMIT) {
-            fail(req, API_ERR_INVALID_PARAMETER, "limit", "must be an integer from 1 to 50");
+            k.limit[0] == '-' || limit < 1 || limit > max_limit) {
+            fail(req, API_ERR_INVALID_PARAMETER, "limit",
+                 kind == API_SEARCH_LIST ? "must be an integer from 1 to 100"
+                                         : "must be an integer from 1 to 50");
             goto done;
         }
         s->limit = (int)limit;

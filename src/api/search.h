@@ -28,6 +28,9 @@ typedef struct {
 typedef enum {
     API_SEARCH_FULL,      /* every parameter of GET /api/ads */
     API_SEARCH_PAGE_ONLY, /* only limit and cursor (a user's ads, newest first) */
+    /* Only limit (1 to 100, default 100) and cursor: a list API.md shows
+     * whole, paginated as an extension (a user's favorites). */
+    API_SEARCH_LIST,
 } api_search_kind_t;
 
 /* Reads req's query string into out (strings in req's arena). scope is

@@ -89,6 +89,7 @@ typedef struct {
     char frontend_url[512]; /* an origin without trailing slash; empty when unset */
     int ad_ttl_days;        /* ads expire this long after publication or renewal */
     int suggest_refresh_s;  /* period of the search-suggestion terms' refresh */
+    int reports_auto_hide;  /* distinct open reporters that put an ad under review */
 
     /* http */
     trust_proxy_t trust_proxy;

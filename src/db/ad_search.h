@@ -14,7 +14,8 @@
  *     unpriced branches run only when the priced ones did not fill the page.
  *   - Prices compare price_ars, the price in pesos at the current exchange
  *     rate; a bound in USD is multiplied by the rate in the statement.
- *   - Only status 'active' ads not past expires_at are found.
+ *   - Only public ads are found: status 'active', not past expires_at, not
+ *     under review (AD_PUBLIC).
  *
  * The statement returns one row: items (the JSON array of summaries, built by
  * PostgreSQL), has_more, and the keyset of the last item: next_phase,

@@ -20,6 +20,11 @@
     "a.id, a.created_at, a.price_ars, a.title, a.price, a.currency, a.price_unit, a.province,"     \
     " a.locality, a.category_id, a.is_featured, a.featured_until"
 
+/* An ad is public (every visitor sees it: search, featured, a user's public
+ * ads, favorites lists, the cached detail) while active, not past expires_at
+ * and not under review (docs/MODERATION.md). */
+#define AD_PUBLIC "(a.status = 'active' AND a.expires_at > now() AND NOT a.under_review)"
+
 /* An ad's status as its owner sees it: an active ad past expires_at is
  * expired even before the sweep marks it so. */
 #define AD_EFFECTIVE_STATUS                                                                        \

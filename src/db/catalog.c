@@ -27,10 +27,15 @@ const db_stmt_t db_q_exchange_rate_get = {
     .param_count = 0,
 };
 
+/* The rate and its audit row in one statement (a CTE runs once). */
 const db_stmt_t db_q_exchange_rate_set = {
     .name = "exchange_rate_set",
-    .sql = "SELECT " RATE_JSON " FROM set_exchange_rate($1::numeric) r",
-    .param_count = 1,
+    .sql = "WITH r AS (SELECT * FROM set_exchange_rate($1::numeric)),"
+           " audit AS (INSERT INTO admin_actions (admin_id, action, detail)"
+           "           SELECT $2::bigint, 'exchange_rate', jsonb_build_object('usd_ars', r.usd_ars)"
+           "           FROM r)"
+           " SELECT " RATE_JSON " FROM r",
+    .param_count = 2,
 };
 
 const db_stmt_t db_q_ad_insert = {
@@ -46,7 +51,7 @@ const db_stmt_t db_q_ad_insert = {
 
 const db_stmt_t db_q_ad_for_write = {
     .name = "ad_for_write",
-    .sql = "SELECT a.user_id, (a.status = 'active' AND a.expires_at > now()) AS public,"
+    .sql = "SELECT a.user_id, " AD_PUBLIC " AS public,"
            " a.category_id, a.attributes::text, a.price, a.currency,"
            " EXISTS (SELECT 1 FROM users v WHERE v.id = $2::bigint AND v.role = 'admin')"
            "   AS actor_is_admin"
@@ -60,19 +65,36 @@ const db_stmt_t db_q_ad_delete = {
     .param_count = 1,
 };
 
+const db_stmt_t db_q_ad_delete_by_admin = {
+    .name = "ad_delete_by_admin",
+    .sql =
+        "WITH d AS (UPDATE ads SET status = 'deleted' WHERE id = $1::bigint"
+        "           AND status <> 'deleted' RETURNING id, user_id, status),"
+        " audit AS (INSERT INTO admin_actions (admin_id, action, ad_id, detail)"
+        "           SELECT $2::bigint, 'ad_delete', d.id, jsonb_build_object('owner_id', d.user_id)"
+        "           FROM d)"
+        " SELECT id FROM d",
+    .param_count = 2,
+};
+
 const db_stmt_t db_q_ad_feature = {
     .name = "ad_feature",
-    .sql = "UPDATE ads SET is_featured = true, featured_until = now() + $2::int * interval '1 day'"
-           " WHERE id = $1::bigint AND status <> 'deleted' RETURNING id",
-    .param_count = 2,
+    .sql = "WITH f AS (UPDATE ads SET is_featured = true,"
+           "             featured_until = now() + $2::int * interval '1 day'"
+           "           WHERE id = $1::bigint AND status <> 'deleted' RETURNING id, featured_until),"
+           " audit AS (INSERT INTO admin_actions (admin_id, action, ad_id, detail)"
+           "           SELECT $3::bigint, 'feature', f.id, jsonb_build_object('days', $2::int,"
+           "                  'featured_until', rfc3339(f.featured_until)) FROM f)"
+           " SELECT id FROM f",
+    .param_count = 3,
 };
 
 const db_stmt_t db_q_user_profile = {
     .name = "user_profile",
     .sql = "SELECT json_build_object('id', u.id, 'name', u.name, 'province', u.province,"
            " 'member_since', rfc3339(u.created_at),"
-           " 'active_ads', (SELECT count(*) FROM ads a WHERE a.user_id = u.id"
-           "                AND a.status = 'active' AND a.expires_at > now()))::text"
+           " 'active_ads', (SELECT count(*) FROM ads a WHERE a.user_id = u.id AND " AD_PUBLIC
+           "))::text"
            " FROM users u WHERE u.id = $1::bigint",
     .param_count = 1,
 };

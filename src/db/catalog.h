@@ -19,7 +19,8 @@ extern const db_stmt_t db_q_categories;
 /* {"usd_ars","updated_at"}: no row before the first rate is written. */
 extern const db_stmt_t db_q_exchange_rate_get;
 
-/* Sets the rate ($1) and re-prices every USD ad; {"usd_ars","updated_at"}. */
+/* Sets the rate ($1) and re-prices every USD ad, and records it as admin $2's
+ * action (admin_actions); {"usd_ars","updated_at"}. */
 extern const db_stmt_t db_q_exchange_rate_set;
 
 /* Inserts an ad: $1 user, $2 category id, $3 title, $4 description, $5 price
@@ -36,8 +37,12 @@ extern const db_stmt_t db_q_ad_for_write;
 /* Marks an ad deleted: $1 ad id. */
 extern const db_stmt_t db_q_ad_delete;
 
-/* Features an ad for $2 days from now: $1 ad id. Returns id (no row: unknown
- * or deleted). */
+/* An admin's delete of someone else's ad, recorded in admin_actions: $1 ad
+ * id, $2 admin id. Returns id (no row: unknown or deleted already). */
+extern const db_stmt_t db_q_ad_delete_by_admin;
+
+/* Features an ad for $2 days from now, recorded as admin $3's action
+ * (admin_actions): $1 ad id. Returns id (no row: unknown or deleted). */
 extern const db_stmt_t db_q_ad_feature;
 
 /* A public profile: $1 user id. {"id","name","province","member_since",

@@ -14,15 +14,11 @@ const db_stmt_t db_q_ads_featured = {
     .sql = "SELECT coalesce(json_agg(" AD_SUMMARY " ORDER BY a.created_at DESC, a.id DESC),"
            " '[]')::text AS items"
            " FROM (SELECT " AD_PAGE_COLUMNS " FROM ads a"
-           "       WHERE a.is_featured = true AND a.featured_until > now()"
-           "         AND a.status = 'active' AND a.expires_at > now()"
+           "       WHERE a.is_featured = true AND a.featured_until > now() AND " AD_PUBLIC
            "       ORDER BY a.created_at DESC, a.id DESC LIMIT $1::int) a"
            " JOIN categories c ON c.id = a.category_id",
     .param_count = 1,
 };
-
-/* An ad is public while active and not past expires_at. */
-#define AD_PUBLIC "(a.status = 'active' AND a.expires_at > now())"
 
 const db_stmt_t db_q_ad_detail = {
     .name = "ad_detail",
@@ -39,8 +35,10 @@ const db_stmt_t db_q_ad_detail = {
         "                             'member_since', rfc3339(u.created_at)),"
         "  'updated_at', rfc3339(a.updated_at),"
         "  'featured_until', rfc3339(a.featured_until),"
-        "  'expires_at', rfc3339(a.expires_at)))::text AS detail,"
-        " a.user_id, " AD_PUBLIC " AS public"
+        "  'expires_at', rfc3339(a.expires_at))"
+        "  || CASE WHEN a.under_review THEN jsonb_build_object('under_review', true)"
+        "          ELSE '{}' END)::text AS detail,"
+        " a.user_id, " AD_PUBLIC " AS public, a.under_review"
         " FROM ads a JOIN users u ON u.id = a.user_id JOIN categories c ON c.id = a.category_id"
         " WHERE a.id = $1::bigint AND a.status <> 'deleted'"
         "   AND (" AD_PUBLIC " OR a.user_id = $2::bigint"
@@ -115,15 +113,26 @@ const db_stmt_t db_q_messages_since = {
     .param_count = 3,
 };
 
+/* The favorites walked newest first, only public ones kept, limit + 1 of
+ * them; then numbered and summarised. */
 const db_stmt_t db_q_favorites = {
     .name = "favorites",
-    .sql = "SELECT coalesce(json_agg(" AD_SUMMARY " ORDER BY f.created_at DESC, f.ad_id DESC),"
-           " '[]')::text AS items"
-           " FROM (SELECT * FROM favorites WHERE user_id = $1::bigint"
-           "       ORDER BY created_at DESC, ad_id DESC LIMIT $2::int) f"
-           " JOIN ads a ON a.id = f.ad_id AND a.status <> 'deleted'"
-           " JOIN categories c ON c.id = a.category_id",
-    .param_count = 2,
+    .sql = "WITH page AS ("
+           "  SELECT a.*, row_number() OVER (ORDER BY a.favorited_at DESC, a.id DESC) AS n"
+           "  FROM (SELECT a.*, f.created_at AS favorited_at"
+           "        FROM favorites f JOIN ads a ON a.id = f.ad_id"
+           "        WHERE f.user_id = $1::bigint AND " AD_PUBLIC
+           "          AND ($3::timestamptz IS NULL"
+           "               OR (f.created_at, f.ad_id) < ($3::timestamptz, $4::bigint))"
+           "        ORDER BY f.created_at DESC, f.ad_id DESC LIMIT $2::int + 1) a)"
+           " SELECT coalesce(json_agg(" AD_SUMMARY " ORDER BY a.n)"
+           "   FILTER (WHERE a.n <= $2::int), '[]')::text AS items,"
+           " count(*) > $2::int AS has_more, 0 AS next_phase,"
+           " max(a.favorited_at::text) FILTER (WHERE a.n = $2::int) AS next_sort,"
+           " max(a.id) FILTER (WHERE a.n = $2::int) AS next_id"
+           " FROM page a JOIN categories c ON c.id = a.category_id",
+    .param_count = 4,
+    .custom_plan = true,
 };
 
 const db_stmt_t db_q_my_ads = {
@@ -194,7 +203,8 @@ const db_hot_query_t db_hot_queries[] = {
     {"messages since an id", &db_q_messages_since,
      "SELECT m.sender_id::text, (m.id - 100000)::text, '500' " SAMPLE_PAIR, ix_since},
     {"a user's favorites", &db_q_favorites,
-     "SELECT (SELECT user_id::text FROM favorites ORDER BY created_at DESC LIMIT 1), '50'",
+     "SELECT (SELECT user_id::text FROM favorites ORDER BY created_at DESC LIMIT 1), '50', NULL,"
+     " NULL",
      ix_favorites},
     {"a user's own ads", &db_q_my_ads,
      "SELECT (SELECT user_id::text FROM ads ORDER BY id DESC LIMIT 1), NULL, '50', NULL, NULL",

@@ -37,10 +37,11 @@
 extern const db_stmt_t db_q_ads_featured;
 
 /* Ad detail: $1 ad id, $2 the viewer's user id ("0" when anonymous). One row:
- * detail (the detail JSON of API.md), user_id (the owner), public (active and
- * not expired: the same for every viewer, so it may be cached); or no row
- * (404): unknown, deleted, or not public and the viewer neither the owner nor
- * an admin. Primary key. */
+ * detail (the detail JSON of API.md, with "under_review": true when it is;
+ * never the key otherwise, so that it is the same for every viewer), user_id
+ * (the owner), public (AD_PUBLIC: the same for every viewer, so it may be
+ * cached), under_review; or no row (404): unknown, deleted, or not public and
+ * the viewer neither the owner nor an admin. Primary key. */
 extern const db_stmt_t db_q_ad_detail;
 
 /* A user's conversations, most recent first: $1 user id, $2 limit. One row,
@@ -59,8 +60,11 @@ extern const db_stmt_t db_q_conversation_messages;
  * since_id). idx_messages_sender_id + idx_messages_receiver_id merged. */
 extern const db_stmt_t db_q_messages_since;
 
-/* A user's favorite ads, most recently added first: $1 user id, $2 limit.
- * items. idx_favorites_user_date. */
+/* A user's favorite ads that are public (AD_PUBLIC), most recently added
+ * first: $1 user id, $2 limit, $3 $4 the keyset (favorited_at text, ad id) of
+ * the previous page or NULL. items (summaries), has_more, next_phase (always
+ * 0), next_sort, next_id: a search page's columns (ad_search.h).
+ * idx_favorites_user_date. */
 extern const db_stmt_t db_q_favorites;
 
 /* A user's own ads in any status but deleted, newest first: $1 user id, $2

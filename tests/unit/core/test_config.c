@@ -84,6 +84,7 @@ Test(config, defaults_for_every_variable)
     cr_expect_eq(cfg.refresh_token_ttl_s, 2592000);
     cr_expect_eq(cfg.refresh_grace_s, 10);
     cr_expect_eq(cfg.usd_ars_rate, 1000.0);
+    cr_expect_eq(cfg.reports_auto_hide, 3);
     cr_expect_str_empty(cfg.frontend_url);
     cr_expect_eq(cfg.trust_proxy.mode, TRUST_PROXY_NONE);
     cr_expect_eq(cfg.trust_proxy.range_count, 0);
@@ -166,19 +167,19 @@ Test(config, empty_value_counts_as_unset)
 
 Test(config, every_variable_is_applied)
 {
-    int rc = LOAD(&cfg, err, {"PORT", "8080"}, {"HOST", "127.0.0.1"}, {"APP_ENV", "test"},
-                  {"DATABASE_URL", "postgres://u:p@db.internal:5432/rural24"},
-                  {"DATABASE_REPLICA_URL", "host=replica dbname=rural24"}, {"DB_POOL_SIZE", "25"},
-                  {"DB_PREPARED_STATEMENTS", "false"}, {"REDIS_ENABLED", "true"},
-                  {"REDIS_URL", "redis://:s3cret@cache.internal:6380/2"}, {"CACHE_TYPE", "hybrid"},
-                  {"CACHE_MAX_ENTRIES", "500"}, {"RATE_LIMIT_STORE", "redis"},
-                  {"SESSION_STORE", "redis"}, {"JWT_SECRET", "0123456789abcdef0123456789abcdef-x"},
-                  {"ACCESS_TOKEN_TTL_S", "600"}, {"REFRESH_TOKEN_TTL_S", "86400"},
-                  {"REFRESH_GRACE_S", "5"}, {"USD_ARS_RATE", "1234.5"},
-                  {"FRONTEND_URL", "https://rural24.com.ar/"}, {"TRUST_PROXY", "2"},
-                  {"LOG_LEVEL", "debug"}, {"METRICS_INTERVAL_S", "60"}, {"METRICS_TOKEN", "tok"},
-                  {"SLOW_QUERY_MS", "250"}, {"SHUTDOWN_DELAY_S", "5"}, {"SHUTDOWN_TIMEOUT_S", "30"},
-                  {"MAX_CONNECTIONS", "2000"}, {"RATE_LIMIT_WRITE", "7/30"});
+    int rc = LOAD(
+        &cfg, err, {"PORT", "8080"}, {"HOST", "127.0.0.1"}, {"APP_ENV", "test"},
+        {"DATABASE_URL", "postgres://u:p@db.internal:5432/rural24"},
+        {"DATABASE_REPLICA_URL", "host=replica dbname=rural24"}, {"DB_POOL_SIZE", "25"},
+        {"DB_PREPARED_STATEMENTS", "false"}, {"REDIS_ENABLED", "true"},
+        {"REDIS_URL", "redis://:s3cret@cache.internal:6380/2"}, {"CACHE_TYPE", "hybrid"},
+        {"CACHE_MAX_ENTRIES", "500"}, {"RATE_LIMIT_STORE", "redis"}, {"SESSION_STORE", "redis"},
+        {"JWT_SECRET", "0123456789abcdef0123456789abcdef-x"}, {"ACCESS_TOKEN_TTL_S", "600"},
+        {"REFRESH_TOKEN_TTL_S", "86400"}, {"REFRESH_GRACE_S", "5"}, {"USD_ARS_RATE", "1234.5"},
+        {"FRONTEND_URL", "https://rural24.com.ar/"}, {"TRUST_PROXY", "2"}, {"LOG_LEVEL", "debug"},
+        {"METRICS_INTERVAL_S", "60"}, {"METRICS_TOKEN", "tok"}, {"SLOW_QUERY_MS", "250"},
+        {"SHUTDOWN_DELAY_S", "5"}, {"SHUTDOWN_TIMEOUT_S", "30"}, {"MAX_CONNECTIONS", "2000"},
+        {"RATE_LIMIT_WRITE", "7/30"}, {"REPORTS_AUTO_HIDE", "5"});
     cr_assert_eq(rc, 0, "%s", err);
     cr_expect_eq(cfg.port, 8080);
     cr_expect_str_eq(cfg.host, "127.0.0.1");
@@ -201,6 +202,7 @@ Test(config, every_variable_is_applied)
     cr_expect_eq(cfg.refresh_token_ttl_s, 86400);
     cr_expect_eq(cfg.refresh_grace_s, 5);
     cr_expect_eq(cfg.usd_ars_rate, 1234.5);
+    cr_expect_eq(cfg.reports_auto_hide, 5);
     cr_expect_str_eq(cfg.frontend_url, "https://rural24.com.ar", "the trailing slash is dropped");
     cr_expect_eq(cfg.trust_proxy.mode, TRUST_PROXY_HOPS);
     cr_expect_eq(cfg.trust_proxy.hops, 2);
@@ -361,6 +363,9 @@ ParameterizedTestParameters(config, bad_value_names_the_variable)
     cases[n++] = bad("SHUTDOWN_TIMEOUT_S", "x");
     cases[n++] = bad("MAX_CONNECTIONS", "0");
     cases[n++] = bad("MAX_CONNECTIONS", "1000001");
+    cases[n++] = bad("REPORTS_AUTO_HIDE", "0");
+    cases[n++] = bad("REPORTS_AUTO_HIDE", "1001");
+    cases[n++] = bad("REPORTS_AUTO_HIDE", "three");
     /* USD_ARS_RATE */
     cases[n++] = bad("USD_ARS_RATE", "0");
     cases[n++] = bad("USD_ARS_RATE", "-5");
