@@ -174,7 +174,7 @@ function describeChatRest(store) {
       }
     });
 
-    it('POST /api/messages with ad_id: the message names the ad; a paused ad still works (only an unknown or deleted ad is refused)', async () => {
+    it('POST /api/messages with ad_id: the message names the ad; a paused ad still works (only an unknown or deleted ad is refused); other members are ignored', async () => {
       const ad = await c.newAd(beto.access, { title: 'Vaquillonas Aberdeen Angus preñadas', category_id: 201, price_unit: 'per_head', attributes: {} });
       const m = await c.sendOk(ana, beto, '¿Cuántas cabezas quedan?', { ad_id: ad.id });
       assert.equal(m.ad_id, ad.id);
@@ -183,6 +183,8 @@ function describeChatRest(store) {
       assert.equal(p.ad_id, ad.id);
       const n = await c.sendOk(ana, beto, 'Sin aviso', { ad_id: null });
       assert.equal(n.ad_id, null, 'ad_id null is no ad');
+      const x = await c.sendOk(ana, beto, 'Con un miembro de más', { client_id: 'abc-123' });
+      assert.equal(x.body, 'Con un miembro de más', 'other members are ignored');
     });
 
     it('POST /api/messages: every validation error names its field and reason; nothing is stored', async () => {
@@ -464,6 +466,26 @@ function describeChatRest(store) {
       assert.equal(w.items[0].id, before.id);
       assert.deepEqual(ids(w.items), descending(ids(w.items)), 'newest first, ties by id');
       assert.equal(new Set(ids(w.items)).size, 8);
+    });
+
+    it('40 sends at once from both sides: the pages (limit 7) and the catch-up (limit 6) list each exactly once, in order', async () => {
+      const [u, v] = await pair('burst');
+      const sent = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? c.sendOk(u, v, `ráfaga ${i}`) : c.sendOk(v, u, `ráfaga ${i}`))));
+      const want = ascending(ids(sent));
+      for (const [me, peer] of [[u, v], [v, u]]) {
+        const w = await c.walkConversation(me.access, peer.user.id, 7);
+        assert.equal(w.pages.length, 6);
+        assert.deepEqual(ascending(ids(w.items)), want, 'each exactly once');
+        for (let i = 1; i < w.items.length; i++) {
+          const a = w.items[i - 1];
+          const b = w.items[i];
+          // created_at is shown in milliseconds; within one millisecond
+          // the order is the stored microseconds', then the id's.
+          assert.ok(a.created_at >= b.created_at, `newest first at ${i}: ${a.id}@${a.created_at} then ${b.id}@${b.created_at}`);
+        }
+        const since = await c.walkSince(me.access, 0, 6);
+        assert.deepEqual(ids(since.items), want, 'catch-up: each exactly once, by id');
+      }
     });
 
     it('a conversation: unknown peer or oneself 404; a known peer without messages an empty page; bad before/limit 400 invalid_parameter; 401', async () => {
