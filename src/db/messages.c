@@ -17,7 +17,8 @@ const db_stmt_t db_q_message_insert = {
 
 const db_stmt_t db_q_conversation_read = {
     .name = "conversation_read",
-    .sql = "WITH u AS (UPDATE messages SET read_at = now()"
+    /* greatest(): read_at >= created_at holds even if the clock steps back. */
+    .sql = "WITH u AS (UPDATE messages SET read_at = greatest(now(), created_at)"
            "           WHERE receiver_id = $1::bigint AND sender_id = $2::bigint"
            "             AND read_at IS NULL RETURNING id)"
            " SELECT EXISTS (SELECT 1 FROM users WHERE id = $2::bigint), (SELECT max(id) FROM u)",
