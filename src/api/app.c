@@ -1,6 +1,7 @@
 /* Application wiring shared by the handlers: readiness checks and the table
  * of route registrations. */
 #include "api/app.h"
+#include "api/ws.h"
 #include "api/categories.h"
 #include "api/views.h"
 #include "api/middleware_auth.h"
@@ -97,6 +98,7 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     api_catalog_jobs_open(app);
 
     app->auth = auth_new(loop, cfg, app->db, app->redis);
+    api_ws_open(app);
     app->router = http_router_new();
     api_register_routes(app);
     http_server_opts_t opts = {
@@ -128,6 +130,8 @@ void app_close(app_t *app)
         db_close(app->db, NULL, NULL);
         app->db = NULL;
     }
+    /* The hub unsubscribes its users' channels before Redis goes. */
+    api_ws_close(app);
     stores_close(&app->stores);
     app->redis = NULL;
     app->cache = NULL;
@@ -175,6 +179,7 @@ void api_register_routes(app_t *app)
     api_ads_register(app);
     api_suggest_register(app);
     api_messages_register(app);
+    api_ws_register(app);
     api_favorites_register(app);
     api_moderation_register(app);
 #ifdef RURAL24_TEST_ROUTES

@@ -44,6 +44,7 @@ typedef struct app_s {
     struct cache_s *cache;         /* store/cache.h: the CACHE_TYPE store */
     struct ratelimit_s *ratelimit; /* store/ratelimit.h: the RATE_LIMIT_STORE store */
     struct auth_s *auth;           /* auth/sessions.h: the SESSION_STORE session manager */
+    struct ws_hub_s *hub;          /* ws/hub.h: WebSocket connections by user (api/ws.h) */
     stores_t stores;               /* what redis, cache and ratelimit above come from */
     uv_timer_t rate_retry;         /* retries writing USD_ARS_RATE until the database answers */
     bool rate_retry_open;

@@ -1,11 +1,13 @@
 /* Messages between users (API.md "Messages"): send, the conversation list, a
  * conversation's pages, catch-up since an id, and read receipts.
  *
- * A message is stored first: the 201 means it is in PostgreSQL. (Its live
- * push to both users' WebSocket connections comes with the WebSocket hub.)
+ * A message is stored first: the 201 means it is in PostgreSQL; then it is
+ * pushed to both users' WebSocket connections on every instance (api/ws.h).
  * Decisions where API.md is silent are in docs/CHAT.md. */
+#include "api/messages.h"
 #include "api/app.h"
 #include "api/reply.h"
+#include "api/ws.h"
 #include "api/validate.h"
 #include "db/messages.h"
 #include "db/queries.h"
@@ -34,14 +36,6 @@ static void private_answer(http_request_t *req)
 
 /* ---- send ---------------------------------------------------------------- */
 
-/* A message to store, validated. */
-typedef struct {
-    http_request_t *req;
-    int64_t to;
-    int64_t ad_id; /* 0: none */
-    const char *body;
-} message_draft_t;
-
 /* Reads a positive integer id member into *out (0 when absent or null and
  * optional), recording "required" or "type" otherwise. */
 static void read_id(json_t *body, const char *key, bool required, validation_t *v, int64_t *out)
@@ -60,14 +54,13 @@ static void read_id(json_t *body, const char *key, bool required, validation_t *
     *out = json_integer_value(value);
 }
 
-/* Checks a message's members into d (the body copied into the request's
- * arena); the failures go to v. */
-static void read_message(json_t *json, message_draft_t *d, validation_t *v)
+void api_message_read(json_t *json, int64_t sender_id, arena_t *arena, api_message_draft_t *d,
+                      validation_t *v)
 {
-    http_request_t *req = d->req;
+    memset(d, 0, sizeof(*d));
     read_id(json, "to", true, v, &d->to);
     read_id(json, "ad_id", false, v, &d->ad_id);
-    if (d->to != 0 && d->to == req->user_id)
+    if (d->to != 0 && d->to == sender_id)
         validation_fail(v, "to", "invalid", "a message cannot be sent to oneself");
     const char *body = NULL;
     if (!api_get_string(json, "body", false, v, &body)) {
@@ -77,41 +70,73 @@ static void read_message(json_t *json, message_draft_t *d, validation_t *v)
     if (body == NULL)
         return;
     size_t trimmed_chars = 0;
-    (void)api_trim(&req->arena, body, &trimmed_chars);
+    (void)api_trim(arena, body, &trimmed_chars);
     if (trimmed_chars == 0)
         validation_fail(v, "body", "min_length", "body must not be empty");
     else if (api_utf8_chars(body) > MESSAGE_MAX_CHARS)
         validation_fail(v, "body", "max_length", "body must have at most 2000 characters");
-    d->body = arena_strndup(&req->arena, body, strlen(body));
+    d->body = arena_strndup(arena, body, strlen(body));
 }
+
+int api_message_insert(app_t *app, int64_t sender_id, const api_message_draft_t *d, db_result_cb cb,
+                       void *user_data)
+{
+    char sender[24], to[24], ad[24];
+    snprintf(sender, sizeof(sender), "%" PRId64, sender_id);
+    snprintf(to, sizeof(to), "%" PRId64, d->to);
+    snprintf(ad, sizeof(ad), "%" PRId64, d->ad_id);
+    const char *params[] = {sender, to, d->body, d->ad_id != 0 ? ad : NULL};
+    return db_query(app->db, &db_q_message_insert, params, NULL, 4, DB_WRITE, sender_id, cb,
+                    user_data);
+}
+
+api_message_outcome_t api_message_outcome(db_result_t *res, const char **json, size_t *len)
+{
+    bool receiver = false, ad = false;
+    *json = NULL;
+    *len = 0;
+    if (db_result_error(res) != 0 || db_result_rows(res) != 1 ||
+        db_result_bool(res, 0, 1, &receiver) != 0 || db_result_bool(res, 0, 2, &ad) != 0)
+        return API_MESSAGE_FAILED;
+    if (!receiver)
+        return API_MESSAGE_NO_RECEIVER;
+    if (!ad)
+        return API_MESSAGE_NO_AD;
+    *json = db_result_value(res, 0, 0, len);
+    return *json != NULL ? API_MESSAGE_STORED : API_MESSAGE_FAILED;
+}
+
+/* What a REST send keeps across its insert. */
+typedef struct {
+    http_request_t *req;
+    api_message_draft_t draft;
+} rest_send_t;
 
 static void on_message_stored(db_result_t *res, void *user_data)
 {
-    message_draft_t *d = user_data;
-    http_request_t *req = d->req;
+    rest_send_t *send = user_data;
+    http_request_t *req = send->req;
     if (api_db_failed(req, res))
         return;
-    bool receiver = false, ad = false;
-    size_t len = 0;
-    const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
-    if (db_result_rows(res) != 1 || db_result_bool(res, 0, 1, &receiver) != 0 ||
-        db_result_bool(res, 0, 2, &ad) != 0) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
-    if (!receiver) {
+    const char *json;
+    size_t len;
+    switch (api_message_outcome(res, &json, &len)) {
+    case API_MESSAGE_STORED:
+        break;
+    case API_MESSAGE_NO_RECEIVER:
         http_respond_error(req, API_ERR_NOT_FOUND, "no such user", NULL);
         return;
-    }
-    if (!ad) {
+    case API_MESSAGE_NO_AD: {
         json_t *fields = json_pack("{s:s}", "ad_id", "not_found");
         http_respond_error(req, API_ERR_VALIDATION_FAILED, "ad_id: no such ad", fields);
         return;
     }
-    if (json == NULL) {
+    case API_MESSAGE_FAILED:
         http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
         return;
     }
+    /* Stored: now pushed to both users' open connections, everywhere. */
+    api_ws_push_message(req->app, req->user_id, send->draft.to, json, len, 0);
     private_answer(req);
     http_respond(req, 201, JSON_TYPE, json, len);
 }
@@ -122,15 +147,15 @@ static void handle_send(http_request_t *req)
     if (json == NULL)
         return;
     validation_t v = {0};
-    message_draft_t *d = arena_calloc(&req->arena, 1, sizeof(*d));
-    d->req = req;
-    read_message(json, d, &v);
+    rest_send_t *send = arena_calloc(&req->arena, 1, sizeof(*send));
+    send->req = req;
+    api_message_read(json, req->user_id, &req->arena, &send->draft, &v);
     json_decref(json);
     if (validation_respond(&v, req))
         return;
-    const char *ad = d->ad_id != 0 ? api_int_text(req, d->ad_id) : NULL;
-    api_query_ctx(req, d, &db_q_message_insert, DB_WRITE, on_message_stored, api_user_text(req),
-                  api_int_text(req, d->to), d->body, ad);
+    int rc = api_message_insert(req->app, req->user_id, &send->draft, on_message_stored, send);
+    if (rc != 0)
+        http_respond_error(req, db_error_api(rc), NULL, NULL);
 }
 
 /* ---- reads --------------------------------------------------------------- */
@@ -274,6 +299,9 @@ static void on_read(db_result_t *res, void *user_data)
         http_respond_error(req, API_ERR_NOT_FOUND, "no such user", NULL);
         return;
     }
+    int64_t up_to = 0;
+    if (!db_result_is_null(res, 0, 1) && db_result_int64(res, 0, 1, &up_to) == 0)
+        api_ws_push_read(req->app, req->user_id, req->path_params[0], up_to);
     http_respond_empty(req, 204);
 }
 

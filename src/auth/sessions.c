@@ -17,7 +17,22 @@ struct auth_s {
     const config_t *cfg;
     session_store_t *store; /* NULL in stateless mode */
     unsigned char refresh_key[32];
+    auth_revoked_fn on_revoked; /* auth_on_revoke() */
+    void *on_revoked_data;
 };
+
+void auth_on_revoke(auth_t *auth, auth_revoked_fn fn, void *user_data)
+{
+    auth->on_revoked = fn;
+    auth->on_revoked_data = user_data;
+}
+
+/* Tells the listener that user_id's session_id (0: every session) ended. */
+static void announce_revoked(auth_t *auth, int64_t user_id, int64_t session_id)
+{
+    if (auth->on_revoked != NULL)
+        auth->on_revoked(user_id, session_id, auth->on_revoked_data);
+}
 
 typedef struct {
     auth_t *auth;
@@ -244,6 +259,7 @@ static void on_reuse_revoked(int err, int64_t count, void *user_data)
     } else {
         log_warn("refresh token reuse: login revoked", "session_id", json_integer(op->session_id),
                  "user_id", json_integer(op->user_id), NULL);
+        announce_revoked(op->auth, op->user_id, op->session_id);
         op->cb.pair(false, API_ERR_TOKEN_REVOKED, NULL, op->user_data);
     }
     op_free(op);
@@ -455,8 +471,10 @@ static void on_revoked(int err, int64_t count, void *user_data)
         op->cb.done(false, db_error_api(err), op->user_data);
     else if (count == 0 && op->session_id != 0)
         op->cb.done(false, API_ERR_NOT_FOUND, op->user_data);
-    else
+    else {
+        announce_revoked(op->auth, op->user_id, op->session_id);
         op->cb.done(true, API_ERR_INTERNAL, op->user_data);
+    }
     op_free(op);
 }
 
@@ -470,6 +488,7 @@ int auth_revoke(auth_t *auth, int64_t user_id, int64_t session_id, const char *r
     op_t *op = op_new(auth, user_data);
     op->cb.done = cb;
     op->session_id = session_id;
+    op->user_id = user_id;
     if (session_revoke(auth->store, session_id, user_id, reason, on_revoked, op) != 0) {
         op_free(op);
         return -1;
@@ -485,6 +504,7 @@ int auth_revoke_all(auth_t *auth, int64_t user_id, auth_done_cb cb, void *user_d
     }
     op_t *op = op_new(auth, user_data);
     op->cb.done = cb;
+    op->user_id = user_id; /* session_id 0: every session */
     if (session_revoke_all(auth->store, user_id, "logout_all", on_revoked, op) != 0) {
         op_free(op);
         return -1;
@@ -496,10 +516,12 @@ static void on_logout_revoked(int err, int64_t count, void *user_data)
 {
     op_t *op = user_data;
     (void)count;
-    if (err != 0)
+    if (err != 0) {
         op->cb.done(false, db_error_api(err), op->user_data);
-    else
+    } else {
+        announce_revoked(op->auth, op->user_id, op->session_id);
         op->cb.done(true, API_ERR_INTERNAL, op->user_data);
+    }
     op_free(op);
 }
 
@@ -520,6 +542,8 @@ static void on_logout_record(int err, const session_record_t *rec, void *user_da
         op_free(op);
         return;
     }
+    op->user_id = rec->user_id;
+    op->session_id = rec->id;
     if (session_revoke(op->auth->store, rec->id, rec->user_id, "logout", on_logout_revoked, op) !=
         0) {
         op->cb.done(false, API_ERR_UNAVAILABLE, op->user_data);

@@ -78,6 +78,14 @@ int auth_authenticate(auth_t *auth, const char *access_token, auth_identity_cb c
 
 typedef void (*auth_done_cb)(bool ok, api_error_t err, void *user_data);
 
+/* Told of every revocation this instance makes (logout, logout-all, a
+ * session deleted, refresh-token reuse): session_id 0 means every session of
+ * the user. The WebSocket hub closes the connections they held. */
+typedef void (*auth_revoked_fn)(int64_t user_id, int64_t session_id, void *user_data);
+
+/* Sets the one revocation listener (NULL: none). */
+void auth_on_revoke(auth_t *auth, auth_revoked_fn fn, void *user_data);
+
 /* Revokes session_id of user_id. NOT_FOUND when it is not a live session of
  * that user. Stateless: ok, nothing to do. */
 int auth_revoke(auth_t *auth, int64_t user_id, int64_t session_id, const char *reason,

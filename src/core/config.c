@@ -456,6 +456,7 @@ int config_load(config_t *cfg, config_getenv_fn getenv_fn, void *user_data, char
     }
     READ_INT(r, "MAX_CONNECTIONS", 10000, 1, 1000000, cfg->max_connections);
     READ_INT(r, "HTTP_HEADER_TIMEOUT_MS", 10000, 10, 600000, cfg->http_header_timeout_ms);
+    READ_INT(r, "WS_PING_INTERVAL_MS", 30000, 100, 600000, cfg->ws_ping_interval_ms);
     READ_INT(r, "HTTP_IDLE_TIMEOUT_MS", 60000, 10, 3600000, cfg->http_idle_timeout_ms);
     READ_INT(r, "HTTP_BODY_TIMEOUT_MS", 30000, 10, 600000, cfg->http_body_timeout_ms);
 

@@ -95,6 +95,7 @@ typedef struct {
     trust_proxy_t trust_proxy;
     int max_connections;
     int http_header_timeout_ms;
+    int ws_ping_interval_ms; /* WebSocket heartbeat; two missed pongs drop a connection */
     int http_idle_timeout_ms;
     int http_body_timeout_ms;
 

@@ -46,7 +46,7 @@ typedef struct ws_member_s {
 } ws_member_t;
 
 typedef struct {
-    uint64_t ping_interval_ms; /* WS_PING_INTERVAL_MS: 30000 */
+    uint64_t ping_interval_ms;  /* WS_PING_INTERVAL_MS: 30000 */
     const char *channel_prefix; /* default "rural24:ws:user:" */
 } ws_hub_options_t;
 
@@ -77,14 +77,14 @@ void ws_hub_send(ws_hub_t *hub, int64_t user_id, const char *frame, size_t len, 
 void ws_hub_close_sessions(ws_hub_t *hub, int64_t user_id, int64_t session_id);
 
 typedef struct {
-    uint64_t connections;     /* open now */
-    uint64_t users;           /* distinct users connected now */
-    uint64_t frames_sent;     /* delivered to local connections */
-    uint64_t published;       /* frames handed to Redis */
-    uint64_t received;        /* frames from other instances delivered here */
-    uint64_t dropped_pings;   /* connections dropped for two missed pongs */
-    uint64_t expired;         /* connections closed at token expiry */
-    uint64_t contexts;        /* connections holding a wslay context now */
+    uint64_t connections;   /* open now */
+    uint64_t users;         /* distinct users connected now */
+    uint64_t frames_sent;   /* delivered to local connections */
+    uint64_t published;     /* frames handed to Redis */
+    uint64_t received;      /* frames from other instances delivered here */
+    uint64_t dropped_pings; /* connections dropped for two missed pongs */
+    uint64_t expired;       /* connections closed at token expiry */
+    uint64_t contexts;      /* connections holding a wslay context now */
 } ws_hub_stats_t;
 
 void ws_hub_get_stats(ws_hub_t *hub, ws_hub_stats_t *out);
