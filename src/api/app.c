@@ -73,7 +73,7 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
      * URL is. */
     if (db_new(loop, cfg, &app->db, err, err_size) != 0)
         return -1;
-    app_add_ready_check(app, "db", db_ready_check, app->db);
+    app_add_ready_check(app, "db", db_ready_check, app->db, true);
     if (wait_ms > 0)
         db_wait_ready(app->db, wait_ms);
     uv_timer_init(loop, &app->rate_retry);
@@ -86,7 +86,7 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     app->redis = app->stores.redis;
     app->cache = app->stores.cache;
     app->ratelimit = app->stores.ratelimit;
-    app_add_ready_check(app, "redis", stores_redis_ready, &app->stores);
+    app_add_ready_check(app, "redis", stores_redis_ready, &app->stores, false);
     if (wait_ms > 0)
         stores_wait_ready(&app->stores, loop, wait_ms < 1000 ? wait_ms : 1000);
 
@@ -159,13 +159,15 @@ void app_route(app_t *app, http_method_t method, const char *template_path, http
     }
 }
 
-void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx)
+void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx,
+                         bool critical)
 {
     if (app->ready_check_count == APP_MAX_READY_CHECKS)
         abort(); /* a programming error: raise APP_MAX_READY_CHECKS */
     app->ready_checks[app->ready_check_count].name = name;
     app->ready_checks[app->ready_check_count].fn = fn;
     app->ready_checks[app->ready_check_count].ctx = ctx;
+    app->ready_checks[app->ready_check_count].critical = critical;
     app->ready_check_count++;
 }
 

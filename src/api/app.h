@@ -34,6 +34,7 @@ typedef struct app_s {
         const char *name;
         app_ready_check_fn fn;
         void *ctx;
+        bool critical; /* down: 503; otherwise "degraded" with 200 */
     } ready_checks[APP_MAX_READY_CHECKS];
     int ready_check_count;
 
@@ -85,8 +86,11 @@ void app_free(app_t *app);
 void app_route(app_t *app, http_method_t method, const char *template_path, http_handler_fn handler,
                const http_route_opts_t *opts);
 
-/* Adds a check shown in /api/ready's "checks" under name. */
-void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx);
+/* Adds a check shown in /api/ready's "checks" under name. A critical one
+ * down makes readiness 503; another one down makes it 200 "degraded" (API.md:
+ * Redis down is not a reason to leave the balancer's rotation). */
+void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx,
+                         bool critical);
 
 /* Registers every route of the API on app->router. */
 void api_register_routes(app_t *app);

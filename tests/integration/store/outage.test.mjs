@@ -1,12 +1,13 @@
 // Redis failing under a running server (DESIGN.md: "If Redis is unreachable at
 // run time the server keeps serving"): killed, the stores degrade to memory
-// with no request failing, readiness says "down", each switch is logged once;
-// restarted, everything goes back. Paused (it stops answering), requests wait
+// with no request failing, readiness stays 200 and says "degraded" with redis
+// "down" (API.md), each switch is logged once; restarted, everything goes back. Paused (it stops answering), requests wait
 // at most the command timeout.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
+import { freshDatabase } from '../lib/pg.mjs';
 import { assertCleanExit, json, request, startServer } from '../lib/server.mjs';
 import { startRedis } from '../lib/redis.mjs';
 
@@ -28,7 +29,8 @@ describe('Redis outages under a running server', () => {
     redis = await startRedis();
     server = await startServer({
       env: {
-        DATABASE_URL: 'postgresql://127.0.0.1:1/none',
+        // A real database, so that readiness shows what Redis alone does.
+        DATABASE_URL: await freshDatabase('store_outage'),
         REDIS_ENABLED: 'true',
         REDIS_URL: redis.url,
         CACHE_TYPE: 'hybrid',
@@ -48,10 +50,14 @@ describe('Redis outages under a running server', () => {
   const ready = async () => json(await request(server.port, { path: '/api/ready' }));
   const countLogs = (msg) => server.logs().filter((l) => l.msg === msg).length;
 
-  it('killed: keeps serving from memory, readiness down, each switch logged once', async () => {
+  it('killed: keeps serving from memory, readiness 200 degraded, each switch logged once', async () => {
     await eventually(async () => (await stores()).redis.pubsub, 'pub/sub up');
     await redis.kill();
     await eventually(async () => (await ready()).checks.redis === 'down', 'readiness redis down');
+    // API.md: Redis down keeps the instance in rotation, saying so.
+    const degraded = await request(server.port, { path: '/api/ready' });
+    assert.equal(degraded.status, 200, 'Redis down is not a reason to leave the balancer');
+    assert.deepEqual(json(degraded), { status: 'degraded', checks: { db: 'ok', redis: 'down' } });
 
     for (let i = 0; i < 20; i++) {
       const put = await request(server.port, { method: 'PUT', path: `/api/_test/cache/${i + 1}`, body: `v${i}` });
@@ -75,6 +81,7 @@ describe('Redis outages under a running server', () => {
 
     await redis.restart();
     await eventually(async () => (await ready()).checks.redis === 'ok', 'readiness redis ok');
+    assert.equal((await ready()).status, 'ok');
     const back = await eventually(async () => {
       const st = await stores();
       return !st.cache.degraded && !st.rate_limiter.degraded && st;
