@@ -52,6 +52,7 @@ typedef struct {
     size_t email_key_len;
     char *address_key;
     size_t address_key_len;
+    int counts_pending; /* a failed login's counts not yet in the store */
 } signup_t;
 
 enum { USER_AGENT_MAX_BYTES = 512 };
@@ -167,26 +168,41 @@ static void begin_register(signup_t *s)
 
 /* ---- login ------------------------------------------------------------- */
 
-/* Counts a failed login against both of its limits, or clears the address's
- * count after a success. Nobody waits for the store: the limiter applies one
- * limiter's operations in call order, so the client's next attempt is judged
- * after this one. A store's refusal here changes nothing (the key is full). */
-static void record_login_outcome(signup_t *s, bool succeeded)
+/* A failed login is answered once both of its counts are in the store: the
+ * next attempt, on any instance, is then judged with this one counted. */
+static void failure_counted(signup_t *s)
+{
+    if (--s->counts_pending > 0)
+        return;
+    /* One answer for an unknown email and a wrong password. */
+    http_respond_error(s->req, API_ERR_INVALID_CREDENTIALS, NULL, NULL);
+}
+
+static void on_failure_counted(const ratelimit_result_t *result, void *user_data)
+{
+    (void)result; /* a full key stays full: nothing to decide */
+    failure_counted(user_data);
+}
+
+/* Counts a failed login against both of its limits (per email and address,
+ * per email from every address), then answers 401. The memory store calls
+ * back at once, Redis later: one count held by this function keeps the
+ * answer from going out before both are issued. */
+static void fail_login(signup_t *s)
 {
     app_t *app = s->req->app;
-    if (app->ratelimit == NULL)
-        return;
-    if (succeeded) {
-        (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_CLEAR,
-                              s->address_key, s->address_key_len, NULL, NULL);
-        return;
+    s->counts_pending = 1;
+    if (app->ratelimit != NULL) {
+        s->counts_pending++;
+        if (ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL_ALL, RATELIMIT_COUNT,
+                            s->email_key, s->email_key_len, on_failure_counted, s) != 0)
+            s->counts_pending--;
+        s->counts_pending++;
+        if (ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_COUNT, s->address_key,
+                            s->address_key_len, on_failure_counted, s) != 0)
+            s->counts_pending--;
     }
-    /* Keys are at most RATELIMIT_MAX_KEY_BYTES by construction (login_keys),
-     * so these calls cannot be refused as invalid. */
-    (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL_ALL, RATELIMIT_COUNT, s->email_key,
-                          s->email_key_len, NULL, NULL);
-    (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_COUNT, s->address_key,
-                          s->address_key_len, NULL, NULL);
+    failure_counted(s);
 }
 
 static void on_password_checked(bool matches, void *user_data)
@@ -194,12 +210,15 @@ static void on_password_checked(bool matches, void *user_data)
     signup_t *s = user_data;
     forget_password(s);
     if (!matches || s->user_id == 0) {
-        record_login_outcome(s, false);
-        /* One answer for an unknown email and a wrong password. */
-        http_respond_error(s->req, API_ERR_INVALID_CREDENTIALS, NULL, NULL);
+        fail_login(s);
         return;
     }
-    record_login_outcome(s, true);
+    /* A success clears this address's failures. Nobody waits: a count the
+     * clear overtakes on another instance is one failure forgiven. */
+    app_t *app = s->req->app;
+    if (app->ratelimit != NULL)
+        (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_CLEAR,
+                              s->address_key, s->address_key_len, NULL, NULL);
     start_session(s);
 }
 
@@ -305,7 +324,7 @@ static void on_login_ceiling(const ratelimit_result_t *result, void *user_data)
 }
 
 /* The handler's own limits, once the body is read: register counts per
- * email; login peeks its failure limits (counted in record_login_outcome). */
+ * email; login peeks its failure limits (counted in fail_login()). */
 static void check_email_limit(signup_t *s)
 {
     http_request_t *req = s->req;
