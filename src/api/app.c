@@ -2,6 +2,7 @@
  * of route registrations. */
 #include "api/app.h"
 #include "api/ws.h"
+#include "obs/metrics.h"
 #include "api/categories.h"
 #include "api/views.h"
 #include "api/middleware_auth.h"
@@ -111,6 +112,9 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     /* Auth first, so that the rate limiter can key by user. */
     http_server_use(app->server, api_auth_middleware);
     http_server_use(app->server, api_ratelimit_middleware);
+    /* The registry is sized from the routes, all registered by now. */
+    app->metrics = obs_metrics_new(app->router);
+    (void)http_server_on_access(app->server, obs_metrics_on_access, app->metrics);
     return 0;
 }
 
@@ -140,6 +144,8 @@ void app_close(app_t *app)
 
 void app_free(app_t *app)
 {
+    obs_metrics_free(app->metrics);
+    app->metrics = NULL;
     auth_free(app->auth);
     app->auth = NULL;
     http_server_free(app->server);
@@ -182,6 +188,7 @@ void api_register_routes(app_t *app)
     api_suggest_register(app);
     api_messages_register(app);
     api_ws_register(app);
+    api_metrics_register(app);
     api_favorites_register(app);
     api_moderation_register(app);
 #ifdef RURAL24_TEST_ROUTES

@@ -46,6 +46,7 @@ typedef struct app_s {
     struct ratelimit_s *ratelimit; /* store/ratelimit.h: the RATE_LIMIT_STORE store */
     struct auth_s *auth;           /* auth/sessions.h: the SESSION_STORE session manager */
     struct ws_hub_s *hub;          /* ws/hub.h: WebSocket connections by user (api/ws.h) */
+    struct obs_metrics_s *metrics; /* obs/metrics.h: requests and events, for /metrics */
     stores_t stores;               /* what redis, cache and ratelimit above come from */
     uv_timer_t rate_retry;         /* retries writing USD_ARS_RATE until the database answers */
     bool rate_retry_open;
@@ -111,6 +112,7 @@ void api_exchange_rate_register(app_t *app);
 void api_ads_register(app_t *app);
 void api_suggest_register(app_t *app);
 void api_messages_register(app_t *app);
+void api_metrics_register(app_t *app);
 /* Favorites (favorites.c); reports and the admins' moderation
  * (moderation.c). */
 void api_favorites_register(app_t *app);

@@ -8,6 +8,7 @@
 #include "api/app.h"
 #include "api/reply.h"
 #include "api/ws.h"
+#include "obs/metrics.h"
 #include "api/validate.h"
 #include "db/messages.h"
 #include "db/queries.h"
@@ -135,8 +136,10 @@ static void on_message_stored(db_result_t *res, void *user_data)
         http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
         return;
     }
+    app_t *app = req->app;
+    obs_count(app->metrics, OBS_CHAT_MESSAGES);
     /* Stored: now pushed to both users' open connections, everywhere. */
-    api_ws_push_message(req->app, req->user_id, send->draft.to, json, len, 0);
+    api_ws_push_message(app, req->user_id, send->draft.to, json, len, 0);
     private_answer(req);
     http_respond(req, 201, JSON_TYPE, json, len);
 }

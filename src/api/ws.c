@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "http/response.h"
+#include "obs/metrics.h"
 #include "store/ratelimit.h"
 #include "ws/handshake.h"
 #include "ws/hub.h"
@@ -137,6 +138,7 @@ static void on_frame_stored(db_result_t *res, void *user_data)
     size_t len;
     api_message_outcome_t outcome = api_message_outcome(res, &json, &len);
     if (outcome == API_MESSAGE_STORED) {
+        obs_count(op->app->metrics, OBS_CHAT_MESSAGES);
         /* Stored: the ack to this connection, the message to every other
          * connection of both users. */
         if (m != NULL) {

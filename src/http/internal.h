@@ -112,8 +112,11 @@ struct http_server_s {
     const config_t *config;
     http_router_t *router;
     void *app;
-    http_access_fn on_access;
-    void *access_user_data;
+    struct {
+        http_access_fn fn;
+        void *user_data;
+    } access_hooks[HTTP_MAX_ACCESS_HOOKS];
+    size_t access_hook_count;
     http_middleware_fn middleware[HTTP_MAX_MIDDLEWARE];
     size_t middleware_count;
     http_conn_t *conns; /* list head */
@@ -166,6 +169,10 @@ typedef struct {
     void (*release)(void *arg);
     void *arg;
 } http__body_ref_t;
+
+/* server.c: tells every access hook about a finished request. */
+void http__run_access_hooks(http_server_t *server, const http_request_t *req, int status,
+                            size_t body_bytes, double duration_ms);
 
 /* server.c: hands req's connection to another protocol after writing head
  * (owned); see http/upgrade.h. */

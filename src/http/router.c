@@ -145,6 +145,7 @@ int http_router_add(http_router_t *router, http_method_t method, const char *tem
     }
     c->segment_count = count;
     c->route.method = method;
+    c->route.index = router->count;
     c->route.template_path = xstrdup(template_path);
     c->route.handler = handler;
     if (opts != NULL)
@@ -249,4 +250,14 @@ void http_router_match(const http_router_t *router, http_method_t method, const 
             break;
         used += (size_t)n;
     }
+}
+
+size_t http_router_count(const http_router_t *router)
+{
+    return router->count;
+}
+
+const http_route_t *http_router_route(const http_router_t *router, size_t i)
+{
+    return i < router->count ? &router->routes[i].route : NULL;
 }

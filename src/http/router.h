@@ -69,6 +69,7 @@ struct http_route_s {
     char *template_path;
     http_handler_fn handler;
     http_route_opts_t opts;
+    size_t index; /* 0, 1, 2... in registration order (metrics label their series by it) */
 };
 
 typedef struct http_router_s http_router_t;
@@ -105,5 +106,10 @@ void http_router_match(const http_router_t *router, http_method_t method, const 
 int http_parse_id(const char *text, size_t len, int64_t *out);
 
 const char *http_method_name(http_method_t method);
+
+/* How many routes, and route i (0 <= i < count), for those who label by
+ * route (metrics). */
+size_t http_router_count(const http_router_t *router);
+const http_route_t *http_router_route(const http_router_t *router, size_t i);
 
 #endif

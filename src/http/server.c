@@ -525,8 +525,7 @@ void http__conn_send_response(http_request_t *req, int status, char *data, size_
     double duration_ms = (double)(clock_now_us() - req->start_us) / 1000.0;
     if (server != NULL) {
         server->stats.requests_total++;
-        if (server->on_access != NULL)
-            server->on_access(req, status, body_bytes, duration_ms, server->access_user_data);
+        http__run_access_hooks(server, req, status, body_bytes, duration_ms);
     }
     if (conn == NULL) {
         /* The client left while the handler worked: drop the answer. */
@@ -1437,6 +1436,26 @@ static void on_timer(uv_timer_t *timer)
         conn_close(conn); /* idle keep-alive, or silent since the accept */
 }
 
+/* ---- access hooks ------------------------------------------------------- */
+
+int http_server_on_access(http_server_t *server, http_access_fn fn, void *user_data)
+{
+    if (server->access_hook_count == HTTP_MAX_ACCESS_HOOKS || fn == NULL)
+        return -1;
+    server->access_hooks[server->access_hook_count].fn = fn;
+    server->access_hooks[server->access_hook_count].user_data = user_data;
+    server->access_hook_count++;
+    return 0;
+}
+
+void http__run_access_hooks(http_server_t *server, const http_request_t *req, int status,
+                            size_t body_bytes, double duration_ms)
+{
+    for (size_t i = 0; i < server->access_hook_count; i++)
+        server->access_hooks[i].fn(req, status, body_bytes, duration_ms,
+                                   server->access_hooks[i].user_data);
+}
+
 /* ---- upgrades (http/upgrade.h) ------------------------------------------ */
 
 http_stream_t *http__conn_upgrade(http_request_t *req, char *head, size_t head_len,
@@ -1446,9 +1465,8 @@ http_stream_t *http__conn_upgrade(http_request_t *req, char *head, size_t head_l
     http_server_t *server = req->server;
     if (server != NULL) {
         server->stats.requests_total++;
-        if (server->on_access != NULL)
-            server->on_access(req, 101, 0, (double)(clock_now_us() - req->start_us) / 1000.0,
-                              server->access_user_data);
+        http__run_access_hooks(server, req, 101, 0,
+                               (double)(clock_now_us() - req->start_us) / 1000.0);
     }
     if (conn == NULL || conn->closing || conn->fake_out != NULL) {
         free(head);
@@ -1671,8 +1689,8 @@ http_server_t *http_server_new(uv_loop_t *loop, const http_server_opts_t *opts)
     server->config = opts->config;
     server->router = opts->router;
     server->app = opts->app;
-    server->on_access = opts->on_access;
-    server->access_user_data = opts->access_user_data;
+    if (opts->on_access != NULL)
+        (void)http_server_on_access(server, opts->on_access, opts->access_user_data);
     http__peers_init(&server->peers, (size_t)opts->config->max_connections);
     return server;
 }

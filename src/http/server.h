@@ -48,11 +48,18 @@ void http_request_next(http_request_t *req);
 typedef void (*http_access_fn)(const http_request_t *req, int status, size_t body_bytes,
                                double duration_ms, void *user_data);
 
+enum { HTTP_MAX_ACCESS_HOOKS = 4 };
+
+/* Adds an access hook (the access log, the metrics, the capacity advisor:
+ * each layer registers its own, none reaches into another). 0, or -1 when
+ * HTTP_MAX_ACCESS_HOOKS are taken (a programming error). */
+int http_server_on_access(http_server_t *server, http_access_fn fn, void *user_data);
+
 typedef struct {
     const config_t *config;   /* limits, timeouts, CORS origin, TRUST_PROXY */
     http_router_t *router;    /* borrowed */
     void *app;                /* handed to handlers as req->app */
-    http_access_fn on_access; /* may be NULL */
+    http_access_fn on_access; /* may be NULL: the first access hook */
     void *access_user_data;
 } http_server_opts_t;
 
