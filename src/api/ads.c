@@ -7,6 +7,7 @@
  * so the writer never reads a stale page of their own change (the hybrid
  * store publishes them to every instance's L1 at once). Pages and details are
  * PostgreSQL's JSON, cached and answered as bytes, by reference. */
+#include "api/ad_cache.h"
 #include "api/ad_fields.h"
 #include "api/app.h"
 #include "api/categories.h"
@@ -274,7 +275,6 @@ static void handle_detail(http_request_t *req)
 
 typedef struct {
     http_request_t *req;
-    int pending;
     int status; /* the answer once invalidated: 201/200 detail, 204 */
     int64_t ad_id;
 } write_ctx_t;
@@ -293,8 +293,6 @@ static void on_detail_after_write(db_result_t *res, void *user_data)
 static void on_invalidated(void *user_data)
 {
     write_ctx_t *w = user_data;
-    if (--w->pending > 0)
-        return;
     http_request_t *req = w->req;
     if (w->status == 204) {
         http_respond_empty(req, 204);
@@ -308,20 +306,11 @@ static void on_invalidated(void *user_data)
 /* Drops the ad's cached detail and every cached page, then answers. */
 static void invalidate_and_answer(http_request_t *req, int64_t ad_id, int status)
 {
-    app_t *app = req->app;
     write_ctx_t *w = arena_calloc(&req->arena, 1, sizeof(*w));
     w->req = req;
     w->status = status;
     w->ad_id = ad_id;
-    w->pending = 4; /* three invalidations and this call's own share */
-    const char *key = api_int_text(req, ad_id);
-    if (cache_delete(app->cache, "ad", key, strlen(key), on_invalidated, w) != 0)
-        w->pending--;
-    if (cache_bump(app->cache, "search", on_invalidated, w) != 0)
-        w->pending--;
-    if (cache_bump(app->cache, "featured", on_invalidated, w) != 0)
-        w->pending--;
-    on_invalidated(w);
+    api_ad_invalidate(req, ad_id, on_invalidated, w);
 }
 
 /* ---- create ------------------------------------------------------------------ */

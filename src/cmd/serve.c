@@ -130,6 +130,28 @@ static void on_signal(uv_signal_t *handle, int signum)
         start_drain(s);
 }
 
+/* Sizes libuv's thread pool before anything starts it (it reads
+ * UV_THREADPOOL_SIZE once, at the first work item). The pool runs the
+ * password hashes (at most one per core, auth/password.c), the image jobs
+ * (IMAGE_WORKERS) and the DNS lookups of the database and Redis
+ * reconnections; with libuv's default of 4 threads, two hashes and two
+ * images would leave a reconnection's lookup waiting behind seconds of
+ * decoding. So: one thread per hash, one per image worker, and two for the
+ * lookups. A value the operator set wins. */
+static void size_thread_pool(const config_t *cfg)
+{
+    if (getenv("UV_THREADPOOL_SIZE") != NULL)
+        return;
+    unsigned threads = uv_available_parallelism() + (unsigned)cfg->image_workers + 2;
+    if (threads < 4)
+        threads = 4;
+    if (threads > 1024) /* libuv's own ceiling */
+        threads = 1024;
+    char text[16];
+    snprintf(text, sizeof(text), "%u", threads);
+    setenv("UV_THREADPOOL_SIZE", text, 1);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     (void)argc;
@@ -138,6 +160,8 @@ int cmd_serve(int argc, char **argv)
     int rc = cmd_load_config(&cfg);
     if (rc != 0)
         return rc;
+
+    size_thread_pool(&cfg);
 
     /* A peer that closes while we write must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
