@@ -76,7 +76,7 @@ before(async () => {
   fx.jpeg = await noiseImage(600, 400, 'jpg', { options: 'Q=85' });
   fx.png = await noiseImage(300, 200, 'png');
   fx.webp = await noiseImage(500, 300, 'webp', { options: 'Q=80' });
-  fx.wide = await noiseImage(3000, 1000, 'png', { sigma: 4 });
+  fx.wide = await noiseImage(3000, 1000, 'png', { sigma: 2 });
   fx.small = await noiseImage(64, 48, 'jpg');
 });
 

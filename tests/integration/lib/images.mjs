@@ -57,7 +57,10 @@ export async function noiseImage(width, height, format = 'jpg', { options = '', 
       await run('vips', ['gaussnoise', f(`${b}.v`), String(width), String(height), '--mean', '128', '--sigma', String(sigma)]);
     }
     await run('vips', ['bandjoin', `${f('r.v')} ${f('g.v')} ${f('b.v')}`, f('rgb.v')]);
-    let src = f('rgb.v');
+    // gaussnoise makes floats: 8-bit sRGB, or the savers flatten it.
+    await run('vips', ['cast', f('rgb.v'), f('u.v'), 'uchar']);
+    await run('vips', ['copy', f('u.v'), f('srgb.v'), '--interpretation', 'srgb']);
+    let src = f('srgb.v');
     if (blur > 0) {
       await run('vips', ['gaussblur', src, f('blur.v'), String(blur)]);
       src = f('blur.v');
