@@ -2,7 +2,7 @@
 # `make run` starts a development server. See README.md.
 
 CC      ?= cc
-PKGS    := libuv jansson libsodium libpq hiredis libjwt openssl libidn2
+PKGS    := libuv jansson libsodium libpq hiredis libjwt openssl libidn2 vips
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lwslay -lunistring -lm
 

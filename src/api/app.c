@@ -13,6 +13,8 @@
 #include "core/xmalloc.h"
 #include "db/db.h"
 #include "db/queries.h"
+#include "media/image.h"
+#include "media/queue.h"
 
 #include <stdio.h>
 
@@ -69,11 +71,21 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     app->config = cfg;
     app->loop = loop;
     app->started_ms = clock_now_ms();
+    if (media_init("rural24") != 0) {
+        snprintf(err, err_size, "libvips failed to start");
+        return -1;
+    }
     /* The pools start connecting once the loop runs; an unreachable database
      * is not an error (readiness says "down" until it answers), a malformed
      * URL is. */
     if (db_new(loop, cfg, &app->db, err, err_size) != 0)
         return -1;
+    media_queue_opts_t image_opts = {
+        .workers = cfg->image_workers,
+        .queue_max = cfg->image_queue_max,
+        .memory_budget_bytes = (uint64_t)cfg->image_memory_budget_mb << 20,
+    };
+    app->images = media_queue_new(loop, &image_opts);
     app_add_ready_check(app, "db", db_ready_check, app->db, true);
     if (wait_ms > 0)
         db_wait_ready(app->db, wait_ms);
@@ -126,6 +138,12 @@ void app_close(app_t *app)
         app->rate_retry_open = false;
         uv_close((uv_handle_t *)&app->rate_retry, NULL);
     }
+    /* Uploads still waiting are answered 503; running ones finish (their
+     * answers then find the database closed). */
+    if (app->images != NULL) {
+        media_queue_close(app->images);
+        app->images = NULL;
+    }
     /* The catalog first: its last view counts still need the database. */
     api_catalog_jobs_close(app);
     api_views_close(app);
@@ -152,6 +170,7 @@ void app_free(app_t *app)
     app->server = NULL;
     http_router_free(app->router);
     app->router = NULL;
+    media_shutdown();
 }
 
 void app_route(app_t *app, http_method_t method, const char *template_path, http_handler_fn handler,
@@ -191,6 +210,7 @@ void api_register_routes(app_t *app)
     api_metrics_register(app);
     api_favorites_register(app);
     api_moderation_register(app);
+    api_images_register(app);
 #ifdef RURAL24_TEST_ROUTES
     if (app->config->app_env == APP_ENV_TEST) {
         api_testing_db_register(app);

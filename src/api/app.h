@@ -61,16 +61,18 @@ typedef struct app_s {
     uv_timer_t jobs_timer;       /* the expiry sweep and the suggestions' refresh */
     bool jobs_timer_open;
     uint64_t suggest_refreshed_ms; /* when this instance last asked for a refresh */
+
+    /* Images (images.c): uploads are processed on the thread pool. */
+    struct media_queue_s *images; /* media/queue.h */
 } app_t;
 
-/* Builds the application on loop from cfg (which must outlive it): the
- * database pools, Redis and the stores, the session manager, the router with
- * every route, and the HTTP server (not listening yet) with its middleware
- * chain: auth, then rate limit. on_access may be NULL. Waits up to wait_ms for
- * the database and Redis to answer, so that readiness is right from the first
- * request (an unreachable one is not an error: readiness says "down").
- * Returns 0, or -1 with one line in err for a malformed DATABASE_URL (the
- * caller exits with status 2); nothing is left open then. */
+/* Builds the application on loop from cfg (which must outlive it): libvips
+ * and the image queue (media/), the database pools, Redis and the stores, the session manager, the
+ * router with every route, and the HTTP server (not listening yet) with its middleware chain: auth,
+ * then rate limit. on_access may be NULL. Waits up to wait_ms for the database and Redis to answer,
+ * so that readiness is right from the first request (an unreachable one is not an error: readiness
+ * says "down"). Returns 0, or -1 with one line in err for a malformed DATABASE_URL (the caller
+ * exits with status 2); nothing is left open then. */
 int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on_access,
              uint64_t wait_ms, char *err, size_t err_size);
 
@@ -78,8 +80,8 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
  * 503); their handles finish closing as the loop runs. Call once. */
 void app_close(app_t *app);
 
-/* Frees the rest (server, router, session manager) once the loop has stopped
- * running. */
+/* Frees the rest (server, router, session manager) and shuts libvips down
+ * once the loop has stopped running. */
 void app_free(app_t *app);
 
 /* Registers a route; a malformed or duplicate template is a programming
@@ -118,6 +120,8 @@ void api_metrics_register(app_t *app);
 void api_favorites_register(app_t *app);
 void api_moderation_register(app_t *app);
 
+/* Ad images: upload, delete and serving (images.c). */
+void api_images_register(app_t *app);
 void api_catalog_jobs_open(app_t *app);
 void api_catalog_jobs_close(app_t *app);
 

@@ -15,6 +15,7 @@
 #include "http/server.h"
 #include "version.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,39 @@ static void on_signal(uv_signal_t *handle, int signum)
         start_drain(s);
 }
 
+/* Sizes libuv's thread pool before anything starts it (it reads
+ * UV_THREADPOOL_SIZE once, at the first work item). The pool runs the
+ * password hashes (at most one per core, auth/password.c), the image jobs
+ * (IMAGE_WORKERS) and the DNS lookups of the database and Redis
+ * reconnections; with libuv's default of 4 threads, two hashes and two
+ * images would leave a reconnection's lookup waiting behind seconds of
+ * decoding. So: one thread per hash, one per image worker, and two for the
+ * lookups. A value the operator set wins. */
+static void size_thread_pool(const config_t *cfg)
+{
+    if (getenv("UV_THREADPOOL_SIZE") != NULL)
+        return;
+    unsigned threads = uv_available_parallelism() + (unsigned)cfg->image_workers + 2;
+    if (threads < 4)
+        threads = 4;
+    if (threads > 1024) /* libuv's own ceiling */
+        threads = 1024;
+    char text[16];
+    snprintf(text, sizeof(text), "%u", threads);
+    setenv("UV_THREADPOOL_SIZE", text, 1);
+}
+
+/* glibc raises its mmap threshold each time a large mmapped block is freed
+ * (up to 32 MiB), after which image-sized buffers (request bodies, decoded
+ * pixels, encodings) come from the heaps of the pool threads' arenas and
+ * stay in the process after the job: ten concurrent uploads left 315 MB
+ * resident for good. A fixed threshold turns that off, so every buffer of
+ * 256 KiB or more is mapped for its lifetime and returned when freed. */
+static void tune_allocator(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     (void)argc;
@@ -138,6 +172,9 @@ int cmd_serve(int argc, char **argv)
     int rc = cmd_load_config(&cfg);
     if (rc != 0)
         return rc;
+
+    size_thread_pool(&cfg);
+    tune_allocator();
 
     /* A peer that closes while we write must not kill the process. */
     signal(SIGPIPE, SIG_IGN);

@@ -91,6 +91,11 @@ typedef struct {
     int suggest_refresh_s;  /* period of the search-suggestion terms' refresh */
     int reports_auto_hide;  /* distinct open reporters that put an ad under review */
 
+    /* images (media/queue.h) */
+    int image_workers;          /* uploads processed at once */
+    int image_queue_max;        /* uploads waiting for a worker; past it 503 */
+    int image_memory_budget_mb; /* the running jobs' memory estimates together */
+
     /* http */
     trust_proxy_t trust_proxy;
     int max_connections;

@@ -259,7 +259,9 @@ void db__pool_query_done(db__pool_t *pool, db__query_t *q, PGresult *pg, bool co
                  NULL);
     }
     finish_query(pool, q, &res);
-    PQclear(pg);
+    /* res.pg, not pg: the callback may have kept the result
+     * (db_result_keep()), and then it is no longer ours to clear. */
+    PQclear(res.pg);
 }
 
 void db__pool_query_fail(db__pool_t *pool, db__query_t *q, int error, const char *message)

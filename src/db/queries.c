@@ -28,7 +28,7 @@ const db_stmt_t db_q_ad_detail = {
         "  'images', coalesce((SELECT jsonb_agg(jsonb_build_object('id', i.id,"
         "                        'url', '/api/images/' || i.id,"
         "                        'thumbnail_url', '/api/images/' || i.id || '/thumb',"
-        "                        'width', NULL, 'height', NULL) ORDER BY i.position, i.id)"
+        "                        'width', i.width, 'height', i.height) ORDER BY i.position, i.id)"
         "                      FROM ad_images i WHERE i.ad_id = a.id), '[]'),"
         "  'status', " AD_EFFECTIVE_STATUS ", 'views', a.views,"
         "  'user', jsonb_build_object('id', u.id, 'name', u.name, 'province', u.province,"

@@ -248,3 +248,26 @@ int db_result_column(const db_result_t *res, const char *name)
 {
     return has_rows(res) ? PQfnumber(res->pg, name) : -1;
 }
+
+db_result_t *db_result_keep(db_result_t *res)
+{
+    if (!has_rows(res))
+        return NULL;
+    db_result_t *kept = xmalloc(sizeof(*kept));
+    *kept = *res;
+    /* The pool clears what res still points to when the callback returns:
+     * nothing now. */
+    res->pg = NULL;
+    res->error = DB_E_INVALID;
+    res->message = db_error_message(DB_E_INVALID);
+    return kept;
+}
+
+void db_result_release(void *kept)
+{
+    db_result_t *res = kept;
+    if (res == NULL)
+        return;
+    PQclear(res->pg);
+    free(res);
+}

@@ -98,6 +98,17 @@ int db_result_int64(const db_result_t *res, int row, int col, int64_t *out);
 /* A text-format boolean column ("t"/"f"). 0 or -1 like db_result_int64(). */
 int db_result_bool(const db_result_t *res, int row, int col, bool *out);
 
+/* Takes a successful result out of its callback, so that its bytes can be
+ * answered without a copy: the returned handle owns the rows, and every
+ * value read from it stays valid until db_result_release(handle) (which has
+ * the shape of http_body_release_fn, to pass to http_respond_ref()). res
+ * itself then reads as failed (DB_E_INVALID) with no rows. NULL, and res
+ * untouched, when res failed. Call it from the callback only. */
+db_result_t *db_result_keep(db_result_t *res);
+
+/* Frees a result db_result_keep() returned (NULL is ignored). */
+void db_result_release(void *kept);
+
 /* The name of column col ("" when out of range); owned by the result. */
 const char *db_result_column_name(const db_result_t *res, int col);
 
