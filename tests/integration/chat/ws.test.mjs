@@ -301,8 +301,30 @@ describe('GET /ws on one instance (SESSION_STORE=db, FRONTEND_URL set)', () => {
       assert.deepEqual(got, ids, 'delivered in the order sent');
     });
 
+    it('a flood of 100 back-to-back sends: each gets exactly one answer (ack, or rate_limited when too many wait), acks in order, only acked ones stored', async (t) => {
+      const last = { id: (await c.sinceOk(a.access, 0)).at(-1)?.id ?? 0 };
+      const n = 100;
+      const mine = (f) => typeof f.client_id === 'string' && f.client_id.startsWith('flood-');
+      for (let i = 0; i < n; i++) a2.sendJson({ type: 'message', to: b.user.id, body: `aluvión ${i}`, client_id: `flood-${i}` });
+      await a2.waitFor(() => a2.messages.filter((f) => (f.type === 'ack' || f.type === 'error') && mine(f)).length >= n, { what: `${n} answers`, timeoutMs: 15000 });
+      await roundTrip(a2);
+      const answers = a2.messages.filter((f) => (f.type === 'ack' || f.type === 'error') && mine(f));
+      assert.equal(answers.length, n, 'one answer per send');
+      assert.equal(new Set(answers.map((f) => f.client_id)).size, n);
+      for (const e of answers.filter((f) => f.type === 'error')) assert.equal(e.code, 'rate_limited', JSON.stringify(e));
+      const acks = answers.filter((f) => f.type === 'ack');
+      assert.ok(acks.length >= 1, 'some were stored');
+      const order = acks.map((f) => Number(f.client_id.slice('flood-'.length)));
+      assert.deepEqual(order, [...order].sort((x, y) => x - y), 'acks in the order sent');
+      const ids = acks.map((f) => f.message.id);
+      assert.deepEqual(ids, [...ids].sort((x, y) => x - y), 'ids in the order sent');
+      const stored = await c.sinceOk(a.access, last.id);
+      assert.deepEqual(stored.map((m) => m.id), ids, 'exactly the acked ones are stored');
+      t.diagnostic(`flood: ${acks.length} acked, ${n - acks.length} refused as rate_limited`);
+    });
+
     it('validation errors are error frames (validation_failed + fields, client_id echoed); the connection stays open and nothing is stored', async () => {
-      const [last] = (await c.sinceOk(a.access, 0)).slice(-1);
+      const last = { id: (await c.sinceOk(a.access, 0)).at(-1)?.id ?? 0 };
       const cases = [
         [{ to: b.user.id, body: '' }, { body: 'min_length' }],
         [{ to: b.user.id, body: '   ' }, { body: 'min_length' }],
@@ -337,7 +359,7 @@ describe('GET /ws on one instance (SESSION_STORE=db, FRONTEND_URL set)', () => {
     });
 
     it('an unknown `to` is error not_found (client_id echoed), nothing stored', async () => {
-      const [last] = (await c.sinceOk(a.access, 0)).slice(-1);
+      const last = { id: (await c.sinceOk(a.access, 0)).at(-1)?.id ?? 0 };
       a1.sendJson({ type: 'message', to: 2147483000, body: 'hola', client_id: 'nadie' });
       const err = await a1.next('error', { where: (f) => f.client_id === 'nadie' });
       assert.equal(err.code, 'not_found');
@@ -364,7 +386,7 @@ describe('GET /ws on one instance (SESSION_STORE=db, FRONTEND_URL set)', () => {
     });
 
     it('typing crosses to the peer\'s every connection, thinned to one a second per connection, and is not stored', async () => {
-      const [last] = (await c.sinceOk(a.access, 0)).slice(-1);
+      const last = { id: (await c.sinceOk(a.access, 0)).at(-1)?.id ?? 0 };
       const before1 = b1.all('typing').length;
       for (let i = 0; i < 5; i++) a1.sendJson({ type: 'typing', to: b.user.id });
       for (const ws of [b1, b2]) assert.deepEqual(await ws.next('typing'), { type: 'typing', from: a.user.id });
@@ -749,7 +771,6 @@ describe('heartbeat (WS_PING_INTERVAL_MS=300) and SIGTERM', () => {
       assert.equal(code, 1001);
     }
     assert.ok(Date.now() - t0 >= 800, 'closed after the shutdown delay');
-    const res = await srv.stop();
-    assertCleanExit(res);
+    assertCleanExit(await srv.exited); // no second signal: the one SIGTERM ends it
   });
 });
