@@ -24,13 +24,23 @@
 enum {
     CLIENT_ID_MAX_CHARS = 100,
     TYPING_EVERY_MS = 1000, /* a connection's typing frames past one a second are dropped */
+    SENDS_WAITING_MAX = 32, /* message frames of one connection waiting for their turn */
 };
+
+typedef struct send_op_s send_op_t;
 
 /* One WebSocket connection of a user. */
 typedef struct {
     ws_member_t member; /* the hub's view: user, session, expiry */
     app_t *app;
     uint64_t last_typing_ms;
+    /* Message frames are stored one at a time, in the order they came, so
+     * that back-to-back sends keep their order (ids, acks, pushes): the one
+     * under way (sending) and those waiting behind it. */
+    send_op_t *waiting_head;
+    send_op_t *waiting_tail;
+    uint8_t waiting_count;
+    bool sending;
 } ws_client_t;
 
 /* ---- frames out ----------------------------------------------------------- */
@@ -109,14 +119,15 @@ void api_ws_push_notification(app_t *app, int64_t user_id, const char *notificat
 
 /* What a message frame keeps across the rate limiter and the insert: the
  * connection may be gone by then, so it is found again by id. */
-typedef struct {
+struct send_op_s {
     app_t *app;
     int64_t user_id;
     uint64_t member_id;
     char *client_id; /* NULL when the frame had none */
     arena_t arena;   /* the draft's body */
     api_message_draft_t draft;
-} send_op_t;
+    send_op_t *next; /* in its connection's waiting list */
+};
 
 static void send_op_free(send_op_t *op)
 {
@@ -128,6 +139,21 @@ static void send_op_free(send_op_t *op)
 static ws_member_t *member_of(const send_op_t *op)
 {
     return op->app->hub != NULL ? ws_hub_find(op->app->hub, op->user_id, op->member_id) : NULL;
+}
+
+static void start_next_send(ws_client_t *c);
+
+/* op's send is answered (ack or error): frees it and starts the next send of
+ * its connection, if the connection is still there. */
+static void send_op_done(send_op_t *op)
+{
+    ws_member_t *m = member_of(op);
+    send_op_free(op);
+    if (m == NULL)
+        return;
+    ws_client_t *c = container_of(m, ws_client_t, member);
+    c->sending = false;
+    start_next_send(c);
 }
 
 static void on_frame_stored(db_result_t *res, void *user_data)
@@ -172,7 +198,7 @@ static void on_frame_stored(db_result_t *res, void *user_data)
         }
         }
     }
-    send_op_free(op);
+    send_op_done(op);
 }
 
 static void store_frame(send_op_t *op)
@@ -183,7 +209,7 @@ static void store_frame(send_op_t *op)
     ws_member_t *m = member_of(op);
     if (m != NULL)
         send_error(m, db_error_api(rc), NULL, op->client_id, NULL);
-    send_op_free(op);
+    send_op_done(op);
 }
 
 static void on_send_limited(const ratelimit_result_t *result, void *user_data)
@@ -200,7 +226,28 @@ static void on_send_limited(const ratelimit_result_t *result, void *user_data)
                  result->retry_after_s);
         send_error(m, API_ERR_RATE_LIMITED, message, op->client_id, NULL);
     }
-    send_op_free(op);
+    send_op_done(op);
+}
+
+/* Starts the first waiting send of c unless one is under way. */
+static void start_next_send(ws_client_t *c)
+{
+    send_op_t *op = c->waiting_head;
+    if (c->sending || op == NULL)
+        return;
+    c->waiting_head = op->next;
+    if (c->waiting_head == NULL)
+        c->waiting_tail = NULL;
+    c->waiting_count--;
+    op->next = NULL;
+    c->sending = true;
+    /* The same budget as POST /api/messages: the ws_message class, by user.
+     * Callbacks may run from inside ratelimit_check() and store_frame(). */
+    char key[32];
+    int key_len = snprintf(key, sizeof(key), "u:%" PRId64, op->user_id);
+    if (c->app->ratelimit == NULL || ratelimit_check(c->app->ratelimit, RATE_CLASS_WS_MESSAGE, key,
+                                                     (size_t)key_len, on_send_limited, op) != 0)
+        store_frame(op);
 }
 
 static void handle_message_frame(ws_client_t *c, json_t *frame)
@@ -231,12 +278,19 @@ static void handle_message_frame(ws_client_t *c, json_t *frame)
         send_op_free(op);
         return;
     }
-    /* The same budget as POST /api/messages: the ws_message class, by user. */
-    char key[32];
-    int key_len = snprintf(key, sizeof(key), "u:%" PRId64, m->user_id);
-    if (c->app->ratelimit == NULL || ratelimit_check(c->app->ratelimit, RATE_CLASS_WS_MESSAGE, key,
-                                                     (size_t)key_len, on_send_limited, op) != 0)
-        store_frame(op);
+    if (c->waiting_count >= SENDS_WAITING_MAX) {
+        send_error(m, API_ERR_RATE_LIMITED, "too many sends waiting for their ack", op->client_id,
+                   NULL);
+        send_op_free(op);
+        return;
+    }
+    if (c->waiting_tail != NULL)
+        c->waiting_tail->next = op;
+    else
+        c->waiting_head = op;
+    c->waiting_tail = op;
+    c->waiting_count++;
+    start_next_send(c);
 }
 
 /* ---- the other frames ----------------------------------------------------- */
@@ -356,6 +410,12 @@ static void on_closed(ws_conn_t *conn, void *user_data)
     ws_client_t *c = user_data;
     if (c->app->hub != NULL)
         ws_hub_leave(c->app->hub, &c->member);
+    /* The send under way, if any, finds its connection gone and ends alone. */
+    while (c->waiting_head != NULL) {
+        send_op_t *next = c->waiting_head->next;
+        send_op_free(c->waiting_head);
+        c->waiting_head = next;
+    }
     free(c);
 }
 

@@ -133,8 +133,11 @@ static void on_channel_message(const char *channel, const char *message, size_t 
         return; /* malformed, or our own: delivered here already */
     const char *p = message + ORIGIN_HEX + 1;
     const char *end = message + len;
+    /* <except> names a member of the publishing instance's hub (member ids
+     * are per hub): here it is nobody, and every connection of the user gets
+     * the frame. */
     char *after = NULL;
-    unsigned long long except = strtoull(p, &after, 10);
+    (void)strtoull(p, &after, 10);
     if (after == NULL || after >= end || *after != ' ')
         return;
     p = after + 1;
@@ -144,7 +147,7 @@ static void on_channel_message(const char *channel, const char *message, size_t 
         return;
     }
     hub->stats.received++;
-    deliver_local(hub, user_id, p, (size_t)(end - p), (uint64_t)except);
+    deliver_local(hub, user_id, p, (size_t)(end - p), 0);
 }
 
 static void publish(ws_hub_t *hub, int64_t user_id, const char *body, size_t len, uint64_t except)
