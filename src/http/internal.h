@@ -17,6 +17,23 @@
 
 typedef struct http_conn_s http_conn_t;
 
+enum {
+    HTTP_PENDING_IN_MAX = 64 * 1024, /* unparsed pipelined input kept per connection */
+    HTTP_READ_BUFFER_BYTES = 64 * 1024,
+    HTTP_READ_WHEN_FULL_BYTES = 4 * 1024, /* a read while MAX_BODY_MEMORY is full */
+    HTTP_LINGER_MS = 2000,
+};
+
+/* What a connection's one timer measures. */
+enum {
+    TIMER_NONE = 0,
+    TIMER_IDLE,        /* keep-alive between requests */
+    TIMER_HEADER,      /* request line and headers (from the accept for the first) */
+    TIMER_BODY,        /* the body's pauses and rate */
+    TIMER_MEMORY_WAIT, /* a body waiting for room under MAX_BODY_MEMORY */
+    TIMER_LINGER,      /* discarding input after a closing answer */
+};
+
 typedef struct {
     char *name;
     char *value;
@@ -169,6 +186,52 @@ typedef struct {
     void (*release)(void *arg);
     void *arg;
 } http__body_ref_t;
+
+/* ---- conn.c: a connection's I/O, whatever its protocol ---- */
+
+/* Releases a body sent by reference. */
+void http__body_release(const http__body_ref_t *body);
+/* Bodies, read-ahead and queued answers have reached MAX_BODY_MEMORY. */
+bool http__buffers_full(const http_server_t *server);
+/* What conn reads now would wait in pending_in rather than be parsed. */
+bool http__conn_reads_ahead(const http_conn_t *conn);
+/* Brings the server's read-ahead total up to date with conn's pending_in. */
+void http__conn_count_pending_in(http_conn_t *conn);
+/* The connection's one timer (kind: TIMER_*); it calls http__on_timer. */
+void http__conn_arm_timer(http_conn_t *conn, uint8_t kind, uint64_t timeout_ms);
+void http__conn_disarm_timer(http_conn_t *conn);
+uint64_t http__conn_now_ms(const http_conn_t *conn);
+/* The idle list (oldest first): evictable connections near MAX_CONNECTIONS. */
+void http__conn_idle_link(http_conn_t *conn);
+void http__conn_idle_unlink(http_conn_t *conn);
+/* Between requests: the idle timer runs and the connection may be evicted. */
+void http__conn_enter_idle(http_conn_t *conn);
+/* Closes the connection idle the longest with nothing to write; true when
+ * one was. */
+bool http__evict_idle(http_server_t *server);
+/* Closes now; freed once libuv has closed its handles. */
+void http__conn_close(http_conn_t *conn);
+/* After the last answer of a Connection: close exchange: shut the write side
+ * down and discard input until the client closes or HTTP_LINGER_MS passes. */
+void http__conn_finish(http_conn_t *conn);
+/* Writes head (owned) then body (by reference, released once written): what
+ * the kernel takes now is done, the rest queued. 0 or a libuv error (closed). */
+int http__conn_write(http_conn_t *conn, char *head, size_t head_len, const http__body_ref_t *body);
+void http__conn_start_reading(http_conn_t *conn);
+void http__conn_stop_reading(http_conn_t *conn);
+
+/* ---- server.c: the HTTP protocol, as the connection layer calls it ---- */
+
+/* Bytes read (valid during the call). */
+void http__protocol_input(http_conn_t *conn, const char *data, size_t len);
+/* The client half-closed. */
+void http__protocol_eof(http_conn_t *conn);
+/* The write queue fell under HTTP_WRITE_HIGH_WATER. */
+void http__protocol_writable(http_conn_t *conn);
+/* The connection closes: let go of its request and queues. */
+void http__protocol_detach(http_conn_t *conn);
+/* The connection's timer fired. */
+void http__on_timer(uv_timer_t *timer);
 
 /* server.c: tells every access hook about a finished request. */
 void http__run_access_hooks(http_server_t *server, const http_request_t *req, int status,

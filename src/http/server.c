@@ -1,5 +1,8 @@
-/* The HTTP/1.1 server: accepting, reading, parsing, dispatching, writing,
- * timeouts, and the drain of a graceful shutdown.
+/* The HTTP/1.1 server: accepting, parsing, dispatching, the HTTP timeouts,
+ * upgrades, and the drain of a graceful shutdown. A connection's I/O (reads,
+ * writes and their backpressure, the timer, the idle list, close and linger)
+ * is conn.c's, shared with the protocols a connection is upgraded to; this
+ * file is the HTTP protocol on top of it.
  *
  * A connection is in one of these phases:
  *   idle      no request begun; the idle timer runs; no read buffer is held
@@ -37,13 +40,13 @@
  * HTTP_BODY_MIN_RATE bytes/s over each window and never pause longer than
  * HTTP_BODY_TIMEOUT_MS, else 408. The same budget covers what a client can
  * make the server hold besides bodies: input read ahead of the request being
- * handled (pipelining, at most PENDING_IN_MAX per connection) and answers
+ * handled (pipelining, at most HTTP_PENDING_IN_MAX per connection) and answers
  * queued for a client that reads slowly (at most HTTP_WRITE_HIGH_WATER per
  * connection). When bodies, read-ahead and queued answers together reach
  * MAX_BODY_MEMORY, connections stop reading ahead and a connection with an
  * answer still queued parses no further request until it is written: so
  * 10,000 clients pipelining without reading cost the budget, not 10,000 x
- * (PENDING_IN_MAX + HTTP_WRITE_HIGH_WATER). They resume as their own answers
+ * (HTTP_PENDING_IN_MAX + HTTP_WRITE_HIGH_WATER). They resume as their own answers
  * are written. */
 #include "http/server.h"
 #include "core/clock.h"
@@ -60,121 +63,25 @@
 #include <strings.h>
 #include <time.h>
 
-enum {
-    PENDING_IN_MAX = 64 * 1024, /* unparsed pipelined input kept per connection */
-    READ_BUFFER_BYTES = 64 * 1024,
-    READ_WHEN_FULL_BYTES = 4 * 1024, /* a read while MAX_BODY_MEMORY is full */
-    LINGER_MS = 2000,
-};
-
-/* What a connection's one timer measures. */
-enum {
-    TIMER_NONE = 0,
-    TIMER_IDLE,        /* keep-alive between requests */
-    TIMER_HEADER,      /* request line and headers (from the accept for the first) */
-    TIMER_BODY,        /* the body's pauses and rate */
-    TIMER_MEMORY_WAIT, /* a body waiting for room under MAX_BODY_MEMORY */
-    TIMER_LINGER,      /* discarding input after a closing answer */
-};
-
 /* A connection is one allocation; keep it small, since 10,000 idle ones must
  * cost little (DESIGN.md: about 1.5 KB each for an idle WebSocket). */
 _Static_assert(sizeof(http_conn_t) <= 896, "http_conn_t grew: check what an idle connection holds");
-
-/* A write the kernel did not take at once: the response head (owned) and
- * the body it refers to, both kept until libuv has written them. */
-typedef struct {
-    uv_write_t req;
-    http_conn_t *conn;
-    char *head;
-    http__body_ref_t body;
-    size_t len; /* bytes handed to uv_write */
-} write_req_t;
-
-static void body_release(const http__body_ref_t *body)
-{
-    if (body != NULL && body->release != NULL)
-        body->release(body->arg);
-}
 
 static http_parser_settings parser_settings;
 static void drive(http_conn_t *conn);
 static void settle_eof(http_conn_t *conn);
 static void undefer(http_conn_t *conn);
 static void defer(http_conn_t *conn);
-static void conn_close(http_conn_t *conn);
-static void start_reading(http_conn_t *conn);
-static void stop_reading(http_conn_t *conn);
 static bool request_line_protocol_ok(const http_conn_t *conn);
 static void memory_release(http_server_t *server, http_request_t *req);
 static void memory_unqueue(http_conn_t *conn);
-static void idle_unlink(http_conn_t *conn);
-
-/* ---- the per-loop read buffer ------------------------------------------ */
-
-/* One buffer for every connection of the loop: libuv hands it to on_read and
- * the parser consumes it before the next read. Input that must outlive the
- * callback (pipelined requests) is copied into the connection's pending_in. */
-static char shared_read_buffer[READ_BUFFER_BYTES];
-static bool shared_read_buffer_lent;
-
-/* Whether bodies, read-ahead and queued answers have reached MAX_BODY_MEMORY. */
-static bool buffers_full(const http_server_t *server)
-{
-    uint64_t held =
-        server->body_memory_bytes + server->pipelined_bytes + server->queued_write_bytes;
-    return held >= (uint64_t)server->config->max_body_memory_bytes;
-}
-
-/* Whether what conn reads now would wait in pending_in rather than be parsed
- * at once (a request is being handled, input is already waiting, or an answer
- * is still queued). */
-static bool reads_ahead(const http_conn_t *conn)
-{
-    return conn->busy || conn->pending_in.len > 0 || conn->write_pending_bytes > 0;
-}
 
 /* Whether conn may parse its next request: not while its answers pile up. */
 static bool may_parse(const http_conn_t *conn)
 {
     if (conn->write_pending_bytes == 0)
         return true;
-    return conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !buffers_full(conn->server);
-}
-
-/* Brings the server's read-ahead total up to date with conn's pending_in. */
-static void count_pending_in(http_conn_t *conn)
-{
-    http_server_t *server = conn->server;
-    size_t now = conn->pending_in.capacity;
-    server->pipelined_bytes = server->pipelined_bytes - conn->pending_in_counted + now;
-    conn->pending_in_counted = now;
-}
-
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-    (void)suggested;
-    http_conn_t *conn = handle->data;
-    bool full = conn != NULL && !conn->lingering && !conn->upgraded && buffers_full(conn->server);
-    if (full && reads_ahead(conn)) {
-        /* Over the budget: this read would only wait in memory. on_read gets
-         * UV_ENOBUFS and stops reading until the connection catches up. */
-        buf->base = NULL;
-        buf->len = 0;
-        return;
-    }
-    if (shared_read_buffer_lent) {
-        /* Cannot happen on one loop thread; refuse rather than share. */
-        buf->base = NULL;
-        buf->len = 0;
-        return;
-    }
-    shared_read_buffer_lent = true;
-    buf->base = shared_read_buffer;
-    /* A free connection parses what it reads at once, but only
-     * HTTP_MAX_REQUESTS_PER_TURN requests a turn; the rest waits in
-     * pending_in. Over the budget it reads little, so that rest stays small. */
-    buf->len = full ? READ_WHEN_FULL_BYTES : sizeof(shared_read_buffer);
+    return conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !http__buffers_full(conn->server);
 }
 
 /* ---- time -------------------------------------------------------------- */
@@ -228,294 +135,18 @@ static void request_free(http_request_t *req)
 
 /* ---- timers ------------------------------------------------------------ */
 
-static void on_timer(uv_timer_t *timer);
-
-static void arm_timer(http_conn_t *conn, uint8_t kind, uint64_t timeout_ms)
-{
-    conn->timer_kind = kind;
-    if (conn->fake_out != NULL)
-        return;
-    uv_timer_start(&conn->timer, on_timer, timeout_ms, 0);
-}
-
-static void disarm_timer(http_conn_t *conn)
-{
-    conn->timer_kind = TIMER_NONE;
-    if (conn->fake_out == NULL)
-        uv_timer_stop(&conn->timer);
-}
-
 /* The header timer, unless it already runs: for a connection's first request
  * it started at the accept, and a first byte does not restart it. */
 static void arm_header_timer(http_conn_t *conn)
 {
     if (conn->timer_kind != TIMER_HEADER)
-        arm_timer(conn, TIMER_HEADER, (uint64_t)conn->server->config->http_header_timeout_ms);
-}
-
-static uint64_t loop_now_ms(const http_conn_t *conn)
-{
-    return uv_now(conn->server->loop);
+        http__conn_arm_timer(conn, TIMER_HEADER,
+                             (uint64_t)conn->server->config->http_header_timeout_ms);
 }
 
 /* ---- idle connections, oldest first ------------------------------------ */
 
-static void idle_link(http_conn_t *conn)
-{
-    http_server_t *server = conn->server;
-    if (conn->in_idle_list || conn->fake_out != NULL)
-        return;
-    conn->in_idle_list = true;
-    conn->idle_next = NULL;
-    conn->idle_prev = server->idle_tail;
-    if (server->idle_tail != NULL)
-        server->idle_tail->idle_next = conn;
-    else
-        server->idle_head = conn;
-    server->idle_tail = conn;
-}
-
-static void idle_unlink(http_conn_t *conn)
-{
-    http_server_t *server = conn->server;
-    if (!conn->in_idle_list)
-        return;
-    if (conn->idle_prev != NULL)
-        conn->idle_prev->idle_next = conn->idle_next;
-    else
-        server->idle_head = conn->idle_next;
-    if (conn->idle_next != NULL)
-        conn->idle_next->idle_prev = conn->idle_prev;
-    else
-        server->idle_tail = conn->idle_prev;
-    conn->idle_prev = conn->idle_next = NULL;
-    conn->in_idle_list = false;
-}
-
-/* Between requests: the idle timer runs and the connection may be evicted. */
-static void conn_enter_idle(http_conn_t *conn)
-{
-    arm_timer(conn, TIMER_IDLE, (uint64_t)conn->server->config->http_idle_timeout_ms);
-    idle_link(conn);
-}
-
-static void conn_close(http_conn_t *conn);
-
-/* Closes the connection idle the longest that has nothing left to write, to
- * make room for a newcomer. True when one was closed. */
-static bool evict_idle(http_server_t *server)
-{
-    for (http_conn_t *c = server->idle_head; c != NULL; c = c->idle_next) {
-        if (c->req == NULL && !c->busy && c->write_pending_bytes == 0 && !c->closing) {
-            server->stats.connections_evicted++;
-            conn_close(c);
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- writing ----------------------------------------------------------- */
-
-static void after_close_handle(uv_handle_t *handle)
-{
-    http_conn_t *conn = handle->data;
-    if (--conn->close_handles > 0)
-        return;
-    http_server_t *server = conn->server;
-    buf_free(&conn->pending_in);
-    count_pending_in(conn);
-    free(conn);
-    if (server->draining && server->conns == NULL && server->on_drained != NULL) {
-        void (*cb)(http_server_t *) = server->on_drained;
-        server->on_drained = NULL;
-        cb(server);
-    }
-}
-
-static void unlink_conn(http_conn_t *conn)
-{
-    http_server_t *server = conn->server;
-    if (conn->prev != NULL)
-        conn->prev->next = conn->next;
-    else if (server->conns == conn)
-        server->conns = conn->next;
-    if (conn->next != NULL)
-        conn->next->prev = conn->prev;
-    conn->prev = conn->next = NULL;
-}
-
-/* Closes the connection; it is freed once libuv has closed its handles. A
- * request still being handled is detached and finishes on its own. */
-static void conn_close(http_conn_t *conn)
-{
-    if (conn->closing)
-        return;
-    conn->closing = true;
-    if (conn->waiting_for_memory) {
-        /* No handler holds a request waiting for memory: free it here. */
-        memory_unqueue(conn);
-        conn->busy = false;
-    }
-    if (conn->req != NULL) {
-        if (conn->busy) {
-            conn->req->state->conn = NULL; /* the handler will free it */
-        } else {
-            request_free(conn->req);
-        }
-        conn->req = NULL;
-    }
-    if (conn->upgraded && conn->upgrade_ops != NULL) {
-        const http_upgrade_ops_t *ops = conn->upgrade_ops;
-        conn->upgrade_ops = NULL; /* exactly once */
-        ops->on_close(conn, conn->upgrade_data);
-    }
-    conn->server->stats.connections_open--;
-    undefer(conn);
-    unlink_conn(conn);
-    idle_unlink(conn);
-    memory_unqueue(conn);
-    if (conn->peer != NULL) {
-        http__peers_release(&conn->server->peers, conn->peer);
-        conn->peer = NULL;
-    }
-    if (conn->fake_out != NULL) {
-        buf_free(&conn->pending_in);
-        count_pending_in(conn);
-        return; /* fake connections are freed by their owner */
-    }
-    conn->close_handles = 2;
-    uv_close((uv_handle_t *)&conn->tcp, after_close_handle);
-    uv_close((uv_handle_t *)&conn->timer, after_close_handle);
-}
-
-static void on_linger_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
-{
-    (void)buf;
-    shared_read_buffer_lent = false;
-    http_conn_t *conn = stream->data;
-    if (nread < 0)
-        conn_close(conn);
-}
-
-static void on_shutdown(uv_shutdown_t *req, int status)
-{
-    (void)status;
-    http_conn_t *conn = req->data;
-    free(req);
-    if (conn->closing)
-        return;
-    /* Keep discarding what the client still sends until it closes or the
-     * linger time ends, so it reads our answer rather than a reset. */
-    uv_read_stop((uv_stream_t *)&conn->tcp);
-    if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_linger_read) != 0)
-        conn_close(conn);
-}
-
-/* After the last response of a Connection: close exchange. */
-static void finish_connection(http_conn_t *conn)
-{
-    if (conn->fake_out != NULL) {
-        conn_close(conn);
-        return;
-    }
-    conn->lingering = true;
-    stop_reading(conn);
-    arm_timer(conn, TIMER_LINGER, LINGER_MS);
-    uv_shutdown_t *sreq = xmalloc(sizeof(*sreq));
-    sreq->data = conn;
-    if (uv_shutdown(sreq, (uv_stream_t *)&conn->tcp, on_shutdown) != 0) {
-        free(sreq);
-        conn_close(conn);
-    }
-}
-
-static void on_write(uv_write_t *wreq, int status)
-{
-    write_req_t *w = container_of(wreq, write_req_t, req);
-    http_conn_t *conn = w->conn;
-    conn->write_pending_bytes -= w->len;
-    conn->server->queued_write_bytes -= w->len;
-    free(w->head);
-    body_release(&w->body);
-    free(w);
-    if (conn->closing)
-        return;
-    if (status < 0) {
-        conn_close(conn);
-        return;
-    }
-    if (conn->write_pending_bytes == 0 && conn->close_after_write && !conn->busy &&
-        conn->req == NULL) {
-        finish_connection(conn);
-        return;
-    }
-    if (conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !conn->busy)
-        drive(conn);
-}
-
-/* Writes head (taking ownership) followed by body (NULL for none; released
- * once written, or at once on failure): what the kernel takes now is done,
- * the rest is queued without copying. Returns 0 or a negative libuv error
- * (the connection is closed). */
-static int conn_write(http_conn_t *conn, char *head, size_t head_len, const http__body_ref_t *body)
-{
-    size_t body_len = body != NULL ? body->len : 0;
-    size_t total = head_len + body_len;
-    if (conn->fake_out != NULL) {
-        (void)buf_append(conn->fake_out, head, head_len);
-        if (body_len > 0)
-            (void)buf_append(conn->fake_out, body->data, body_len);
-        free(head);
-        body_release(body);
-        return 0;
-    }
-    size_t offset = 0;
-    if (conn->write_pending_bytes == 0) {
-        uv_buf_t bufs[2] = {
-            uv_buf_init(head, (unsigned int)head_len),
-            uv_buf_init((char *)(body_len > 0 ? body->data : NULL), (unsigned int)body_len)};
-        int n = uv_try_write((uv_stream_t *)&conn->tcp, bufs, body_len > 0 ? 2 : 1);
-        if (n > 0)
-            offset = (size_t)n;
-        else if (n < 0 && n != UV_EAGAIN) {
-            free(head);
-            body_release(body);
-            conn_close(conn);
-            return n;
-        }
-    }
-    if (offset == total) {
-        free(head);
-        body_release(body);
-        return 0;
-    }
-    write_req_t *w = xcalloc(1, sizeof(*w));
-    w->conn = conn;
-    w->len = total - offset;
-    w->head = head;
-    if (body != NULL)
-        w->body = *body;
-    uv_buf_t bufs[2];
-    unsigned nbufs = 0;
-    if (offset < head_len)
-        bufs[nbufs++] = uv_buf_init(head + offset, (unsigned int)(head_len - offset));
-    if (body_len > 0) {
-        size_t skip = offset > head_len ? offset - head_len : 0;
-        bufs[nbufs++] = uv_buf_init((char *)body->data + skip, (unsigned int)(body_len - skip));
-    }
-    int rc = uv_write(&w->req, (uv_stream_t *)&conn->tcp, bufs, nbufs, on_write);
-    if (rc != 0) {
-        free(w->head);
-        body_release(&w->body);
-        free(w);
-        conn_close(conn);
-        return rc;
-    }
-    conn->write_pending_bytes += w->len;
-    conn->server->queued_write_bytes += w->len;
-    return 0;
-}
 
 void http__conn_send_response(http_request_t *req, int status, char *data, size_t len,
                               const http__body_ref_t *body, size_t body_bytes)
@@ -530,7 +161,7 @@ void http__conn_send_response(http_request_t *req, int status, char *data, size_
     if (conn == NULL) {
         /* The client left while the handler worked: drop the answer. */
         free(data);
-        body_release(body);
+        http__body_release(body);
         request_free(req);
         return;
     }
@@ -538,16 +169,16 @@ void http__conn_send_response(http_request_t *req, int status, char *data, size_
     conn->busy = false;
     conn->req = NULL;
     request_free(req);
-    if (conn_write(conn, data, len, body) != 0)
+    if (http__conn_write(conn, data, len, body) != 0)
         return; /* closed */
     if (conn->close_after_write) {
-        stop_reading(conn);
+        http__conn_stop_reading(conn);
         if (conn->write_pending_bytes == 0)
-            finish_connection(conn);
+            http__conn_finish(conn);
         return;
     }
     /* Keep-alive: wait for the next request. */
-    conn_enter_idle(conn);
+    http__conn_enter_idle(conn);
     if (was_busy && !conn->in_drive && conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER)
         drive(conn);
 }
@@ -613,7 +244,7 @@ static int on_message_begin(http_parser *parser)
     if (conn->req == NULL)
         conn->req = request_new(conn);
     conn->header_bytes = 0;
-    idle_unlink(conn);
+    http__conn_idle_unlink(conn);
     arm_header_timer(conn);
     return 0;
 }
@@ -744,7 +375,7 @@ static http_method_t method_of(unsigned parser_method, const char **name)
 static void send_continue(http_conn_t *conn)
 {
     static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    conn_write(conn, xstrndup(line, sizeof(line) - 1), sizeof(line) - 1, NULL);
+    http__conn_write(conn, xstrndup(line, sizeof(line) - 1), sizeof(line) - 1, NULL);
 }
 
 static int on_headers_complete(http_parser *parser)
@@ -813,7 +444,7 @@ static int on_headers_complete(http_parser *parser)
     if (has_length && parser->content_length > limit)
         return fail_parse(conn, API_ERR_PAYLOAD_TOO_LARGE);
     if (!st->body_expected) {
-        disarm_timer(conn);
+        http__conn_disarm_timer(conn);
         return 0;
     }
     /* The body waits until the head has passed the middleware and the route
@@ -827,7 +458,7 @@ static int on_headers_complete(http_parser *parser)
         http__strict_off(&conn->strict);
     st->body_unread = true;
     conn->head_ready = true;
-    disarm_timer(conn);
+    http__conn_disarm_timer(conn);
     http_parser_pause(parser, 1);
     return 0;
 }
@@ -838,7 +469,7 @@ static int on_body(http_parser *parser, const char *at, size_t len)
     if (buf_append(&conn->req->body, at, len) != 0)
         return fail_parse(conn, API_ERR_PAYLOAD_TOO_LARGE);
     conn->window_bytes += len;
-    conn->last_body_ms = loop_now_ms(conn);
+    conn->last_body_ms = http__conn_now_ms(conn);
     return 0;
 }
 
@@ -850,7 +481,7 @@ static int on_message_complete(http_parser *parser)
     conn->message_ready = true;
     conn->line_seen = false;
     conn->line_tail_len = 0;
-    disarm_timer(conn);
+    http__conn_disarm_timer(conn);
     /* Stop here: the next pipelined request is parsed only after this one is
      * answered, which keeps responses in order. */
     http_parser_pause(parser, 1);
@@ -940,7 +571,7 @@ static void dispatch_head(http_conn_t *conn)
     http_request_t *req = conn->req;
     conn->head_ready = false;
     conn->busy = true;
-    stop_reading(conn);
+    http__conn_stop_reading(conn);
     if (http__cors_preflight(req))
         return;
     http_request_next(req);
@@ -985,7 +616,7 @@ static void memory_unqueue(http_conn_t *conn)
 static void arm_body_timer(http_conn_t *conn)
 {
     const config_t *cfg = conn->server->config;
-    uint64_t now = loop_now_ms(conn);
+    uint64_t now = http__conn_now_ms(conn);
     uint64_t pause_due = conn->last_body_ms + (uint64_t)cfg->http_body_timeout_ms;
     uint64_t due = pause_due;
     if (cfg->http_body_min_rate > 0) {
@@ -993,7 +624,7 @@ static void arm_body_timer(http_conn_t *conn)
         if (window_due < due)
             due = window_due;
     }
-    arm_timer(conn, TIMER_BODY, due > now ? due - now : 0);
+    http__conn_arm_timer(conn, TIMER_BODY, due > now ? due - now : 0);
 }
 
 /* Lets the admitted body in: 100 Continue if the client waits for it, the
@@ -1010,7 +641,7 @@ static void begin_body(http_conn_t *conn, bool from_release)
         send_continue(conn);
     if (conn->closing)
         return;
-    conn->window_start_ms = conn->last_body_ms = loop_now_ms(conn);
+    conn->window_start_ms = conn->last_body_ms = http__conn_now_ms(conn);
     conn->window_bytes = 0;
     arm_body_timer(conn);
     conn->busy = false;
@@ -1044,7 +675,7 @@ static void start_body(http_request_t *req)
     else
         server->memory_wait_head = conn;
     server->memory_wait_tail = conn;
-    arm_timer(conn, TIMER_MEMORY_WAIT, HTTP_BODY_MEMORY_WAIT_MS);
+    http__conn_arm_timer(conn, TIMER_MEMORY_WAIT, HTTP_BODY_MEMORY_WAIT_MS);
 }
 
 /* A body's memory is back: admit the waiting bodies that now fit, in turn. */
@@ -1073,7 +704,7 @@ static void answer_parse_error(http_conn_t *conn);
 static void check_body_progress(http_conn_t *conn)
 {
     const config_t *cfg = conn->server->config;
-    uint64_t now = loop_now_ms(conn);
+    uint64_t now = http__conn_now_ms(conn);
     bool too_slow = false;
     if (now >= conn->last_body_ms + (uint64_t)cfg->http_body_timeout_ms)
         too_slow = true;
@@ -1105,7 +736,7 @@ static void refuse_for_memory(http_conn_t *conn)
     http_response_header(req, "Retry-After", "2");
     conn->close_after_write = true;
     conn->busy = false; /* respond_client_error takes the request over */
-    stop_reading(conn);
+    http__conn_stop_reading(conn);
     buf_clear(&conn->pending_in);
     respond_client_error(conn, API_ERR_UNAVAILABLE);
 }
@@ -1121,7 +752,7 @@ static void answer_parse_error(http_conn_t *conn)
     } else {
         err = API_ERR_BAD_REQUEST;
     }
-    stop_reading(conn);
+    http__conn_stop_reading(conn);
     buf_clear(&conn->pending_in);
     respond_client_error(conn, err);
 }
@@ -1183,7 +814,7 @@ static void refuse_strict(http_conn_t *conn, const char *data, size_t bad_at)
 static ssize_t feed(http_conn_t *conn, const char *data, size_t len)
 {
     if (conn->req == NULL && len > 0) {
-        idle_unlink(conn);
+        http__conn_idle_unlink(conn);
         if (conn->fake_out == NULL)
             arm_header_timer(conn);
     }
@@ -1219,7 +850,7 @@ static ssize_t feed(http_conn_t *conn, const char *data, size_t len)
 static void settle_eof(http_conn_t *conn)
 {
     if (conn->req != NULL || conn->pending_in.len > 0 || conn->write_pending_bytes == 0) {
-        conn_close(conn);
+        http__conn_close(conn);
         return;
     }
     conn->close_after_write = true; /* on_write finishes the connection */
@@ -1300,16 +931,16 @@ static void drive(http_conn_t *conn)
     /* A body not admitted yet is not read (early answers, MAX_BODY_MEMORY). */
     bool body_held = conn->busy && conn->req != NULL && conn->req->state->body_unread;
     bool can_read = !conn->closing && !conn->close_after_write && !conn->lingering &&
-                    !conn->read_eof && conn->pending_in.len < PENDING_IN_MAX &&
+                    !conn->read_eof && conn->pending_in.len < HTTP_PENDING_IN_MAX &&
                     conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER && !body_held &&
-                    !(reads_ahead(conn) && buffers_full(conn->server));
+                    !(http__conn_reads_ahead(conn) && http__buffers_full(conn->server));
     if (can_read)
-        start_reading(conn);
+        http__conn_start_reading(conn);
     else if (!conn->closing)
-        stop_reading(conn);
+        http__conn_stop_reading(conn);
     if (conn->pending_in.len == 0 && conn->pending_in.data != NULL && !conn->busy)
         buf_free(&conn->pending_in); /* an idle connection holds no buffer */
-    count_pending_in(conn);
+    http__conn_count_pending_in(conn);
     conn->in_drive = false;
     if (conn->read_eof && !conn->closing && !conn->busy && !conn->deferred &&
         conn->write_pending_bytes < HTTP_WRITE_HIGH_WATER)
@@ -1321,12 +952,12 @@ static void handle_input(http_conn_t *conn, const char *data, size_t len)
     if (conn->busy || conn->pending_in.len > 0 || conn->in_drive) {
         if (buf_append(&conn->pending_in, data, len) != 0) {
             /* Cannot happen: reading stops before the cap. */
-            conn_close(conn);
+            http__conn_close(conn);
             return;
         }
-        count_pending_in(conn);
-        if (conn->pending_in.len >= PENDING_IN_MAX)
-            stop_reading(conn);
+        http__conn_count_pending_in(conn);
+        if (conn->pending_in.len >= HTTP_PENDING_IN_MAX)
+            http__conn_stop_reading(conn);
         /* A deferred connection waits for its next turn. */
         if (!conn->busy && !conn->deferred)
             drive(conn);
@@ -1342,73 +973,59 @@ static void handle_input(http_conn_t *conn, const char *data, size_t len)
     drive(conn);
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+/* ---- what the connection layer (conn.c) tells the HTTP protocol ---------- */
+
+void http__protocol_input(http_conn_t *conn, const char *data, size_t len)
 {
-    http_conn_t *conn = stream->data;
-    if (conn->upgraded) {
-        if (nread > 0 && conn->upgrade_ops != NULL)
-            conn->upgrade_ops->on_data(conn, buf->base, (size_t)nread, conn->upgrade_data);
-        else if (nread < 0)
-            conn_close(conn); /* EOF or an error: the protocol hears on_close */
-        if (buf->base == shared_read_buffer)
-            shared_read_buffer_lent = false;
-        return;
+    handle_input(conn, data, len);
+}
+
+void http__protocol_eof(http_conn_t *conn)
+{
+    /* The requests it pipelined before are answered (drive() settles the
+     * connection once they are), then the connection closes. */
+    if (!conn->busy && !conn->in_drive)
+        drive(conn);
+}
+
+void http__protocol_writable(http_conn_t *conn)
+{
+    drive(conn);
+}
+
+void http__protocol_detach(http_conn_t *conn)
+{
+    if (conn->waiting_for_memory) {
+        /* No handler holds a request waiting for memory: free it here. */
+        memory_unqueue(conn);
+        conn->busy = false;
     }
-    if (nread > 0) {
-        /* The read buffer is shared: everything is consumed or copied before
-         * this returns. */
-        handle_input(conn, buf->base, (size_t)nread);
-    } else if (nread == UV_ENOBUFS) {
-        /* on_alloc refused: the buffers are full. drive() reads again once
-         * this connection's answer is written or its input parsed. */
-        stop_reading(conn);
-        conn->server->stats.read_ahead_stops++;
-        return;
-    } else if (nread == UV_EOF) {
-        /* A half-close: the client sent all it will send but may still read.
-         * The requests it pipelined before are answered (drive() settles the
-         * connection once they are), then the connection closes. */
-        conn->read_eof = true;
-        stop_reading(conn);
-        if (!conn->busy && !conn->in_drive)
-            drive(conn);
-    } else if (nread < 0) {
-        conn_close(conn); /* a reset client is gone */
+    if (conn->req != NULL) {
+        if (conn->busy) {
+            conn->req->state->conn = NULL; /* the handler will free it */
+        } else {
+            request_free(conn->req);
+        }
+        conn->req = NULL;
     }
-    if (buf->base == shared_read_buffer)
-        shared_read_buffer_lent = false;
+    undefer(conn);
+    memory_unqueue(conn);
 }
 
-static void start_reading(http_conn_t *conn)
-{
-    if (conn->reading || conn->fake_out != NULL || conn->closing)
-        return;
-    if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read) == 0)
-        conn->reading = true;
-}
-
-static void stop_reading(http_conn_t *conn)
-{
-    if (!conn->reading || conn->fake_out != NULL)
-        return;
-    uv_read_stop((uv_stream_t *)&conn->tcp);
-    conn->reading = false;
-}
-
-static void on_timer(uv_timer_t *timer)
+void http__on_timer(uv_timer_t *timer)
 {
     http_conn_t *conn = container_of(timer, http_conn_t, timer);
     uint8_t kind = conn->timer_kind;
     conn->timer_kind = TIMER_NONE;
     if (conn->lingering || conn->closing) {
-        conn_close(conn);
+        http__conn_close(conn);
         return;
     }
     if (conn->upgraded) {
         /* The protocol keeps its own time; this timer only bounds a close
          * whose last writes the client does not read (http_stream_end). */
         if (conn->close_after_write)
-            conn_close(conn);
+            http__conn_close(conn);
         return;
     }
     if (kind == TIMER_MEMORY_WAIT) {
@@ -1418,7 +1035,7 @@ static void on_timer(uv_timer_t *timer)
     }
     if (conn->write_pending_bytes > 0 && !conn->busy) {
         /* A client that does not read its answers. */
-        conn_close(conn);
+        http__conn_close(conn);
         return;
     }
     if (kind == TIMER_BODY && conn->req != NULL && !conn->busy) {
@@ -1427,13 +1044,13 @@ static void on_timer(uv_timer_t *timer)
     }
     if (conn->req != NULL && !conn->busy) {
         /* Headers did not arrive in time (slowloris). */
-        stop_reading(conn);
+        http__conn_stop_reading(conn);
         buf_clear(&conn->pending_in);
         respond_client_error(conn, API_ERR_REQUEST_TIMEOUT);
         return;
     }
     if (!conn->busy)
-        conn_close(conn); /* idle keep-alive, or silent since the accept */
+        http__conn_close(conn); /* idle keep-alive, or silent since the accept */
 }
 
 /* ---- access hooks ------------------------------------------------------- */
@@ -1481,12 +1098,12 @@ http_stream_t *http__conn_upgrade(http_request_t *req, char *head, size_t head_l
     conn->req = NULL;
     request_free(req);
     undefer(conn);
-    idle_unlink(conn);
-    disarm_timer(conn);
-    stop_reading(conn);
+    http__conn_idle_unlink(conn);
+    http__conn_disarm_timer(conn);
+    http__conn_stop_reading(conn);
     /* The head first: if the client is gone already, the connection closes
      * as an HTTP one and the protocol never hears of it. */
-    if (conn_write(conn, head, head_len, NULL) != 0)
+    if (http__conn_write(conn, head, head_len, NULL) != 0)
         return NULL;
     /* From here the connection is I/O only: no parser state, no idle timer,
      * never evicted as idle. Reading waits for http_stream_start(). */
@@ -1496,75 +1113,6 @@ http_stream_t *http__conn_upgrade(http_request_t *req, char *head, size_t head_l
     return conn;
 }
 
-void http_stream_start(http_stream_t *stream)
-{
-    http_conn_t *conn = stream;
-    if (conn->closing)
-        return;
-    /* Frames the client sent right behind its request. */
-    if (conn->pending_in.len > 0) {
-        buf_t early = conn->pending_in;
-        buf_init(&conn->pending_in, 0);
-        count_pending_in(conn);
-        conn->upgrade_ops->on_data(conn, early.data, early.len, conn->upgrade_data);
-        buf_free(&early);
-        if (conn->closing)
-            return;
-    } else {
-        buf_free(&conn->pending_in);
-        count_pending_in(conn);
-    }
-    if (!conn->lingering && !conn->close_after_write)
-        start_reading(conn);
-}
-
-int http_stream_write(http_stream_t *stream, char *data, size_t len)
-{
-    if (stream->closing || stream->close_after_write || stream->lingering) {
-        free(data);
-        return -1;
-    }
-    return conn_write(stream, data, len, NULL) == 0 ? 0 : -1;
-}
-
-size_t http_stream_queued(const http_stream_t *stream)
-{
-    return stream->write_pending_bytes;
-}
-
-void http_stream_pause(http_stream_t *stream)
-{
-    stop_reading(stream);
-}
-
-void http_stream_resume(http_stream_t *stream)
-{
-    if (!stream->closing && !stream->lingering)
-        start_reading(stream);
-}
-
-void http_stream_end(http_stream_t *stream)
-{
-    if (stream->closing || stream->lingering || stream->close_after_write)
-        return;
-    stream->close_after_write = true;
-    stop_reading(stream);
-    if (stream->write_pending_bytes == 0)
-        finish_connection(stream);
-    else
-        arm_timer(stream, TIMER_LINGER, LINGER_MS); /* a client not reading cannot hold it */
-}
-
-void http_stream_abort(http_stream_t *stream)
-{
-    conn_close(stream);
-}
-
-const char *http_stream_peer(const http_stream_t *stream)
-{
-    return stream->peer_ip;
-}
-
 /* ---- accepting --------------------------------------------------------- */
 
 static void conn_init_common(http_conn_t *conn, http_server_t *server)
@@ -1572,7 +1120,7 @@ static void conn_init_common(http_conn_t *conn, http_server_t *server)
     conn->server = server;
     http_parser_init(&conn->parser, HTTP_REQUEST);
     conn->parser.data = conn;
-    buf_init(&conn->pending_in, PENDING_IN_MAX + READ_BUFFER_BYTES);
+    buf_init(&conn->pending_in, HTTP_PENDING_IN_MAX + HTTP_READ_BUFFER_BYTES);
     conn->next = server->conns;
     if (server->conns != NULL)
         server->conns->prev = conn;
@@ -1618,7 +1166,7 @@ static void on_connection(uv_stream_t *listener, int status)
      * longest; only when none is idle is it turned away. */
     if (server->stats.connections_open >= (uint64_t)server->config->max_connections &&
         !server->draining)
-        (void)evict_idle(server);
+        (void)http__evict_idle(server);
     if (server->stats.connections_open >= (uint64_t)server->config->max_connections ||
         server->draining) {
         /* Accept and close at once: leaving it in the backlog would make the
@@ -1637,7 +1185,7 @@ static void on_connection(uv_stream_t *listener, int status)
     conn->timer.data = conn;
     conn_init_common(conn, server);
     if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
-        conn_close(conn);
+        http__conn_close(conn);
         return;
     }
     uv_tcp_nodelay(&conn->tcp, 1);
@@ -1655,14 +1203,14 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     if (!peer_admitted(conn)) {
         server->stats.connections_refused_per_ip++;
-        conn_close(conn);
+        http__conn_close(conn);
         return;
     }
     /* The header timer starts now: a connection that stays silent is closed
      * when it ends, not after the idle timeout. */
-    arm_timer(conn, TIMER_HEADER, (uint64_t)server->config->http_header_timeout_ms);
-    idle_link(conn);
-    start_reading(conn);
+    http__conn_arm_timer(conn, TIMER_HEADER, (uint64_t)server->config->http_header_timeout_ms);
+    http__conn_idle_link(conn);
+    http__conn_start_reading(conn);
 }
 
 /* ---- the server -------------------------------------------------------- */
@@ -1742,10 +1290,10 @@ void http_server_drain(http_server_t *server, void (*on_drained)(http_server_t *
             if (conn->upgrade_ops != NULL && conn->upgrade_ops->on_shutdown != NULL)
                 conn->upgrade_ops->on_shutdown(conn, conn->upgrade_data);
             else
-                conn_close(conn);
+                http__conn_close(conn);
         } else if (!conn->busy && conn->req == NULL) {
             if (conn->write_pending_bytes == 0)
-                conn_close(conn);
+                http__conn_close(conn);
             else
                 conn->close_after_write = true;
         }
@@ -1766,7 +1314,7 @@ void http_server_close_all(http_server_t *server)
         uv_close((uv_handle_t *)&server->listener, on_listener_closed);
     }
     while (server->conns != NULL)
-        conn_close(server->conns);
+        http__conn_close(server->conns);
 }
 
 void http_server_free(http_server_t *server)
@@ -1794,7 +1342,7 @@ char *http_server_feed_fake(http_server_t *server, const void *data, size_t len,
     handle_input(conn, data, len);
     if (!conn->closing) {
         /* End of input: a request still in progress is abandoned. */
-        conn_close(conn);
+        http__conn_close(conn);
     }
     buf_free(&conn->pending_in);
     free(conn);
