@@ -2,7 +2,9 @@
  * of route registrations. */
 #include "api/app.h"
 #include "api/ws.h"
+#include "obs/advisor.h"
 #include "obs/metrics.h"
+#include "obs/report.h"
 #include "api/categories.h"
 #include "api/views.h"
 #include "api/middleware_auth.h"
@@ -127,6 +129,11 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     /* The registry is sized from the routes, all registered by now. */
     app->metrics = obs_metrics_new(app->router);
     (void)http_server_on_access(app->server, obs_metrics_on_access, app->metrics);
+    obs_sources_t src;
+    app_obs_sources(app, &src);
+    app->advisor = advisor_new(loop, &src);
+    (void)http_server_on_access(app->server, advisor_on_access, app->advisor);
+    app->report = obs_report_start(loop, &src, app->advisor, (uint64_t)cfg->metrics_interval_s);
     return 0;
 }
 
@@ -144,6 +151,13 @@ void app_close(app_t *app)
         media_queue_close(app->images);
         app->images = NULL;
     }
+    /* The observers read the layers below: they stop first. (A
+     * max_connections query of the advisor still in flight is failed by
+     * db_close() below, before the loop frees the advisor.) */
+    obs_report_close(app->report);
+    app->report = NULL;
+    advisor_close(app->advisor);
+    app->advisor = NULL;
     /* The catalog first: its last view counts still need the database. */
     api_catalog_jobs_close(app);
     api_views_close(app);
@@ -208,6 +222,7 @@ void api_register_routes(app_t *app)
     api_messages_register(app);
     api_ws_register(app);
     api_metrics_register(app);
+    api_admin_stats_register(app);
     api_favorites_register(app);
     api_moderation_register(app);
     api_images_register(app);
@@ -217,4 +232,20 @@ void api_register_routes(app_t *app)
         api_testing_store_register(app);
     }
 #endif
+}
+
+void app_obs_sources(app_t *app, obs_sources_t *out)
+{
+    *out = (obs_sources_t){
+        .config = app->config,
+        .metrics = app->metrics,
+        .server = app->server,
+        .cache = app->cache,
+        .ratelimit = app->ratelimit,
+        .db = app->db,
+        .redis = app->redis,
+        .hub = app->hub,
+        .instances = app->stores.instances,
+        .started_ms = app->started_ms,
+    };
 }

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "obs/sources.h"
 #include "store/stores.h"
 
 /* A readiness check: names one dependency and says "ok", "down" or "disabled"
@@ -47,6 +48,8 @@ typedef struct app_s {
     struct auth_s *auth;           /* auth/sessions.h: the SESSION_STORE session manager */
     struct ws_hub_s *hub;          /* ws/hub.h: WebSocket connections by user (api/ws.h) */
     struct obs_metrics_s *metrics; /* obs/metrics.h: requests and events, for /metrics */
+    struct advisor_s *advisor;     /* obs/advisor.h: the capacity verdict */
+    struct obs_report_s *report;   /* obs/report.h: the [METRICS] line */
     stores_t stores;               /* what redis, cache and ratelimit above come from */
     uv_timer_t rate_retry;         /* retries writing USD_ARS_RATE until the database answers */
     bool rate_retry_open;
@@ -95,6 +98,9 @@ void app_route(app_t *app, http_method_t method, const char *template_path, http
 void app_add_ready_check(app_t *app, const char *name, app_ready_check_fn fn, void *ctx,
                          bool critical);
 
+/* Fills out with app's layers, for the observability layer (obs/sources.h). */
+void app_obs_sources(app_t *app, obs_sources_t *out);
+
 /* Registers every route of the API on app->router. */
 void api_register_routes(app_t *app);
 
@@ -115,6 +121,7 @@ void api_ads_register(app_t *app);
 void api_suggest_register(app_t *app);
 void api_messages_register(app_t *app);
 void api_metrics_register(app_t *app);
+void api_admin_stats_register(app_t *app);
 /* Favorites (favorites.c); reports and the admins' moderation
  * (moderation.c). */
 void api_favorites_register(app_t *app);

@@ -35,16 +35,8 @@ static void handle_metrics(http_request_t *req)
         http_respond_error(req, API_ERR_UNAUTHORIZED, "a metrics token is required", NULL);
         return;
     }
-    obs_sources_t src = {
-        .metrics = app->metrics,
-        .server = app->server,
-        .cache = app->cache,
-        .ratelimit = app->ratelimit,
-        .db = app->db,
-        .redis = app->redis,
-        .hub = app->hub,
-        .uptime_s = (clock_now_ms() - app->started_ms) / 1000,
-    };
+    obs_sources_t src;
+    app_obs_sources(app, &src);
     buf_t out;
     buf_init(&out, METRICS_MAX_BYTES);
     if (buf_reserve(&out, 64 * 1024) != 0 || obs_prometheus_render(&src, &out) != 0) {

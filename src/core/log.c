@@ -279,3 +279,23 @@ void log_event(log_level_t level, const char *msg, ...)
         free(text);
     }
 }
+
+void log_tagged_json(const char *tag, json_t *object)
+{
+    char *text = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    json_decref(object);
+    if (text == NULL)
+        return;
+    size_t tag_len = strlen(tag), n = strlen(text);
+    char *line = malloc(tag_len + n + 2);
+    if (line != NULL) {
+        memcpy(line, tag, tag_len);
+        line[tag_len] = ' ';
+        memcpy(line + tag_len + 1, text, n);
+        line[tag_len + 1 + n] = '\n';
+        fwrite(line, 1, tag_len + n + 2, stdout);
+        fflush(stdout);
+        free(line);
+    }
+    free(text);
+}

@@ -36,6 +36,11 @@ bool log_enabled(log_level_t level);
 /* Key/value pairs follow msg; see the file comment. */
 void log_event(log_level_t level, const char *msg, ...);
 
+/* One line "<tag> <object as compact JSON>" (the periodic "[METRICS]" line,
+ * which log processors match by its tag), written whatever LOG_LEVEL says.
+ * Steals object. */
+void log_tagged_json(const char *tag, json_t *object);
+
 /* A log line built field by field into a fixed buffer, without allocation:
  * the access log's hot path (log_event with jansson costs ~35,000
  * instructions a line, this ~1,500). Strings are JSON-escaped; invalid UTF-8

@@ -1,6 +1,7 @@
 /* The exposition of prometheus.h. */
 #include "obs/prometheus.h"
 
+#include "core/clock.h"
 #include "db/db.h"
 #include "http/server.h"
 #include "redis/redis.h"
@@ -338,6 +339,6 @@ int obs_prometheus_render(const obs_sources_t *src, buf_t *out)
         render_redis(&w, src->redis);
     if (src->hub != NULL)
         render_ws(&w, src->hub);
-    render_process(&w, src->metrics, src->uptime_s);
+    render_process(&w, src->metrics, (clock_now_ms() - src->started_ms) / 1000);
     return w.rc != 0 ? -1 : 0;
 }

@@ -10,26 +10,7 @@
 #define RURAL24_OBS_PROMETHEUS_H
 
 #include "core/buf.h"
-#include "obs/metrics.h"
-
-struct http_server_s;
-struct cache_s;
-struct ratelimit_s;
-struct db_s;
-struct redis_client_s;
-struct ws_hub_s;
-
-/* What a scrape reads; any pointer but metrics may be NULL. */
-typedef struct {
-    const obs_metrics_t *metrics;
-    const struct http_server_s *server;
-    struct cache_s *cache;
-    struct ratelimit_s *ratelimit;
-    const struct db_s *db;
-    const struct redis_client_s *redis;
-    struct ws_hub_s *hub;
-    uint64_t uptime_s;
-} obs_sources_t;
+#include "obs/sources.h"
 
 /* Appends the exposition to out. 0, or -1 when out's cap was reached. */
 int obs_prometheus_render(const obs_sources_t *src, buf_t *out);
