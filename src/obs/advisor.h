@@ -5,8 +5,8 @@
  * hits and misses) into a ring of ADVISOR_SAMPLES, so that any signal over
  * the last five minutes is the newest sample minus the oldest. Users online
  * are the distinct authenticated users and client addresses with a request in
- * the last five minutes (a bounded table, expired as it goes) plus the open
- * WebSockets.
+ * the last five minutes (a fixed table of hashes, see advisor.c) plus the
+ * open WebSockets.
  *
  * The verdict: each signal with its value, warning and critical thresholds
  * and level; the stage the configuration puts the instance at (1: no Redis;
@@ -30,7 +30,7 @@ enum {
     ADVISOR_SAMPLE_MS = 5000,
     ADVISOR_SAMPLES = 61, /* five minutes of samples, both ends included */
     ADVISOR_ONLINE_WINDOW_MS = 5 * 60 * 1000,
-    ADVISOR_ONLINE_MAX = 100000, /* distinct users and addresses remembered */
+    ADVISOR_ONLINE_SLOTS = 32768, /* users and addresses remembered (a power of two) */
 };
 
 typedef enum { ADVISOR_OK = 0, ADVISOR_WARNING, ADVISOR_CRITICAL } advisor_level_t;
