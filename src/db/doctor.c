@@ -20,6 +20,7 @@ typedef struct {
     PGconn *pg;
     FILE *out;
     const db_doctor_opts_t *opts;
+    db_doctor_figures_t *figures; /* may be NULL */
     int problems;
 } doctor_t;
 
@@ -254,6 +255,10 @@ static void check_connections(doctor_t *d)
     long reserved = strtol(PQgetvalue(r, 0, 2), NULL, 10);
     long here = strtol(PQgetvalue(r, 0, 3), NULL, 10);
     long usable = max - reserved > 0 ? max - reserved : max;
+    if (d->figures != NULL) {
+        d->figures->connections_in_use = (int)used;
+        d->figures->max_connections = (int)max;
+    }
     if (!d->opts->json) {
         fprintf(d->out, "  %ld of %ld connections in use (%ld to this database)%s\n", used, usable,
                 here,
@@ -419,14 +424,15 @@ static void check_plans(doctor_t *d)
         explain_one(d, &db_hot_queries[i]);
 }
 
-int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err, size_t err_size)
+int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err, size_t err_size,
+              db_doctor_figures_t *figures)
 {
     PGconn *pg = db__connect_blocking(url, err, err_size);
     if (pg == NULL)
         return -1;
     PQsetNoticeProcessor(pg, notice_processor, NULL);
     PQclear(PQexec(pg, "SET statement_timeout = '60s'"));
-    doctor_t d = {.pg = pg, .out = out, .opts = opts};
+    doctor_t d = {.pg = pg, .out = out, .opts = opts, .figures = figures};
 
     db_migration_t *files = NULL;
     size_t file_count = 0;

@@ -40,9 +40,16 @@ typedef struct {
                                    plan) instead of the text report */
 } db_doctor_opts_t;
 
+/* Figures the report read, for the capacity verdict (cmd/doctor.c). */
+typedef struct {
+    int connections_in_use; /* client backends on the server */
+    int max_connections;
+} db_doctor_figures_t;
+
 /* Writes the report to out. Returns 0 when nothing required is missing, 1
  * when a problem was found, -1 (with err set) when the doctor could not run
  * (no connection). */
-int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err, size_t err_size);
+int db_doctor(const char *url, const db_doctor_opts_t *opts, FILE *out, char *err, size_t err_size,
+              db_doctor_figures_t *figures);
 
 #endif

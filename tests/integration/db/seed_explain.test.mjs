@@ -226,6 +226,18 @@ describe('rural24 doctor', () => {
     assert.match(r.stdout, /PROBLEM +index idx_messages_user_conversations is INVALID.*rural24 migrate/);
   });
 
+  it('ends with the capacity verdict: the stage and the connection arithmetic', async () => {
+    const maxConn = Number(await value(url, 'SHOW max_connections'));
+    const pool = Math.ceil((maxConn * 0.9) / 3);
+    const r = await rural24(url, ['doctor'], { DOCTOR_INSTANCES: '3', DB_POOL_SIZE: String(pool) });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /== Capacity/);
+    assert.match(r.stdout, /stage 1 by the configuration/);
+    const needed = 3 * pool;
+    assert.match(r.stdout, new RegExp(`3 instance\\(s\\) x DB_POOL_SIZE=${pool} = ${needed} of max_connections=${maxConn} \\((warning|critical)\\)`));
+    assert.match(r.stdout, /advice: .*DB_POOL_SIZE/);
+  });
+
   it('hints at enabling pg_stat_statements when it is missing', async () => {
     const db = await freshDatabase('doctor_nopss');
     await psql(db, 'DROP EXTENSION IF EXISTS pg_stat_statements');
