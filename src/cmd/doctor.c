@@ -32,7 +32,8 @@ static void print_capacity(const config_t *cfg, const db_doctor_figures_t *figur
     in.cache_miss_rate = -1;
     in.db_in_use = figures->connections_in_use;
     in.redis_enabled = cfg->redis_enabled;
-    in.redis_stores = cfg->cache_type != CACHE_MEMORY && cfg->rate_limit_store == RATE_STORE_REDIS &&
+    in.redis_stores = cfg->cache_type != CACHE_MEMORY &&
+                      cfg->rate_limit_store == RATE_STORE_REDIS &&
                       cfg->session_store == SESSION_REDIS;
     in.replica = cfg->database_replica_url[0] != '\0';
     in.db_pool_size = cfg->db_pool_size;
@@ -44,12 +45,13 @@ static void print_capacity(const config_t *cfg, const db_doctor_figures_t *figur
     printf("\n== Capacity (live signals: GET /api/admin/stats)\n");
     printf("  stage %lld by the configuration\n",
            (long long)json_integer_value(json_object_get(v, "stage")));
-    printf("  connections: %lld instance(s) x DB_POOL_SIZE=%lld = %lld of max_connections=%lld (%s)\n",
-           (long long)json_integer_value(json_object_get(c, "live_instances")),
-           (long long)json_integer_value(json_object_get(c, "db_pool_size")),
-           (long long)json_integer_value(json_object_get(c, "needed")),
-           (long long)json_integer_value(json_object_get(c, "max_connections")),
-           json_string_value(json_object_get(c, "level")));
+    printf(
+        "  connections: %lld instance(s) x DB_POOL_SIZE=%lld = %lld of max_connections=%lld (%s)\n",
+        (long long)json_integer_value(json_object_get(c, "live_instances")),
+        (long long)json_integer_value(json_object_get(c, "db_pool_size")),
+        (long long)json_integer_value(json_object_get(c, "needed")),
+        (long long)json_integer_value(json_object_get(c, "max_connections")),
+        json_string_value(json_object_get(c, "level")));
     size_t i;
     json_t *a;
     json_array_foreach(json_object_get(v, "advice"), i, a)

@@ -326,8 +326,8 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-void advisor_on_access(const http_request_t *req, int status, size_t body_bytes,
-                       double duration_ms, void *user_data)
+void advisor_on_access(const http_request_t *req, int status, size_t body_bytes, double duration_ms,
+                       void *user_data)
 {
     (void)status;
     (void)body_bytes;

@@ -186,7 +186,11 @@ static void render_ratelimit(writer_t *w, struct ratelimit_s *rl)
 {
     ratelimit_stats_t s;
     ratelimit_get_stats(rl, &s);
-    counter(w, "rural24_ratelimit_allowed_total", "Rate-limit checks that passed.", s.allowed);
+    family(w, "rural24_ratelimit_allowed_total", "counter",
+           "Rate-limit checks that passed, by class.");
+    for (int c = 0; c < RATE_CLASS_COUNT; c++)
+        putf(w, "rural24_ratelimit_allowed_total{class=\"%s\"} %" PRIu64 "\n",
+             ratelimit_class_name((ratelimit_class_t)c), s.allowed_by_class[c]);
     family(w, "rural24_ratelimit_refused_total", "counter", "Rate-limit refusals, by class.");
     for (int c = 0; c < RATE_CLASS_COUNT; c++)
         putf(w, "rural24_ratelimit_refused_total{class=\"%s\"} %" PRIu64 "\n",

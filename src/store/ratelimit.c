@@ -93,6 +93,7 @@ void ratelimit__deliver(ratelimit_t *rl, ratelimit_class_t cls, ratelimit_op_t o
     if (op != RATELIMIT_CLEAR) {
         if (result->allowed) {
             rl->allowed++;
+            rl->allowed_by_class[cls]++;
         } else {
             rl->refused++;
             rl->refused_by_class[cls]++;
@@ -132,6 +133,7 @@ void ratelimit_get_stats(ratelimit_t *rl, ratelimit_stats_t *out)
     out->allowed = rl->allowed;
     out->refused = rl->refused;
     memcpy(out->refused_by_class, rl->refused_by_class, sizeof(out->refused_by_class));
+    memcpy(out->allowed_by_class, rl->allowed_by_class, sizeof(out->allowed_by_class));
 }
 
 json_t *ratelimit_stats_json(const ratelimit_stats_t *s)

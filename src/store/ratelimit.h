@@ -126,6 +126,7 @@ typedef struct {
     uint64_t allowed;
     uint64_t refused;
     uint64_t refused_by_class[RATE_CLASS_COUNT];
+    uint64_t allowed_by_class[RATE_CLASS_COUNT];
     uint64_t keys; /* keys in the memory table (the fallback's, for redis) */
     uint64_t max_keys;
     uint64_t evictions;       /* live keys dropped to stay within max_keys */

@@ -24,6 +24,7 @@ struct ratelimit_s {
     gcra_t classes[RATE_CLASS_COUNT];    /* the same, ready for gcra_check() */
     uint64_t checks, allowed, refused;
     uint64_t refused_by_class[RATE_CLASS_COUNT];
+    uint64_t allowed_by_class[RATE_CLASS_COUNT];
 };
 
 /* Initializes the shared head from opts' classes. */
