@@ -620,27 +620,6 @@ static void handle_feature(http_request_t *req)
 
 /* ---- the caller's own ads ------------------------------------------------------------- */
 
-typedef struct {
-    http_request_t *req;
-    api_search_t page; /* limit and cursor, bound to the status filter */
-} my_ads_t;
-
-static void on_my_ads(db_result_t *res, void *user_data)
-{
-    my_ads_t *m = user_data;
-    http_request_t *req = m->req;
-    if (api_db_failed(req, res))
-        return;
-    size_t len;
-    char *page = api_search_page_json(req, &m->page, res, &len);
-    if (page == NULL) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
-    http_response_header(req, "Cache-Control", "private, no-store");
-    http_respond_owned(req, 200, JSON_TYPE, page, len);
-}
-
 static void handle_my_ads(http_request_t *req)
 {
     const char *status = http_request_query(req, "status");
@@ -651,7 +630,7 @@ static void handle_my_ads(http_request_t *req)
                            "status: must be active, paused, sold or expired", fields);
         return;
     }
-    my_ads_t *m = arena_calloc(&req->arena, 1, sizeof(*m));
+    api_private_page_t *m = arena_calloc(&req->arena, 1, sizeof(*m));
     m->req = req;
     app_t *app = req->app;
     /* The cursor is bound to the caller and the status filter. */
@@ -662,8 +641,8 @@ static void handle_my_ads(http_request_t *req)
     const ad_search_t *s = &m->page.search;
     const char *after_sort = s->after ? s->after_sort : NULL;
     const char *after_id = s->after ? api_int_text(req, s->after_id) : NULL;
-    api_query_ctx(req, m, &db_q_my_ads, DB_READ, on_my_ads, api_user_text(req), status,
-                  api_int_text(req, m->page.search.limit), after_sort, after_id);
+    api_query_ctx(req, m, &db_q_my_ads, DB_READ, api_search_respond_private, api_user_text(req),
+                  status, api_int_text(req, m->page.search.limit), after_sort, after_id);
 }
 
 /* ---- public profile ---------------------------------------------------------------- */

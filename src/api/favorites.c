@@ -16,8 +16,6 @@
 
 #include <inttypes.h>
 
-static const char JSON_TYPE[] = "application/json; charset=utf-8";
-
 static void on_put(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
@@ -50,30 +48,9 @@ static void handle_delete(http_request_t *req)
               api_path_param(req, 0));
 }
 
-typedef struct {
-    http_request_t *req;
-    api_search_t page; /* limit and cursor, bound to the caller */
-} list_t;
-
-static void on_list(db_result_t *res, void *user_data)
-{
-    list_t *l = user_data;
-    http_request_t *req = l->req;
-    if (api_db_failed(req, res))
-        return;
-    size_t len;
-    char *page = api_search_page_json(req, &l->page, res, &len);
-    if (page == NULL) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
-    http_response_header(req, "Cache-Control", "private, no-store");
-    http_respond_owned(req, 200, JSON_TYPE, page, len);
-}
-
 static void handle_list(http_request_t *req)
 {
-    list_t *l = arena_calloc(&req->arena, 1, sizeof(*l));
+    api_private_page_t *l = arena_calloc(&req->arena, 1, sizeof(*l));
     l->req = req;
     app_t *app = req->app;
     const char *scope = arena_printf(&req->arena, "favorites:%" PRId64 ";", req->user_id);
@@ -83,7 +60,7 @@ static void handle_list(http_request_t *req)
     const char *after_sort = s->after ? s->after_sort : NULL;
     const char *after_id = s->after ? api_int_text(req, s->after_id) : NULL;
     /* A caller who just added one reads from the primary (REPLICA_STICKY_S). */
-    api_query_ctx(req, l, &db_q_favorites, DB_READ, on_list, api_user_text(req),
+    api_query_ctx(req, l, &db_q_favorites, DB_READ, api_search_respond_private, api_user_text(req),
                   api_int_text(req, s->limit), after_sort, after_id);
 }
 

@@ -163,25 +163,9 @@ static void handle_send(http_request_t *req)
 
 /* ---- reads --------------------------------------------------------------- */
 
-/* Answers {"items":<column 0>} from a one-row statement. */
-static void respond_items(http_request_t *req, db_result_t *res)
-{
-    if (api_db_failed(req, res))
-        return;
-    size_t len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
-    if (items == NULL) {
-        items = "[]";
-        len = 2;
-    }
-    private_answer(req);
-    char *body = arena_printf(&req->arena, "{\"items\":%.*s}", (int)len, items);
-    http_respond(req, 200, JSON_TYPE, body, strlen(body));
-}
-
 static void on_conversations(db_result_t *res, void *user_data)
 {
-    respond_items(user_data, res);
+    api_respond_items(user_data, res, "private, no-store");
 }
 
 static void handle_conversations(http_request_t *req)
@@ -229,15 +213,24 @@ static void on_peer_checked(db_result_t *res, void *user_data)
     http_respond(req, 200, JSON_TYPE, empty, sizeof(empty) - 1);
 }
 
+/* True when res is the one row a page statement returns; otherwise answers
+ * the error. */
+static bool page_row(http_request_t *req, db_result_t *res)
+{
+    if (api_db_failed(req, res))
+        return false;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return false;
+    }
+    return true;
+}
+
 static void on_conversation_page(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (api_db_failed(req, res))
+    if (!page_row(req, res))
         return;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
     const char *items = db_result_value(res, 0, 0, NULL);
     if (items != NULL && strcmp(items, "[]") != 0) {
         respond_page(req, res);
@@ -267,13 +260,8 @@ static void handle_conversation(http_request_t *req)
 static void on_since(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (api_db_failed(req, res))
-        return;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
-    respond_page(req, res);
+    if (page_row(req, res))
+        respond_page(req, res);
 }
 
 static void handle_since(http_request_t *req)

@@ -43,6 +43,21 @@ void api_respond_row(http_request_t *req, db_result_t *res, int status, const ch
     http_respond(req, status, "application/json; charset=utf-8", json, len);
 }
 
+void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control)
+{
+    if (api_db_failed(req, res))
+        return;
+    size_t len = 0;
+    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    if (items == NULL) {
+        items = "[]";
+        len = 2;
+    }
+    char *body = arena_printf(&req->arena, "{\"items\":%.*s}", (int)len, items);
+    http_response_header(req, "Cache-Control", cache_control);
+    http_respond(req, 200, "application/json; charset=utf-8", body, strlen(body));
+}
+
 const char *api_path_param(http_request_t *req, size_t i)
 {
     return api_int_text(req, i < req->path_param_count ? req->path_params[i] : 0);

@@ -64,6 +64,10 @@ bool api_db_failed(http_request_t *req, db_result_t *res);
  * SQL NULL), or the error when it failed. */
 void api_respond_row(http_request_t *req, db_result_t *res, int status, const char *what);
 
+/* Answers 200 {"items":<column 0 of row 0>} ([] for no row or SQL NULL)
+ * with Cache-Control: cache_control, or the error when res failed. */
+void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control);
+
 /* Path parameter i of the route (its typed {id}) as decimal text in the
  * request's arena. */
 const char *api_path_param(http_request_t *req, size_t i);

@@ -6,6 +6,7 @@
 #include "core/utf8.h"
 #include "core/xmalloc.h"
 #include "db/result.h"
+#include "api/reply.h"
 #include "http/response.h"
 
 #include <errno.h>
@@ -427,4 +428,20 @@ char *api_search_page_json(http_request_t *req, const api_search_t *s, db_result
     else
         buf_append_str(&out, ",\"next_cursor\":null}");
     return buf_steal(&out, len);
+}
+
+void api_search_respond_private(db_result_t *res, void *user_data)
+{
+    api_private_page_t *p = user_data;
+    http_request_t *req = p->req;
+    if (api_db_failed(req, res))
+        return;
+    size_t len;
+    char *page = api_search_page_json(req, &p->page, res, &len);
+    if (page == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    http_response_header(req, "Cache-Control", "private, no-store");
+    http_respond_owned(req, 200, "application/json; charset=utf-8", page, len);
 }

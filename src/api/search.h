@@ -48,4 +48,15 @@ bool api_search_parse(http_request_t *req, const category_index_t *index, api_se
 char *api_search_page_json(http_request_t *req, const api_search_t *s, db_result_t *res,
                            size_t *len);
 
+/* A page of the caller's own (their ads, their favorites): the request and
+ * its parsed page (limit and cursor, bound to the caller). */
+typedef struct {
+    http_request_t *req;
+    api_search_t page;
+} api_private_page_t;
+
+/* A db_result_cb (user_data: an api_private_page_t) answering the page with
+ * Cache-Control: private, no-store. */
+void api_search_respond_private(db_result_t *res, void *user_data);
+
 #endif

@@ -15,18 +15,7 @@ enum { Q_MIN_CHARS = 2, Q_MAX_CHARS = 100 };
 
 static void on_suggestions(db_result_t *res, void *user_data)
 {
-    http_request_t *req = user_data;
-    if (api_db_failed(req, res))
-        return;
-    size_t len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
-    if (items == NULL) {
-        items = "[]";
-        len = 2;
-    }
-    char *body = arena_printf(&req->arena, "{\"items\":%.*s}", (int)len, items);
-    http_response_header(req, "Cache-Control", "public, max-age=60");
-    http_respond(req, 200, "application/json; charset=utf-8", body, strlen(body));
+    api_respond_items(user_data, res, "public, max-age=60");
 }
 
 static void handle_suggest(http_request_t *req)
