@@ -82,40 +82,54 @@ static void channel_name(const ws_hub_t *hub, int64_t user_id, char *out, size_t
 
 /* ---- local delivery ----------------------------------------------------- */
 
+/* Calls fn on each of user_id's members here. fn may close its member's
+ * connection, which then leaves the list: the walk steps first, and stops
+ * when the user's last connection is gone. */
+static void each_member(ws_hub_t *hub, int64_t user_id,
+                        void (*fn)(ws_hub_t *hub, ws_member_t *m, const void *arg), const void *arg)
+{
+    hub_user_t *u = user_find(hub, user_id);
+    ws_member_t *m = u != NULL ? u->members : NULL;
+    while (m != NULL) {
+        ws_member_t *next = m->user_next;
+        fn(hub, m, arg);
+        if (next == NULL || user_find(hub, user_id) != u)
+            return;
+        m = next;
+    }
+}
+
+typedef struct {
+    const char *frame;
+    size_t len;
+    uint64_t except; /* a member not to send to (0: none) */
+} delivery_t;
+
+static void deliver_to(ws_hub_t *hub, ws_member_t *m, const void *arg)
+{
+    const delivery_t *d = arg;
+    if (m->id != d->except && ws_conn_send_text(m->conn, d->frame, d->len) == 0)
+        hub->stats.frames_sent++;
+}
+
 static void deliver_local(ws_hub_t *hub, int64_t user_id, const char *frame, size_t len,
                           uint64_t except)
 {
-    hub_user_t *u = user_find(hub, user_id);
-    if (u == NULL)
-        return;
-    ws_member_t *m = u->members;
-    while (m != NULL) {
-        /* A send may close its connection (a client that does not read), and
-         * that member leaves the list: step first. */
-        ws_member_t *next = m->user_next;
-        if (m->id != except && ws_conn_send_text(m->conn, frame, len) == 0)
-            hub->stats.frames_sent++;
-        m = next;
-        if (user_find(hub, user_id) != u)
-            return; /* the last connection left */
-    }
+    delivery_t d = {.frame = frame, .len = len, .except = except};
+    each_member(hub, user_id, deliver_to, &d);
+}
+
+static void close_if_session(ws_hub_t *hub, ws_member_t *m, const void *arg)
+{
+    (void)hub;
+    int64_t session_id = *(const int64_t *)arg;
+    if (session_id == 0 || m->session_id == session_id)
+        ws_conn_close(m->conn, WS_CLOSE_UNAUTHORIZED, "session revoked");
 }
 
 static void close_local(ws_hub_t *hub, int64_t user_id, int64_t session_id)
 {
-    hub_user_t *u = user_find(hub, user_id);
-    if (u == NULL)
-        return;
-    ws_member_t *m = u->members;
-    while (m != NULL) {
-        ws_member_t *next = m->user_next;
-        bool last = next == NULL;
-        if (session_id == 0 || m->session_id == session_id)
-            ws_conn_close(m->conn, WS_CLOSE_UNAUTHORIZED, "session revoked");
-        if (last || user_find(hub, user_id) != u)
-            return;
-        m = next;
-    }
+    each_member(hub, user_id, close_if_session, &session_id);
 }
 
 /* ---- other instances ---------------------------------------------------- */
