@@ -120,6 +120,7 @@ static void on_signal(uv_signal_t *handle, int signum)
         _exit(1);
     }
     s->app.draining = true;
+    app_shutdown_begin(&s->app);
     log_info("shutdown: readiness now 503", "signal",
              json_string(signum == SIGTERM ? "SIGTERM" : "SIGINT"), "delay_s",
              json_integer(s->app.config->shutdown_delay_s), NULL);
