@@ -57,6 +57,7 @@ typedef struct app_s {
     api_cursor_key_t cursor_key; /* signs page cursors (cursor.h) */
     struct ad_views_s *views;    /* views.h: view counts waiting to be written */
     struct jobs_s *jobs;         /* jobs/jobs.h: the scheduled jobs (notifications.c starts them) */
+    bool jobs_stopped; /* the jobs stopped and released their leases (serve.c waits for it) */
 } app_t;
 
 /* Builds the application on loop from cfg (which must outlive it): the
@@ -120,7 +121,8 @@ void api_jobs_close(app_t *app);
 
 /* A shutdown began (the first signal): the jobs stop at once and let their
  * leases lapse, so that another instance takes them over while this one
- * drains its connections. */
+ * drains its connections; app->jobs_stopped turns true once the leases are
+ * released (serve.c waits for it, briefly, before closing the database). */
 void app_shutdown_begin(app_t *app);
 
 /* The test-only routes below exist only in the test build (compiled with

@@ -308,14 +308,22 @@ void api_jobs_open(app_t *app)
         .on_ads_changed = on_ads_changed,
         .user_data = app,
     };
+    app->jobs_stopped = false;
     app->jobs = jobs_start(app->loop, app->db, app->config, &hooks);
+}
+
+static void on_jobs_stopped(void *user_data)
+{
+    app_t *app = user_data;
+    app->jobs_stopped = true;
 }
 
 void api_jobs_close(app_t *app)
 {
     if (app->jobs != NULL) {
-        jobs_stop(app->jobs);
+        jobs_t *jobs = app->jobs;
         app->jobs = NULL;
+        jobs_stop(jobs, on_jobs_stopped, app);
     }
 }
 

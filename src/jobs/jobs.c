@@ -64,14 +64,49 @@ struct jobs_s {
     char owner[128];
     job_t jobs[JOB_COUNT];
     int open_timers;
-    int in_flight; /* statements whose callback has not fired yet */
+    int in_flight;        /* statements whose callback has not fired yet */
+    int claims_in_flight; /* of which lease claims */
     bool stopping;
+    bool release_pending; /* stopping: release once no claim can renew a lease */
+    jobs_stopped_cb on_stopped;
+    void *stopped_data;
 };
+
+static void stopped(jobs_t *jobs)
+{
+    jobs_stopped_cb cb = jobs->on_stopped;
+    jobs->on_stopped = NULL;
+    if (cb != NULL)
+        cb(jobs->stopped_data);
+}
 
 static void maybe_free(jobs_t *jobs)
 {
     if (jobs->stopping && jobs->open_timers == 0 && jobs->in_flight == 0)
         free(jobs);
+}
+
+static void on_released(db_result_t *res, void *user_data)
+{
+    jobs_t *jobs = user_data;
+    (void)res;
+    jobs->in_flight--;
+    stopped(jobs);
+    maybe_free(jobs);
+}
+
+/* Lets this instance's leases lapse, once no claim of ours is in flight
+ * (one that committed after the release would renew a lease). */
+static void maybe_release(jobs_t *jobs)
+{
+    if (!jobs->release_pending || jobs->claims_in_flight > 0)
+        return;
+    jobs->release_pending = false;
+    const char *params[] = {jobs->owner};
+    if (db_query(jobs->db, &db_q_job_release, params, NULL, 1, DB_WRITE, 0, on_released, jobs) == 0)
+        jobs->in_flight++;
+    else
+        stopped(jobs);
 }
 
 static void on_timer_closed(uv_handle_t *handle)
@@ -159,8 +194,10 @@ static void on_claim(db_result_t *res, void *user_data)
     job_t *job = user_data;
     jobs_t *jobs = job->jobs;
     jobs->in_flight--;
+    jobs->claims_in_flight--;
     job->claiming = false;
     if (jobs->stopping) {
+        maybe_release(jobs);
         maybe_free(jobs);
         return;
     }
@@ -194,6 +231,7 @@ static void on_tick(uv_timer_t *timer)
         return; /* the database is down or busy: the next tick tries again */
     job->claiming = true;
     jobs->in_flight++;
+    jobs->claims_in_flight++;
 }
 
 static void job_init(jobs_t *jobs, job_id_t id, const char *name, const db_stmt_t *work,
@@ -251,22 +289,15 @@ jobs_t *jobs_start(uv_loop_t *loop, db_t *db, const config_t *cfg, const jobs_ho
     return jobs;
 }
 
-static void on_released(db_result_t *res, void *user_data)
-{
-    jobs_t *jobs = user_data;
-    (void)res;
-    jobs->in_flight--;
-    maybe_free(jobs);
-}
-
-void jobs_stop(jobs_t *jobs)
+void jobs_stop(jobs_t *jobs, jobs_stopped_cb on_stopped, void *user_data)
 {
     if (jobs == NULL || jobs->stopping)
         return;
     jobs->stopping = true;
-    const char *params[] = {jobs->owner};
-    if (db_query(jobs->db, &db_q_job_release, params, NULL, 1, DB_WRITE, 0, on_released, jobs) == 0)
-        jobs->in_flight++;
+    jobs->on_stopped = on_stopped;
+    jobs->stopped_data = user_data;
+    jobs->release_pending = true;
+    maybe_release(jobs);
     for (int i = 0; i < JOB_COUNT; i++) {
         uv_timer_stop(&jobs->jobs[i].timer);
         uv_close((uv_handle_t *)&jobs->jobs[i].timer, on_timer_closed);

@@ -51,12 +51,18 @@ typedef struct {
  * until jobs_stop()). The hooks are copied. Returns the jobs; never fails. */
 jobs_t *jobs_start(uv_loop_t *loop, db_t *db, const config_t *cfg, const jobs_hooks_t *hooks);
 
+/* Called once the leases were released (or could not be): the database
+ * may be closed now without cutting the release short. */
+typedef void (*jobs_stopped_cb)(void *user_data);
+
 /* Stops the timers and lets this instance's leases lapse (if the database
- * still answers), so that another instance takes over at its next tick.
- * Hooks are not called afterwards; the jobs free themselves once their
- * timers are closed and their statements have answered (db_close() makes
- * them answer). Call before db_close(). */
-void jobs_stop(jobs_t *jobs);
+ * still answers), so that another instance takes over at its next tick;
+ * on_stopped (may be NULL) fires once that is done, never inside this call
+ * unless no statement could be sent. Hooks are not called afterwards; the
+ * jobs free themselves once their timers are closed and their statements
+ * have answered (db_close() makes them answer), so jobs must not be used
+ * after this call. */
+void jobs_stop(jobs_t *jobs, jobs_stopped_cb on_stopped, void *user_data);
 
 /* This instance's name in job_leases.owner ("host:pid:random"); valid
  * until jobs_stop(). */
