@@ -17,7 +17,8 @@
 --     (idx_saved_searches_match): 0 / '' mean "any", so that an ad finds its
 --     candidates with three = ANY probes: its category and each ancestor or
 --     0, its province or '', its currency or '';
---   q, price_unit, min_price, max_price (in USD when price_in_usd),
+--   q (and q_query, its websearch_to_tsquery, parsed once), price_unit,
+--     min_price, max_price (in USD when price_in_usd),
 --     attr_equal (the attr.KEY filters as a JSON object) and attr_ranges
 --     ([{"key","min","max"}]): evaluated by PostgreSQL on the candidates.
 -- notification_id and notification_until: the saved_search_match
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS saved_searches (
   province_key       text NOT NULL DEFAULT '',
   currency_key       text NOT NULL DEFAULT '',
   q                  text,
+  q_query            tsquery,
   price_unit         text,
   min_price          numeric,
   max_price          numeric,
@@ -139,11 +141,12 @@ BEGIN
     RETURN NULL;
   END IF;
   INSERT INTO saved_searches (user_id, name, query, category_key, province_key, currency_key, q,
-                              price_unit, min_price, max_price, price_in_usd, attr_equal,
-                              attr_ranges)
+                              q_query, price_unit, min_price, max_price, price_in_usd,
+                              attr_equal, attr_ranges)
   VALUES (p_user, p_name, p_query, coalesce(p_category, 0), coalesce(p_province, ''),
-          coalesce(p_currency, ''), p_q, p_price_unit, p_min, p_max, p_usd, p_attr_equal,
-          p_attr_ranges)
+          coalesce(p_currency, ''), p_q,
+          websearch_to_tsquery('spanish', immutable_unaccent(p_q)), p_price_unit, p_min, p_max,
+          p_usd, p_attr_equal, p_attr_ranges)
   RETURNING * INTO s;
   RETURN s;
 END

@@ -78,8 +78,7 @@ const db_stmt_t db_q_job_remind_expiring = {
  * and currency the lookup matched: the same conditions ad_search.c writes
  * for GET /api/ads, read from columns instead of parameters. */
 #define SAVED_SEARCH_FILTER                                                                        \
-    " (s.q IS NULL OR a.search_vector @@ websearch_to_tsquery('spanish',"                          \
-    "   immutable_unaccent(s.q)))"                                                                 \
+    " (s.q_query IS NULL OR a.search_vector @@ s.q_query)"                                         \
     " AND (s.price_unit IS NULL OR a.price_unit = s.price_unit)"                                   \
     " AND (s.min_price IS NULL OR a.price_ars >= s.min_price"                                      \
     "   * CASE WHEN s.price_in_usd THEN (SELECT usd_ars FROM exchange_rate WHERE id) ELSE 1 END)"  \
@@ -94,27 +93,30 @@ const db_stmt_t db_q_job_remind_expiring = {
     "   OR (r ->> 'max' IS NOT NULL AND (ads_attribute_number(a.attributes, r ->> 'key')"          \
     "     <= (r ->> 'max')::numeric) IS NOT TRUE)))"
 
+/* Each ad's summary is built once (ad), the hits carry ids only, and only
+ * the newest three of each saved search are looked up again. */
 const db_stmt_t db_q_job_match_saved_searches = {
     .name = "job_match_saved_searches",
-    .sql =
-        "WITH ev AS (DELETE FROM ad_events e WHERE e.id IN ("
-        "    SELECT x.id FROM ad_events x WHERE x.kind IN ('published', 'renewed')"
-        "    ORDER BY x.kind, x.id LIMIT $1::int FOR UPDATE SKIP LOCKED) RETURNING e.ad_id),"
-        " hits AS (SELECT s.id AS saved_search_id, a.id AS ad_id, " AD_SUMMARY "::jsonb AS summary"
-        "  FROM (SELECT DISTINCT ad_id FROM ev) e"
-        "  JOIN ads a ON a.id = e.ad_id AND " AD_PUBLIC
-        "  JOIN categories c ON c.id = a.category_id"
-        "  JOIN saved_searches s ON s.category_key = ANY (category_keys(a.category_id))"
-        "   AND s.province_key = ANY (ARRAY[a.province, ''])"
-        "   AND s.currency_key = ANY (ARRAY[coalesce(a.currency, ''), ''])"
-        "  WHERE s.user_id <> a.user_id AND " SAVED_SEARCH_FILTER "),"
-        " grouped AS (SELECT jsonb_agg(jsonb_build_object('saved_search_id', g.saved_search_id,"
-        "   'count', g.n, 'ads', g.ads)) AS hits"
-        "  FROM (SELECT h.saved_search_id, count(*) AS n,"
-        "        to_jsonb((array_agg(h.summary ORDER BY h.ad_id DESC))[1:3]) AS ads"
-        "        FROM hits h GROUP BY h.saved_search_id) g),"
-        " stored AS (SELECT * FROM saved_search_notify((SELECT hits FROM grouped)))" STORED_ROWS(
-            "ev"),
+    .sql = "WITH ev AS (DELETE FROM ad_events e WHERE e.id IN ("
+           "    SELECT x.id FROM ad_events x WHERE x.kind IN ('published', 'renewed')"
+           "    ORDER BY x.kind, x.id LIMIT $1::int FOR UPDATE SKIP LOCKED) RETURNING e.ad_id),"
+           " ad AS MATERIALIZED (SELECT a.*, " AD_SUMMARY "::jsonb AS summary"
+           "  FROM (SELECT DISTINCT ad_id FROM ev) e"
+           "  JOIN ads a ON a.id = e.ad_id AND " AD_PUBLIC
+           "  JOIN categories c ON c.id = a.category_id),"
+           " hits AS (SELECT s.id AS saved_search_id, a.id AS ad_id FROM ad a"
+           "  JOIN saved_searches s ON s.category_key = ANY (category_keys(a.category_id))"
+           "   AND s.province_key = ANY (ARRAY[a.province, ''])"
+           "   AND s.currency_key = ANY (ARRAY[coalesce(a.currency, ''), ''])"
+           "  WHERE s.user_id <> a.user_id AND " SAVED_SEARCH_FILTER "),"
+           " grouped AS (SELECT jsonb_agg(jsonb_build_object('saved_search_id', g.saved_search_id,"
+           "   'count', g.n, 'ads', (SELECT jsonb_agg(t.summary ORDER BY t.id DESC) FROM ad t"
+           "                         WHERE t.id = ANY (g.top)))) AS hits"
+           "  FROM (SELECT h.saved_search_id, count(*) AS n,"
+           "        (array_agg(h.ad_id ORDER BY h.ad_id DESC))[1:3] AS top"
+           "        FROM hits h GROUP BY h.saved_search_id) g),"
+           " stored AS (SELECT * FROM saved_search_notify((SELECT hits FROM grouped)))" STORED_ROWS(
+               "ev"),
     .param_count = 1,
 };
 

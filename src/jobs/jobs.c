@@ -27,10 +27,15 @@
 enum {
     EXPIRE_BATCH = 1000,
     REMIND_BATCH = 1000,
-    MATCH_BATCH = 500,
+    /* Events a matcher batch takes: its statement's time grows with the
+     * matches it stores, so batches stay small and a run takes many. */
+    MATCH_BATCH = 100,
     PRICE_DROP_BATCH = 500,
     /* Batches one run may take back to back when each comes back full. */
-    MAX_BATCHES_PER_RUN = 20,
+    MAX_BATCHES_PER_RUN = 50,
+    /* Ticks in a row a job may yield to waiting requests (two periods):
+     * under sustained load it still runs. */
+    MAX_YIELDED_TICKS = 8,
     MIN_TICK_MS = 20,
 };
 
@@ -55,6 +60,7 @@ typedef struct {
     bool claiming;
     bool running;
     int batches_left;
+    int yielded_ticks; /* ticks in a row skipped for waiting requests */
 } job_t;
 
 struct jobs_s {
@@ -218,6 +224,16 @@ static void on_tick(uv_timer_t *timer)
     jobs_t *jobs = job->jobs;
     if (jobs->stopping || job->claiming)
         return;
+    /* Requests first: while the pool has queries waiting for a connection, a
+     * tick does nothing (were the lease to lapse meanwhile, another instance
+     * would take the job: this one is busy), for at most two periods. */
+    db_stats_t stats;
+    db_get_stats(jobs->db, &stats);
+    if (stats.primary.waiting > 0 && job->yielded_ticks < MAX_YIELDED_TICKS) {
+        job->yielded_ticks++;
+        return;
+    }
+    job->yielded_ticks = 0;
     char ttl[24], period[24];
     const char *params[] = {
         job->name,

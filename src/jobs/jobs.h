@@ -14,6 +14,10 @@
  * held by a connection would outlive the job that took it or vanish with a
  * reconnect. Redis plays no part (it is optional).
  *
+ * Jobs share the request pool but yield to it: a tick that finds queries
+ * waiting for a connection does nothing (for at most two periods in a row,
+ * so that sustained load delays the jobs but never starves them).
+ *
  * A job's work is one statement that does the work and records it as done
  * (db/jobs.h): a crash half-way and a rerun store no notification twice.
  * Notifications are handed to the notification hook after their statement
