@@ -110,10 +110,11 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     if (wait_ms > 0)
         (void)api_categories_wait(app, wait_ms);
     api_views_open(app);
-    api_catalog_jobs_open(app);
 
     app->auth = auth_new(loop, cfg, app->db, app->redis);
     api_ws_open(app);
+    /* After the hub: the jobs push what they store. */
+    api_jobs_open(app);
     app->router = http_router_new();
     api_register_routes(app);
     http_server_opts_t opts = {
@@ -158,8 +159,9 @@ void app_close(app_t *app)
     app->report = NULL;
     advisor_close(app->advisor);
     app->advisor = NULL;
-    /* The catalog first: its last view counts still need the database. */
-    api_catalog_jobs_close(app);
+    /* The jobs and the catalog first: the leases' release and the last view
+     * counts still need the database. */
+    api_jobs_close(app);
     api_views_close(app);
     api_categories_close(app);
     if (app->db != NULL) {
@@ -226,6 +228,7 @@ void api_register_routes(app_t *app)
     api_favorites_register(app);
     api_moderation_register(app);
     api_images_register(app);
+    api_notifications_register(app);
 #ifdef RURAL24_TEST_ROUTES
     if (app->config->app_env == APP_ENV_TEST) {
         api_testing_db_register(app);
@@ -248,4 +251,9 @@ void app_obs_sources(app_t *app, obs_sources_t *out)
         .instances = app->stores.instances,
         .started_ms = app->started_ms,
     };
+}
+
+void app_shutdown_begin(app_t *app)
+{
+    api_jobs_close(app);
 }

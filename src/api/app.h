@@ -54,16 +54,15 @@ typedef struct app_s {
     uv_timer_t rate_retry;         /* retries writing USD_ARS_RATE until the database answers */
     bool rate_retry_open;
 
-    /* The catalog (categories.h, ads.c, views.h, catalog_jobs.c). */
+    /* The catalog (categories.h, ads.c, views.h). */
     struct category_index_s *categories; /* NULL until first loaded */
     uv_timer_t categories_timer;
     bool categories_timer_open;
     bool categories_loading;
     api_cursor_key_t cursor_key; /* signs page cursors (cursor.h) */
     struct ad_views_s *views;    /* views.h: view counts waiting to be written */
-    uv_timer_t jobs_timer;       /* the expiry sweep and the suggestions' refresh */
-    bool jobs_timer_open;
-    uint64_t suggest_refreshed_ms; /* when this instance last asked for a refresh */
+    struct jobs_s *jobs;         /* jobs/jobs.h: the scheduled jobs (notifications.c starts them) */
+    bool jobs_stopped; /* the jobs stopped and released their leases (serve.c waits for it) */
 
     /* Images (images.c): uploads are processed on the thread pool. */
     struct media_queue_s *images; /* media/queue.h */
@@ -113,8 +112,8 @@ void api_me_register(app_t *app);
 
 /* The catalog: categories (categories.c), the exchange rate
  * (exchange_rate.c), ads and public profiles (ads.c), suggestions
- * (suggest.c); and what keeps it: the category index, view counts and the
- * periodic upkeep (catalog_jobs.c). */
+ * (suggest.c); and what keeps it: the category index and view counts (the
+ * periodic upkeep is a job: jobs/jobs.h). */
 void api_categories_register(app_t *app);
 void api_exchange_rate_register(app_t *app);
 void api_ads_register(app_t *app);
@@ -129,8 +128,19 @@ void api_moderation_register(app_t *app);
 
 /* Ad images: upload, delete and serving (images.c). */
 void api_images_register(app_t *app);
-void api_catalog_jobs_open(app_t *app);
-void api_catalog_jobs_close(app_t *app);
+/* Saved searches and notifications (notifications.c); the scheduled jobs
+ * that create notifications (jobs/jobs.h), started with their hooks: a
+ * stored notification is pushed over the WebSocket hub, an expiry sweep
+ * drops the cached pages. */
+void api_notifications_register(app_t *app);
+void api_jobs_open(app_t *app);
+void api_jobs_close(app_t *app);
+
+/* A shutdown began (the first signal): the jobs stop at once and let their
+ * leases lapse, so that another instance takes them over while this one
+ * drains its connections; app->jobs_stopped turns true once the leases are
+ * released (serve.c waits for it, briefly, before closing the database). */
+void app_shutdown_begin(app_t *app);
 
 /* The test-only routes below exist only in the test build (compiled with
  * RURAL24_TEST_ROUTES, as `make asan` does), and there only under

@@ -13,6 +13,7 @@
  * docs/MODERATION.md has the decisions. */
 #include "api/ad_cache.h"
 #include "api/app.h"
+#include "api/notifications.h"
 #include "api/reply.h"
 #include "api/search.h"
 #include "api/validate.h"
@@ -250,6 +251,9 @@ static void on_moderated(db_result_t *res, void *user_data)
         http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
         return;
     }
+    int64_t action_id = 0;
+    if (db_result_int64(res, 0, 1, &action_id) == 0)
+        api_notifications_push_moderated(req->app, req->path_params[0], action_id);
     api_ad_cache_invalidate(req, req->path_params[0], on_moderation_invalidated, m);
 }
 

@@ -234,28 +234,39 @@ static bool parse_attrs(http_request_t *req, const category_t *category, param_t
     return true;
 }
 
-bool api_search_parse(http_request_t *req, const category_index_t *index, api_search_kind_t kind,
-                      const char *scope, api_search_t *out)
+/* True when the parameter name is one a search of this kind reads. */
+static bool wanted(api_search_kind_t kind, const known_t *k, const char **slot)
+{
+    switch (kind) {
+    case API_SEARCH_FULL:
+        return true;
+    case API_SEARCH_SAVED:
+        return slot != &k->sort && slot != &k->limit && slot != &k->cursor;
+    case API_SEARCH_PAGE_ONLY:
+    case API_SEARCH_LIST:
+    default:
+        return slot == &k->limit || slot == &k->cursor;
+    }
+}
+
+/* The parameters, decoded, into out; see api_search_parse(). */
+static bool parse_params(http_request_t *req, const category_index_t *index, api_search_kind_t kind,
+                         const char *scope, param_t *params, size_t count, api_search_t *out)
 {
     app_t *app = req->app;
     memset(out, 0, sizeof(*out));
     ad_search_t *s = &out->search;
-    param_t params[MAX_PARAMS];
-    size_t count;
-    if (!split_query(req, params, &count))
-        return false;
     known_t k = {0};
     param_t attrs[MAX_PARAMS];
     size_t attr_count = 0;
+    bool filters = kind == API_SEARCH_FULL || kind == API_SEARCH_SAVED;
     for (size_t i = 0; i < count; i++) {
-        if (kind == API_SEARCH_FULL && strncmp(params[i].name, "attr.", 5) == 0) {
+        if (filters && strncmp(params[i].name, "attr.", 5) == 0) {
             attrs[attr_count++] = params[i];
             continue;
         }
         const char **slot = known_slot(&k, params[i].name);
-        if (slot == NULL)
-            continue;
-        if (kind != API_SEARCH_FULL && slot != &k.limit && slot != &k.cursor)
+        if (slot == NULL || !wanted(kind, &k, slot))
             continue;
         if (*slot != NULL)
             return fail(req, API_ERR_INVALID_PARAMETER, params[i].name, "given twice");
@@ -292,6 +303,7 @@ bool api_search_parse(http_request_t *req, const category_index_t *index, api_se
         memcpy(s->category_ids, category->subtree,
                category->subtree_count * sizeof(category->subtree[0]));
         s->category_count = category->subtree_count;
+        out->category_id = category->id;
     }
     if (k.province != NULL && !api_province_valid(k.province)) {
         fail(req, API_ERR_INVALID_PARAMETER, "province", "not an Argentine province");
@@ -392,6 +404,73 @@ bool api_search_parse(http_request_t *req, const category_index_t *index, api_se
 done:
     buf_free(&binding);
     return ok;
+}
+
+bool api_search_parse(http_request_t *req, const category_index_t *index, api_search_kind_t kind,
+                      const char *scope, api_search_t *out)
+{
+    param_t params[MAX_PARAMS];
+    size_t count;
+    if (!split_query(req, params, &count))
+        return false;
+    return parse_params(req, index, kind, scope, params, count, out);
+}
+
+/* A JSON number as the shortest decimal text that reads back as the same
+ * double ("60000.5", not "60000.500000000000"), in the arena. */
+static const char *number_text(arena_t *arena, const json_t *value)
+{
+    if (json_is_integer(value))
+        return arena_printf(arena, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+    double d = json_real_value(value);
+    char text[40];
+    for (int precision = 1; precision <= 17; precision++) {
+        snprintf(text, sizeof(text), "%.*g", precision, d);
+        if (strtod(text, NULL) == d)
+            break;
+    }
+    return arena_strndup(arena, text, strlen(text));
+}
+
+bool api_search_parse_object(http_request_t *req, const category_index_t *index, json_t *query,
+                             api_search_t *out, json_t **canonical)
+{
+    *canonical = NULL;
+    if (json_object_size(query) > MAX_PARAMS)
+        return fail(req, API_ERR_INVALID_PARAMETER, "query", "too many parameters");
+    param_t params[MAX_PARAMS];
+    size_t count = 0;
+    const char *name;
+    json_t *value;
+    json_object_foreach(query, name, value)
+    {
+        const char *text;
+        if (json_is_string(value))
+            text = json_string_value(value);
+        else if (json_is_number(value))
+            text = number_text(&req->arena, value);
+        else if (json_is_boolean(value))
+            text = json_is_true(value) ? "true" : "false";
+        else
+            return fail(req, API_ERR_INVALID_PARAMETER, name,
+                        "must be a string, number or boolean");
+        params[count].name = arena_strndup(&req->arena, name, strlen(name));
+        params[count].value = arena_strndup(&req->arena, text, strlen(text));
+        count++;
+    }
+    if (!parse_params(req, index, API_SEARCH_SAVED, "", params, count, out))
+        return false;
+    /* What is kept: the parameters a search reads, as text. */
+    known_t k = {0};
+    json_t *kept = json_object();
+    for (size_t i = 0; i < count; i++) {
+        const char **slot = known_slot(&k, params[i].name);
+        bool attr = strncmp(params[i].name, "attr.", 5) == 0;
+        if (attr || (slot != NULL && wanted(API_SEARCH_SAVED, &k, slot)))
+            json_object_set_new(kept, params[i].name, json_string(params[i].value));
+    }
+    *canonical = kept;
+    return true;
 }
 
 char *api_search_page_json(http_request_t *req, const api_search_t *s, db_result_t *res,

@@ -1,8 +1,8 @@
 /* The parameters of a search of ads (API.md "Search parameters of GET
  * /api/ads"): parsed, checked against the category tree, and turned into an
  * ad_search_t for db/ad_search.h. GET /api/ads and GET /api/users/{id}/ads
- * read them from the query string; saved searches (a later issue) validate
- * their stored query with the same code.
+ * read them from the query string; saved searches (API.md "Saved searches and
+ * notifications") give them as a JSON object, checked by the same code.
  *
  * Every bad parameter is 400 invalid_parameter naming it; a cursor that is not
  * ours, or not this query's, is 400 invalid_cursor. Unknown parameter names
@@ -19,6 +19,8 @@
 
 typedef struct {
     ad_search_t search;
+    /* The category the search named (its subtree is in search), 0: none. */
+    int32_t category_id;
     /* The filters and sort as canonical text: what a cursor is bound to. */
     const char *binding;
     /* binding plus the limit and the cursor: the search page's cache key. */
@@ -31,6 +33,9 @@ typedef enum {
     /* Only limit (1 to 100, default 100) and cursor: a list API.md shows
      * whole, paginated as an extension (a user's favorites). */
     API_SEARCH_LIST,
+    /* Every filter of GET /api/ads, but no sort, limit or cursor (those are
+     * ignored): a saved search. */
+    API_SEARCH_SAVED,
 } api_search_kind_t;
 
 /* Reads req's query string into out (strings in req's arena). scope is
@@ -40,6 +45,17 @@ typedef enum {
  * search that names a category is then 503. */
 bool api_search_parse(http_request_t *req, const category_index_t *index, api_search_kind_t kind,
                       const char *scope, api_search_t *out);
+
+/* A saved search's query: a JSON object of GET /api/ads's parameters, each
+ * a string (numbers and booleans are taken as their text), read as
+ * API_SEARCH_SAVED with the same checks and the same errors as the query
+ * string. Returns true with out set and *canonical a new JSON object (the
+ * caller owns it) of the parameters kept, as strings: the ones a search
+ * reads, without sort, limit, cursor and unknown names. False after
+ * answering the request with the error (400 invalid_parameter naming the
+ * parameter, as GET /api/ads would). */
+bool api_search_parse_object(http_request_t *req, const category_index_t *index, json_t *query,
+                             api_search_t *out, json_t **canonical);
 
 /* Answers a search page from the statement's row (items, has_more,
  * next_phase, next_sort, next_id) as {"items":[...],"next_cursor":...} in a

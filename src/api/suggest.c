@@ -1,7 +1,7 @@
 /* GET /api/search/suggest?q= (API.md): completions for a search box, from
  * category names, attribute values and the words of active ads' titles,
  * tolerant of typos and spacing (trigrams over suggest_terms, refreshed by
- * catalog_jobs.c). */
+ * the suggest_refresh job: jobs/jobs.h). */
 #include "api/app.h"
 #include "api/reply.h"
 #include "api/validate.h"

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+enum { JOBS_WAIT_MS = 1000, JOBS_WAIT_STEP_MS = 10 };
+
 typedef struct {
     app_t app;
     uv_signal_t sigterm;
@@ -29,6 +31,8 @@ typedef struct {
     uv_timer_t delay_timer;
     uv_timer_t timeout_timer;
     uv_prepare_t log_flusher; /* flushes buffered log lines before the loop waits */
+    uv_timer_t jobs_timer;    /* waits, briefly, for the jobs to release their leases */
+    int jobs_waits_left;
     int signals_seen;
     bool drained;
 } serve_t;
@@ -66,10 +70,23 @@ static void close_walk_cb(uv_handle_t *handle, void *arg)
         uv_close(handle, NULL);
 }
 
+static void finish(serve_t *s);
+
+static void on_jobs_wait(uv_timer_t *timer)
+{
+    finish(container_of(timer, serve_t, jobs_timer));
+}
+
 static void finish(serve_t *s)
 {
     if (s->drained)
         return;
+    /* The jobs' leases are released before the database closes (another
+     * instance then takes them at once), for at most JOBS_WAIT_MS. */
+    if (!s->app.jobs_stopped && s->jobs_waits_left-- > 0) {
+        uv_timer_start(&s->jobs_timer, on_jobs_wait, JOBS_WAIT_STEP_MS, 0);
+        return;
+    }
     s->drained = true;
     log_info("shutdown complete", NULL);
     /* The pools and stores close their own handles (with their own close
@@ -121,6 +138,7 @@ static void on_signal(uv_signal_t *handle, int signum)
         _exit(1);
     }
     s->app.draining = true;
+    app_shutdown_begin(&s->app);
     log_info("shutdown: readiness now 503", "signal",
              json_string(signum == SIGTERM ? "SIGTERM" : "SIGINT"), "delay_s",
              json_integer(s->app.config->shutdown_delay_s), NULL);
@@ -221,6 +239,8 @@ int cmd_serve(int argc, char **argv)
 
     uv_timer_init(app->loop, &s.delay_timer);
     uv_timer_init(app->loop, &s.timeout_timer);
+    uv_timer_init(app->loop, &s.jobs_timer);
+    s.jobs_waits_left = JOBS_WAIT_MS / JOBS_WAIT_STEP_MS;
     uv_prepare_init(app->loop, &s.log_flusher);
     uv_prepare_start(&s.log_flusher, on_prepare);
     uv_unref((uv_handle_t *)&s.log_flusher);

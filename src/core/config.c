@@ -441,6 +441,8 @@ int config_load(config_t *cfg, config_getenv_fn getenv_fn, void *user_data, char
     }
     READ_INT(r, "AD_TTL_DAYS", 90, 1, 3650, cfg->ad_ttl_days);
     READ_INT(r, "SUGGEST_REFRESH_S", 300, 1, 86400, cfg->suggest_refresh_s);
+    READ_INT(r, "MATCHER_INTERVAL_MS", 3000, 50, 3600000, cfg->matcher_interval_ms);
+    READ_INT(r, "EXPIRY_INTERVAL_MS", 60000, 100, 86400000, cfg->expiry_interval_ms);
     READ_INT(r, "REPORTS_AUTO_HIDE", 3, 1, 1000, cfg->reports_auto_hide);
     READ_INT(r, "IMAGE_WORKERS", 2, 1, 64, cfg->image_workers);
     READ_INT(r, "IMAGE_QUEUE_MAX", 32, 0, 10000, cfg->image_queue_max);

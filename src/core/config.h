@@ -86,10 +86,12 @@ typedef struct {
 
     /* product */
     double usd_ars_rate;
-    char frontend_url[512]; /* an origin without trailing slash; empty when unset */
-    int ad_ttl_days;        /* ads expire this long after publication or renewal */
-    int suggest_refresh_s;  /* period of the search-suggestion terms' refresh */
-    int reports_auto_hide;  /* distinct open reporters that put an ad under review */
+    char frontend_url[512];  /* an origin without trailing slash; empty when unset */
+    int ad_ttl_days;         /* ads expire this long after publication or renewal */
+    int suggest_refresh_s;   /* period of the search-suggestion terms' refresh */
+    int matcher_interval_ms; /* period of the saved-search matcher and the price drops */
+    int expiry_interval_ms;  /* period of the expiry sweep and the expiry reminders */
+    int reports_auto_hide;   /* distinct open reporters that put an ad under review */
 
     /* images (media/queue.h) */
     int image_workers;          /* uploads processed at once */

@@ -130,26 +130,6 @@ const db_stmt_t db_q_views_add = {
     .param_count = 2,
 };
 
-/* Claims the period in job_runs (the row lock makes a second instance wait,
- * then find the period taken) and does the work in the same statement. */
-#define CLAIM(job)                                                                                 \
-    "claim AS (UPDATE job_runs SET last_run_at = now() WHERE name = '" job "'"                     \
-    " AND last_run_at <= now() - $1::int * interval '1 second' RETURNING 1)"
-
-const db_stmt_t db_q_ads_expire = {
-    .name = "ads_expire",
-    .sql = "WITH " CLAIM(
-        "ads_expire") ","
-                      " expired AS (UPDATE ads SET status = 'expired' WHERE id IN ("
-                      "   SELECT id FROM ads WHERE status = 'active' AND expires_at <= now()"
-                      "     AND EXISTS (SELECT 1 FROM claim)"
-                      "   ORDER BY expires_at LIMIT 1000) RETURNING 1)"
-                      " SELECT CASE WHEN EXISTS (SELECT 1 FROM claim) THEN (SELECT count(*) FROM "
-                      "expired)"
-                      "        ELSE -1 END",
-    .param_count = 1,
-};
-
 const db_stmt_t db_q_suggest_refresh = {
     .name = "suggest_refresh",
     .sql = "SELECT suggest_refresh($1::int)",

@@ -1,5 +1,6 @@
 /* The catalog's statements: categories, the exchange rate, writing ads, public
- * profiles, suggestions, view counts and the periodic upkeep. The reads that
+ * profiles, suggestions, view counts and the suggestions' refresh (the
+ * other periodic work is in db/jobs.h). The reads that
  * run on nearly every request (featured, detail, a user's own ads) are in
  * queries.h with their plan checks; the search is built by ad_search.h.
  *
@@ -56,11 +57,6 @@ extern const db_stmt_t db_q_suggest;
 
 /* Adds view counts: $1 a bigint[] of ad ids, $2 a bigint[] of counts. */
 extern const db_stmt_t db_q_views_add;
-
-/* Marks active ads past expires_at as expired, at most 1000 a run, when this
- * instance wins the period of at least $1 seconds (job_runs). Returns one
- * row: the number marked, or -1 when another instance ran it this period. */
-extern const db_stmt_t db_q_ads_expire;
 
 /* Refreshes suggest_terms when this instance wins the period of at least $1
  * seconds (suggest_refresh() of migration 007): true when it ran. */

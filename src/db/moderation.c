@@ -37,7 +37,7 @@ const db_stmt_t db_q_report_ad = {
 const db_stmt_t db_q_moderate_ad = {
     .name = "moderate_ad",
     .sql = "SELECT json_build_object('ad_id', $1::bigint, 'action', $3::text,"
-           " 'resolved_reports', o.resolved_reports)::text"
+           " 'resolved_reports', o.resolved_reports)::text, o.action_id"
            " FROM moderate_ad($1::bigint, $2::bigint, $3::text, $4::text) o",
     .param_count = 4,
 };

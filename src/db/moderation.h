@@ -32,8 +32,9 @@ extern const db_stmt_t db_q_report_ad;
 
 /* An admin's decision through moderate_ad(): $1 ad id, $2 admin id, $3
  * action ("dismiss", "pause", "delete"), $4 note or NULL. One row, column 0
- * {"ad_id","action","resolved_reports"}; no row for an unknown or deleted
- * ad. */
+ * {"ad_id","action","resolved_reports"}, column 1 the admin action's id
+ * (which names the owner's ad_moderated notification); no row for an
+ * unknown or deleted ad. */
 extern const db_stmt_t db_q_moderate_ad;
 
 /* The admin queue: ads with open reports (deleted ads left out), or with
