@@ -41,7 +41,13 @@ describe('redis sessions: revocation leaves a tombstone', () => {
     // Redis loses its keys; the next check asks the table and writes it back.
     await command(redis.port, 'FLUSHALL');
     expectJson(await client.call('GET', '/api/me', { token: reg.access_token }), 200);
-    assert.equal(String(await command(redis.port, 'GET', key)), String(reg.user.id), 'written back');
+    // The write-back is not awaited by the answer: poll for it (bounded).
+    let back = null;
+    for (let i = 0; i < 100 && back !== String(reg.user.id); i++) {
+      back = String(await command(redis.port, 'GET', key));
+      if (back !== String(reg.user.id)) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(back, String(reg.user.id), 'written back');
 
     assert.equal((await client.call('POST', '/api/auth/logout', { token: reg.access_token, body: {} })).status, 204);
     assert.equal(String(await command(redis.port, 'GET', key)), '0', 'the revocation wrote a tombstone');
