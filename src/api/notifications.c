@@ -296,6 +296,12 @@ static void on_job_notification(int64_t user_id, const char *json, size_t len, v
     api_ws_push_notification(app, user_id, json, len);
 }
 
+static void on_job_ran(const char *job, bool ok, int64_t items, void *user_data)
+{
+    app_t *app = user_data;
+    obs_job_ran(app->metrics, job, ok, items);
+}
+
 /* Expired ads leave search and featured lists: drop the cached pages. */
 static void on_ads_changed(void *user_data)
 {
@@ -311,6 +317,7 @@ void api_jobs_open(app_t *app)
     jobs_hooks_t hooks = {
         .on_notification = on_job_notification,
         .on_ads_changed = on_ads_changed,
+        .on_ran = on_job_ran,
         .user_data = app,
     };
     app->jobs_stopped = false;

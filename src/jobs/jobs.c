@@ -150,11 +150,16 @@ static void on_work(db_result_t *res, void *user_data)
     if (db_result_error(res) != 0) {
         log_failure(job, "job failed", res);
         job->running = false;
+        if (jobs->hooks.on_ran != NULL)
+            jobs->hooks.on_ran(job->name, false, 0, jobs->hooks.user_data);
         return;
     }
     int64_t consumed = 0;
-    if (job->notifies) {
+    if (job->notifies)
         (void)db_result_int64(res, 0, 0, &consumed);
+    if (jobs->hooks.on_ran != NULL)
+        jobs->hooks.on_ran(job->name, true, consumed, jobs->hooks.user_data);
+    if (job->notifies) {
         int stored = 0;
         for (int row = 0; row < db_result_rows(res); row++) {
             int64_t user_id = 0;

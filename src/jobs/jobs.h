@@ -26,6 +26,7 @@
 #ifndef RURAL24_JOBS_JOBS_H
 #define RURAL24_JOBS_JOBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -44,9 +45,14 @@ typedef void (*jobs_notification_cb)(int64_t user_id, const char *json, size_t l
 /* The sweep marked ads expired: cached pages that list them are stale. */
 typedef void (*jobs_ads_changed_cb)(void *user_data);
 
+/* A job's run here ended: ok, or failed; items is what its statement
+ * consumed (events, ads; 0 for the suggestions' refresh). For the metrics. */
+typedef void (*jobs_ran_cb)(const char *job, bool ok, int64_t items, void *user_data);
+
 typedef struct {
     jobs_notification_cb on_notification; /* may be NULL */
     jobs_ads_changed_cb on_ads_changed;   /* may be NULL */
+    jobs_ran_cb on_ran;                   /* may be NULL */
     void *user_data;
 } jobs_hooks_t;
 

@@ -1,7 +1,11 @@
 /* The registry of metrics.h. */
 #include "obs/metrics.h"
 
+#include "core/clock.h"
 #include "core/xmalloc.h"
+
+#include <stdio.h>
+#include <string.h>
 
 #include <stdlib.h>
 #include <time.h>
@@ -74,4 +78,27 @@ void obs_count(obs_metrics_t *metrics, obs_event_t event)
 {
     if (metrics != NULL && (unsigned)event < OBS_EVENT_COUNT)
         metrics->events[event]++;
+}
+
+void obs_job_ran(obs_metrics_t *metrics, const char *job, bool ok, int64_t items)
+{
+    if (metrics == NULL || job == NULL)
+        return;
+    obs_job_metrics_t *j = NULL;
+    for (size_t i = 0; i < metrics->job_count; i++)
+        if (strcmp(metrics->jobs[i].name, job) == 0)
+            j = &metrics->jobs[i];
+    if (j == NULL) {
+        if (metrics->job_count == OBS_JOBS_MAX)
+            return;
+        j = &metrics->jobs[metrics->job_count++];
+        snprintf(j->name, sizeof(j->name), "%s", job);
+    }
+    if (ok)
+        j->runs++;
+    else
+        j->failures++;
+    if (items > 0)
+        j->items += (uint64_t)items;
+    j->last_run_ms = clock_now_ms();
 }

@@ -11,6 +11,7 @@
 #ifndef RURAL24_OBS_METRICS_H
 #define RURAL24_OBS_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,11 +55,22 @@ typedef struct {
     double seconds_sum;
 } obs_route_metrics_t;
 
+/* A scheduled job's runs on this instance (jobs/jobs.h reports them). */
+enum { OBS_JOBS_MAX = 8, OBS_JOB_NAME_MAX = 32 };
+typedef struct {
+    char name[OBS_JOB_NAME_MAX];
+    uint64_t runs, failures;
+    uint64_t items;       /* what its runs consumed (events, ads) */
+    uint64_t last_run_ms; /* monotonic; 0: never here */
+} obs_job_metrics_t;
+
 typedef struct obs_metrics_s {
     const http_router_t *router; /* borrowed: the route labels */
     size_t slot_count;           /* routes + 1; the last slot is "unmatched" */
     obs_route_metrics_t *slots;
     uint64_t events[OBS_EVENT_COUNT];
+    obs_job_metrics_t jobs[OBS_JOBS_MAX];
+    size_t job_count;
     uint64_t started_unix_s;
 } obs_metrics_t;
 
@@ -71,6 +83,10 @@ void obs_metrics_free(obs_metrics_t *metrics);
  * user_data. */
 void obs_metrics_on_access(const http_request_t *req, int status, size_t body_bytes,
                            double duration_ms, void *user_data);
+
+/* Records a run of job here (ok or failed, items consumed); a ninth job's
+ * name is not recorded. */
+void obs_job_ran(obs_metrics_t *metrics, const char *job, bool ok, int64_t items);
 
 /* Counts an event (NULL metrics: nothing). */
 void obs_count(obs_metrics_t *metrics, obs_event_t event);

@@ -136,6 +136,27 @@ static void render_requests(writer_t *w, const obs_metrics_t *m)
             m->events[OBS_CHAT_MESSAGES]);
     counter(w, "rural24_notifications_total", "Notifications stored.",
             m->events[OBS_NOTIFICATIONS]);
+    if (m->job_count == 0)
+        return;
+    family(w, "rural24_job_runs_total", "counter", "Scheduled job runs on this instance, by job.");
+    for (size_t i = 0; i < m->job_count; i++)
+        putf(w, "rural24_job_runs_total{job=\"%s\"} %" PRIu64 "\n", m->jobs[i].name,
+             m->jobs[i].runs);
+    family(w, "rural24_job_failures_total", "counter", "Scheduled job runs that failed, by job.");
+    for (size_t i = 0; i < m->job_count; i++)
+        putf(w, "rural24_job_failures_total{job=\"%s\"} %" PRIu64 "\n", m->jobs[i].name,
+             m->jobs[i].failures);
+    family(w, "rural24_job_items_total", "counter",
+           "What the job runs consumed (events, ads), by job.");
+    for (size_t i = 0; i < m->job_count; i++)
+        putf(w, "rural24_job_items_total{job=\"%s\"} %" PRIu64 "\n", m->jobs[i].name,
+             m->jobs[i].items);
+    family(w, "rural24_job_seconds_since_run", "gauge",
+           "Seconds since the job last ran on this instance (its lag, next to its period).");
+    uint64_t now = clock_now_ms();
+    for (size_t i = 0; i < m->job_count; i++)
+        putf(w, "rural24_job_seconds_since_run{job=\"%s\"} %.3f\n", m->jobs[i].name,
+             (double)(now - m->jobs[i].last_run_ms) / 1000.0);
 }
 
 /* ---- the layers' own stats ------------------------------------------------ */

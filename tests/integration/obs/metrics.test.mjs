@@ -105,7 +105,7 @@ describe('GET /metrics', () => {
     srv = await startCatalogServer({
       store: 'db',
       databaseUrl: await freshDatabase('obs_metrics'),
-      extra: { METRICS_TOKEN: 'scrape-secret-123', RATE_LIMIT_READ: '5/60' },
+      extra: { METRICS_TOKEN: 'scrape-secret-123', RATE_LIMIT_READ: '5/60', MATCHER_INTERVAL_MS: '200' },
     });
     c = new AuthClient(srv.port);
   });
@@ -168,6 +168,19 @@ describe('GET /metrics', () => {
     assert.equal(notFound(after0) - notFound(before0), 1);
     assert.equal(adById(after0) - adById(before0), 1, 'labelled by the template, not the path');
     assert.equal(latencyCount(after0) - latencyCount(before0), 7);
+  });
+
+  it('the scheduled jobs report their runs and how long ago they ran', async () => {
+    let p;
+    for (let i = 0; i < 50; i++) {
+      p = await parsed();
+      if (valueOf(p, 'rural24_job_runs_total', { job: 'saved_search_matcher' }) >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(valueOf(p, 'rural24_job_runs_total', { job: 'saved_search_matcher' }) >= 2, 'the matcher ran (every 200 ms here)');
+    assert.equal(valueOf(p, 'rural24_job_failures_total', { job: 'saved_search_matcher' }), 0);
+    const age = valueOf(p, 'rural24_job_seconds_since_run', { job: 'saved_search_matcher' });
+    assert.ok(age >= 0 && age < 5, `the matcher ran recently: ${age} s ago`);
   });
 
   it('rate-limit refusals, database queries and WebSocket connections move their series', async () => {
