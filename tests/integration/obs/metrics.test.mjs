@@ -202,3 +202,34 @@ describe('GET /metrics', () => {
     assert.equal(valueOf(p2, 'rural24_ws_connections'), 0);
   });
 });
+
+describe('GET /metrics: cache hits and database waits', () => {
+  let srv;
+  before(async () => {
+    srv = await startCatalogServer({ store: 'db', databaseUrl: await freshDatabase('obs_metrics_db'), extra: { DB_POOL_SIZE: '1' } });
+  });
+  after(async () => {
+    if (srv) assertCleanExit(await srv.stop());
+  });
+  const scrape = async () => parseExposition((await request(srv.port, { path: '/metrics' })).body.toString('utf8'));
+
+  it('a search served twice is a cache hit', async () => {
+    const p0 = await scrape();
+    for (let i = 0; i < 3; i++) assert.equal((await request(srv.port, { path: '/api/ads?category=tractores' })).status, 200);
+    const p1 = await scrape();
+    assert.ok(valueOf(p1, 'rural24_cache_hits_total') - valueOf(p0, 'rural24_cache_hits_total') >= 2, 'the second and third searches hit');
+    assert.ok(valueOf(p1, 'rural24_cache_misses_total') > valueOf(p0, 'rural24_cache_misses_total'), 'the first missed');
+  });
+
+  it('queries waiting for the one pooled connection show in rural24_db_pool_waiting', async () => {
+    const sleeps = Array.from({ length: 3 }, () => request(srv.port, { path: '/api/_test/db/sleep?ms=800', timeoutMs: 10000 }));
+    let waiting = 0;
+    for (let i = 0; i < 20 && waiting < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      waiting = valueOf(await scrape(), 'rural24_db_pool_waiting', { pool: 'primary' });
+    }
+    assert.ok(waiting >= 1, `queries waited for a connection (${waiting})`);
+    for (const r of await Promise.all(sleeps)) assert.equal(r.status, 200);
+    assert.equal(valueOf(await scrape(), 'rural24_db_pool_waiting', { pool: 'primary' }), 0, 'none left waiting');
+  });
+});
