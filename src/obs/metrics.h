@@ -17,17 +17,13 @@
 #include "http/request.h"
 #include "http/router.h"
 
-/* The statuses that get a series of their own; any other is "other". */
+/* The statuses that get a series of their own; any other is "other".
+ * (clang-format 14 reflows this list one line further on every run.) */
+// clang-format off
 #define OBS_STATUSES                                                                               \
-    X(101)                                                                                         \
-    X(200)                                                                                         \
-    X(201)                                                                                         \
-    X(204)                                                                                         \
-    X(206)                                                                                         \
-    X(301)                                                                                         \
-    X(302)                                                                                         \
-    X(304) X(400) X(401) X(403) X(404) X(405) X(408) X(409) X(413) X(414) X(415) X(429) X(431)     \
-        X(500) X(501) X(502) X(503)
+    X(101) X(200) X(201) X(204) X(206) X(301) X(302) X(304) X(400) X(401) X(403) X(404) X(405)     \
+    X(408) X(409) X(413) X(414) X(415) X(429) X(431) X(500) X(501) X(502) X(503)
+// clang-format on
 
 enum {
 #define X(code) OBS_STATUS_##code,
