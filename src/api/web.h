@@ -39,7 +39,7 @@ typedef struct web_s {
     size_t count;
     size_t total_bytes;
     const web_file_t *index; /* index.html, or NULL */
-    bool loaded;             /* false: WEB_DIR missing or empty setting */
+    bool loaded;             /* false: no WEB_DIR folder */
     char root[4096];         /* WEB_DIR resolved (realpath) */
 } web_t;
 
