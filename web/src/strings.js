@@ -1,5 +1,6 @@
-// Every Spanish string of the app, in one place, so that wording is reviewed
-// in one file (es-AR: voseo, "avisos", "hacienda").
+// Every Spanish string the scripts show, in one place, so that wording is
+// reviewed in one file (es-AR: voseo, "avisos", "hacienda"). The page's own
+// static text (title, the search label, noscript) is in index.html.
 
 export const t = {
   appName: 'Rural24',
