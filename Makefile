@@ -36,7 +36,7 @@ TREL_OBJ := $(SRC:%.c=$(TREL_DIR)/obj/%.o)
 ASAN_OBJ := $(SRC:%.c=$(ASAN_DIR)/obj/%.o)
 
 .PHONY: all asan test unit integration fuzz fuzz-build run stop-db bootstrap clean format \
-        format-check bench check-deps
+        format-check bench check-deps web
 all: $(REL_DIR)/rural24
 
 $(REL_DIR)/obj/%.o: %.c
@@ -118,14 +118,27 @@ fuzz: $(FUZZ_DIR)/fuzz_http
 check-deps:
 	@scripts/bootstrap
 
+# The web app (web/, docs/WEB.md): `npm ci` from the lock file only when it is
+# newer than the installed tree (so an installed tree builds offline), then
+# web/build.mjs into web/dist whenever a source changed (a fraction of a
+# second). The server reads web/dist at start-up (WEB_DIR).
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/build.mjs
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --prefer-offline
+	@touch $@
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	node web/build.mjs
+web: web/dist/index.html
+
 test: check-deps format-check
 	$(MAKE) WERROR=1 all asan
 	$(MAKE) unit
 	$(MAKE) store-test
+	$(MAKE) web
 	$(MAKE) integration
 	$(MAKE) fuzz FUZZ_SECONDS=30
 
-run: check-deps all
+run: check-deps all web
 	scripts/run-dev
 
 stop-db:

@@ -73,15 +73,22 @@ int app_open(app_t *app, uv_loop_t *loop, const config_t *cfg, http_access_fn on
     app->config = cfg;
     app->loop = loop;
     app->started_ms = clock_now_ms();
+    /* The web app's files first: reading them blocks, and the loop is not
+     * running yet. */
+    if (api_web_open(app, err, err_size) != 0)
+        return -1;
     if (media_init("rural24") != 0) {
         snprintf(err, err_size, "libvips failed to start");
+        api_web_free(app);
         return -1;
     }
     /* The pools start connecting once the loop runs; an unreachable database
      * is not an error (readiness says "down" until it answers), a malformed
      * URL is. */
-    if (db_new(loop, cfg, &app->db, err, err_size) != 0)
+    if (db_new(loop, cfg, &app->db, err, err_size) != 0) {
+        api_web_free(app);
         return -1;
+    }
     media_queue_opts_t image_opts = {
         .workers = cfg->image_workers,
         .queue_max = cfg->image_queue_max,
@@ -186,6 +193,7 @@ void app_free(app_t *app)
     app->server = NULL;
     http_router_free(app->router);
     app->router = NULL;
+    api_web_free(app);
     media_shutdown();
 }
 
@@ -235,6 +243,7 @@ void api_register_routes(app_t *app)
         api_testing_store_register(app);
     }
 #endif
+    api_web_register(app);
 }
 
 void app_obs_sources(app_t *app, obs_sources_t *out)

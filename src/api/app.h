@@ -66,6 +66,9 @@ typedef struct app_s {
 
     /* Images (images.c): uploads are processed on the thread pool. */
     struct media_queue_s *images; /* media/queue.h */
+
+    /* The web app's files, read at start-up (web.h). */
+    struct web_s *web;
 } app_t;
 
 /* Builds the application on loop from cfg (which must outlive it): libvips
@@ -125,6 +128,14 @@ void api_admin_stats_register(app_t *app);
  * (moderation.c). */
 void api_favorites_register(app_t *app);
 void api_moderation_register(app_t *app);
+
+/* The web app (web.c): WEB_DIR read into memory (0, or -1 with one line in
+ * err when it is over its limits: start-up stops), its routes (GET /assets/\*
+ * and the catch-all GET /\*, with /api, /ws and /metrics reserved), and
+ * freeing the files. */
+int api_web_open(app_t *app, char *err, size_t err_size);
+void api_web_register(app_t *app);
+void api_web_free(app_t *app);
 
 /* Ad images: upload, delete and serving (images.c). */
 void api_images_register(app_t *app);

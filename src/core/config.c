@@ -450,6 +450,10 @@ int config_load(config_t *cfg, config_getenv_fn getenv_fn, void *user_data, char
     if (read_string(r, "FRONTEND_URL", "", cfg->frontend_url, sizeof(cfg->frontend_url)) != 0 ||
         check_origin(r, "FRONTEND_URL", cfg->frontend_url) != 0)
         return -1;
+    /* Relative to the working directory (scripts/run-dev makes it absolute);
+     * a folder that does not exist means the app is not served. */
+    if (read_string(r, "WEB_DIR", "web/dist", cfg->web_dir, sizeof(cfg->web_dir)) != 0)
+        return -1;
 
     {
         const char *v = get(r, "TRUST_PROXY");

@@ -87,6 +87,7 @@ typedef struct {
     /* product */
     double usd_ars_rate;
     char frontend_url[512];  /* an origin without trailing slash; empty when unset */
+    char web_dir[1024];      /* WEB_DIR: the built web app (api/web.h); missing: not served */
     int ad_ttl_days;         /* ads expire this long after publication or renewal */
     int suggest_refresh_s;   /* period of the search-suggestion terms' refresh */
     int matcher_interval_ms; /* period of the saved-search matcher and the price drops */

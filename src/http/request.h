@@ -61,6 +61,9 @@ struct http_request_s {
     const http_route_t *route;
     int64_t path_params[HTTP_MAX_PATH_PARAMS];
     size_t path_param_count;
+    /* A prefix route's rest of the path, as sent ("/assets/\*" and
+     * "/assets/app.js": "app.js"; "" for "/assets"); NULL otherwise. */
+    const char *path_rest;
 
     /* Set by the auth middleware (later issues); 0 when anonymous. */
     int64_t user_id;

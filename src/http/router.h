@@ -4,7 +4,16 @@
  * matches only a positive decimal integer that fits in int64 (API.md: any other
  * id is 404). Literal segments win over parameters at the same depth, so
  * "/api/ads/featured" and "/api/ads/{id}" coexist. A path that matches a
- * template under another method is 405 with an Allow header. */
+ * template under another method is 405 with an Allow header.
+ *
+ * A template ending in "/\*" is a prefix route: "/assets/\*" holds "/assets"
+ * and every path under "/assets/", at any depth, and hands the handler the
+ * rest of the path (req->path_rest); "/\*" holds every path. Prefix routes
+ * are consulted only when no full template matches the path (under any
+ * method), and the longest prefix wins; 405 works among the routes of that
+ * prefix as it does among templates. A reserved prefix ("/api") is never
+ * reached by a shorter prefix route, so the web app's catch-all "/\*" leaves
+ * "/api/nothing" a 404. */
 #ifndef RURAL24_HTTP_ROUTER_H
 #define RURAL24_HTTP_ROUTER_H
 
@@ -78,10 +87,16 @@ typedef struct http_router_s http_router_t;
 http_router_t *http_router_new(void);
 void http_router_free(http_router_t *router);
 
-/* Registers a route. opts may be NULL. 0, or -1 for a malformed template or a
- * duplicate (a programming error: main aborts on it). */
+/* Registers a route (a template, or a prefix route ending in "/\*"). opts may
+ * be NULL. 0, or -1 for a malformed template or a duplicate (a programming
+ * error: main aborts on it). */
 int http_router_add(http_router_t *router, http_method_t method, const char *template_path,
                     http_handler_fn handler, const http_route_opts_t *opts);
+
+/* Reserves a path prefix ("/api": that path and those under "/api/") for full
+ * templates and prefix routes at or under it: a shorter prefix route never
+ * answers there. 0, or -1 when malformed or when too many are reserved. */
+int http_router_reserve(http_router_t *router, const char *prefix);
 
 typedef enum {
     HTTP_ROUTE_FOUND,
@@ -94,7 +109,9 @@ typedef struct {
     const http_route_t *route; /* HTTP_ROUTE_FOUND */
     int64_t params[HTTP_MAX_PATH_PARAMS];
     size_t param_count;
-    char allow[96]; /* HTTP_ROUTE_METHOD_NOT_ALLOWED: "GET, HEAD" */
+    bool prefix;        /* found by a prefix route */
+    size_t rest_offset; /* then the rest of the path starts at path + rest_offset */
+    char allow[96];     /* HTTP_ROUTE_METHOD_NOT_ALLOWED: "GET, HEAD" */
 } http_route_match_t;
 
 /* Matches a path (without query string). HEAD matches GET routes. */

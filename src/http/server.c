@@ -429,6 +429,8 @@ static int on_headers_complete(http_parser *parser)
         req->route = st->match.route;
         memcpy(req->path_params, st->match.params, sizeof(req->path_params));
         req->path_param_count = st->match.param_count;
+        if (st->match.prefix)
+            req->path_rest = req->path + st->match.rest_offset;
     }
     size_t limit = req->route ? req->route->opts.body_limit_bytes : HTTP_DEFAULT_BODY_LIMIT;
     req->body.max_bytes = limit;

@@ -85,6 +85,10 @@ export function baseEnv(port) {
     HOST: '127.0.0.1',
     ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0',
     UBSAN_OPTIONS: 'print_stacktrace=1',
+    // The web app is served only where a test asks for it (WEB_DIR), so a
+    // web/dist built in the repository changes no other test's answers: a
+    // folder that does not exist means no app (docs/WEB.md).
+    WEB_DIR: '/nonexistent/rural24-web-app',
   };
 }
 

@@ -161,7 +161,7 @@ describe('GET /metrics', () => {
     const adById = (p) => valueOf(p, 'rural24_http_requests_total', { route: '/api/ads/{id}', method: 'GET', status: '404' });
     const latencyCount = (p) => valueOf(p, 'rural24_http_request_duration_seconds_count', { route: '/api/health' });
     for (let i = 0; i < 7; i++) assert.equal((await request(srv.port, { path: '/api/health' })).status, 200);
-    assert.equal((await request(srv.port, { path: '/nothing/here' })).status, 404);
+    assert.equal((await request(srv.port, { path: '/api/nothing/here' })).status, 404);
     assert.equal((await request(srv.port, { path: '/api/ads/999999999' })).status, 404);
     const after0 = await parsed();
     assert.equal(health(after0) - health(before0), 7);

@@ -335,3 +335,148 @@ Test(router, method_names)
     cr_expect_str_eq(http_method_name(HTTP_METHOD_OPTIONS), "OPTIONS");
     cr_expect_str_eq(http_method_name((http_method_t)99), "OTHER");
 }
+
+/* ---- prefix routes and the reserved prefixes ------------------------------ */
+
+static void h_assets(http_request_t *req)
+{
+    (void)req;
+}
+static void h_app(http_request_t *req)
+{
+    (void)req;
+}
+static void h_ws(http_request_t *req)
+{
+    (void)req;
+}
+
+/* The web app's table: the API's templates, /ws, the assets and the
+ * catch-all, with /api, /ws and /metrics reserved. */
+static void setup_web(void)
+{
+    router = http_router_new();
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_GET, "/api/ads", h_list, NULL), 0);
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_POST, "/api/ads", h_create, NULL), 0);
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_GET, "/api/ads/{id}", h_detail, NULL), 0);
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_GET, "/api/health", h_health, NULL), 0);
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_GET, "/ws", h_ws, NULL), 0);
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_GET, "/assets/*", h_assets, NULL), 0);
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_GET, "/*", h_app, NULL), 0);
+    cr_assert_eq(http_router_reserve(router, "/api"), 0);
+    cr_assert_eq(http_router_reserve(router, "/ws"), 0);
+    cr_assert_eq(http_router_reserve(router, "/metrics"), 0);
+}
+
+TestSuite(prefix, .init = setup_web, .fini = teardown);
+
+static const char *rest_of(const char *path)
+{
+    http_route_match_t m = match(HTTP_METHOD_GET, path);
+    cr_assert_eq(m.result, HTTP_ROUTE_FOUND, "GET %s", path);
+    cr_assert(m.prefix, "GET %s: found by a prefix route", path);
+    return path + m.rest_offset;
+}
+
+Test(prefix, assets_go_to_the_asset_route_with_the_rest)
+{
+    expect_found(HTTP_METHOD_GET, "/assets/app.0123abcd.js", h_assets);
+    cr_expect_str_eq(rest_of("/assets/app.0123abcd.js"), "app.0123abcd.js");
+    cr_expect_str_eq(rest_of("/assets/img/logo.svg"), "img/logo.svg");
+    cr_expect_str_eq(rest_of("/assets"), "");
+    cr_expect_str_eq(rest_of("/assets/"), "");
+    /* "/assetsx" is not under "/assets": the app has it. */
+    expect_found(HTTP_METHOD_GET, "/assetsx", h_app);
+}
+
+Test(prefix, the_app_takes_every_other_path_at_any_depth)
+{
+    expect_found(HTTP_METHOD_GET, "/", h_app);
+    cr_expect_str_eq(rest_of("/"), "");
+    expect_found(HTTP_METHOD_GET, "/buscar", h_app);
+    expect_found(HTTP_METHOD_HEAD, "/avisos/123", h_app);
+    cr_expect_str_eq(rest_of("/avisos/123"), "avisos/123");
+    expect_found(HTTP_METHOD_GET, "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o", h_app);
+    expect_found(HTTP_METHOD_GET, "/apix", h_app);
+    expect_found(HTTP_METHOD_GET, "/metricsfoo", h_app);
+    /* Traversal reaches the handler, which refuses it (api/web.c). */
+    expect_found(HTTP_METHOD_GET, "/../etc/passwd", h_app);
+}
+
+Test(prefix, templates_win_over_prefixes)
+{
+    expect_found(HTTP_METHOD_GET, "/api/health", h_health);
+    expect_found(HTTP_METHOD_GET, "/ws", h_ws);
+    /* A template that matches under another method stays a 405. */
+    http_route_match_t m = match(HTTP_METHOD_DELETE, "/api/ads");
+    cr_expect_eq(m.result, HTTP_ROUTE_METHOD_NOT_ALLOWED);
+    cr_expect_str_eq(m.allow, "GET, HEAD, POST, OPTIONS");
+}
+
+Test(prefix, reserved_prefixes_stay_not_found)
+{
+    expect_not_found(HTTP_METHOD_GET, "/api");
+    expect_not_found(HTTP_METHOD_GET, "/api/");
+    expect_not_found(HTTP_METHOD_GET, "/api/nothing");
+    expect_not_found(HTTP_METHOD_GET, "/api/ads/0");
+    expect_not_found(HTTP_METHOD_GET, "/api/a/b/c/d/e/f/g/h/i/j/k/l/m/n");
+    expect_not_found(HTTP_METHOD_POST, "/api/nothing");
+    expect_not_found(HTTP_METHOD_GET, "/ws/x");
+    expect_not_found(HTTP_METHOD_GET, "/metrics");
+    expect_not_found(HTTP_METHOD_GET, "/metrics/x");
+}
+
+Test(prefix, other_methods_on_app_paths_are_405)
+{
+    http_route_match_t m = match(HTTP_METHOD_POST, "/buscar");
+    cr_expect_eq(m.result, HTTP_ROUTE_METHOD_NOT_ALLOWED);
+    cr_expect_str_eq(m.allow, "GET, HEAD, OPTIONS");
+    m = match(HTTP_METHOD_DELETE, "/assets/app.js");
+    cr_expect_eq(m.result, HTTP_ROUTE_METHOD_NOT_ALLOWED);
+    cr_expect_str_eq(m.allow, "GET, HEAD, OPTIONS");
+}
+
+Test(prefix, a_reserved_prefix_admits_its_own_prefix_routes)
+{
+    cr_assert_eq(http_router_add(router, HTTP_METHOD_GET, "/api/files/*", h_list, NULL), 0);
+    expect_found(HTTP_METHOD_GET, "/api/files/x/y", h_list);
+    cr_expect_str_eq(rest_of("/api/files/x/y"), "x/y");
+    expect_not_found(HTTP_METHOD_GET, "/api/filesx");
+}
+
+Test(prefix, without_a_catch_all_nothing_changes)
+{
+    http_router_t *r = http_router_new();
+    cr_assert_eq(http_router_add(r, HTTP_METHOD_GET, "/assets/*", h_assets, NULL), 0);
+    http_route_match_t m;
+    http_router_match(r, HTTP_METHOD_GET, "/buscar", 7, &m);
+    cr_expect_eq(m.result, HTTP_ROUTE_NOT_FOUND);
+    http_router_match(r, HTTP_METHOD_GET, "/assets/x", 9, &m);
+    cr_expect_eq(m.result, HTTP_ROUTE_FOUND);
+    http_router_free(r);
+}
+
+Test(prefix, malformed_or_duplicate_prefix_routes_are_refused)
+{
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_GET, "/assets/*", h_list, NULL), -1);
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_GET, "/*", h_list, NULL), -1);
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_POST, "/*", h_list, NULL), 0);
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_GET, "/a/*/b", h_list, NULL), -1);
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_GET, "/a*", h_list, NULL), -1);
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_GET, "/a/{id}/*", h_list, NULL), -1);
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_GET, "//*", h_list, NULL), -1);
+    cr_expect_eq(http_router_add(router, HTTP_METHOD_GET, "*", h_list, NULL), -1);
+    cr_expect_eq(http_router_reserve(router, "api"), -1);
+    cr_expect_eq(http_router_reserve(router, "/api/"), -1);
+    cr_expect_eq(http_router_reserve(router, "/"), -1);
+}
+
+Test(prefix, path_len_is_respected)
+{
+    const char *target = "/assets/app.js?v=1";
+    http_route_match_t m;
+    http_router_match(router, HTTP_METHOD_GET, target, 14, &m);
+    cr_assert_eq(m.result, HTTP_ROUTE_FOUND);
+    cr_expect_eq(m.route->handler, h_assets);
+    cr_expect_eq(m.rest_offset, 8);
+}

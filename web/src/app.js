@@ -1,0 +1,87 @@
+// The app's entry point: a router over the history API (the server answers
+// index.html for every path of the app, so a reload or a shared link lands
+// here and renders the same screen) and the search box of the header.
+import { apiGet } from './api.js';
+import { h, mount } from './dom.js';
+import { renderAd } from './screens/ad.js';
+import { renderHome } from './screens/home.js';
+import { renderSearch } from './screens/search.js';
+import { t } from './strings.js';
+
+const routes = [
+  [/^\/$/, (main, ctx) => renderHome(main, ctx)],
+  [/^\/buscar\/?$/, (main, ctx) => renderSearch(main, ctx)],
+  [/^\/avisos\/([1-9][0-9]{0,18})\/?$/, (main, ctx, m) => renderAd(main, { ...ctx, id: m[1] })],
+];
+
+let current = null; // the screen's AbortController: leaving a screen cancels its requests
+
+function render() {
+  const url = new URL(window.location.href);
+  const main = document.getElementById('main');
+  current?.abort();
+  current = new AbortController();
+  const ctx = { url, signal: current.signal };
+  for (const [re, screen] of routes) {
+    const m = url.pathname.match(re);
+    if (m) {
+      screen(main, ctx, m);
+      return;
+    }
+  }
+  document.title = t.titleNotFound;
+  mount(main, h('h1', {}, t.notFound), h('p', {}, h('a', { href: '/', 'data-link': true }, t.goHome)));
+}
+
+export function navigate(href) {
+  window.history.pushState(null, '', href);
+  render();
+  document.getElementById('main')?.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+// Links of the app move without a reload; a modified click (new tab) keeps
+// the browser's behaviour.
+document.addEventListener('click', (e) => {
+  const a = e.target.closest?.('a[data-link]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  navigate(a.getAttribute('href'));
+});
+window.addEventListener('popstate', render);
+
+// The search box: suggestions as the person types (debounced, stale answers
+// cancelled), results on submit.
+const form = document.querySelector('form.search');
+const input = document.getElementById('q');
+const datalist = document.getElementById('suggestions');
+let suggestTimer = 0;
+let suggestAbort = null;
+
+input.addEventListener('input', () => {
+  clearTimeout(suggestTimer);
+  const q = input.value.trim();
+  if (q.length < 2) {
+    datalist.replaceChildren();
+    return;
+  }
+  suggestTimer = setTimeout(() => {
+    suggestAbort?.abort();
+    suggestAbort = new AbortController();
+    apiGet('/api/search/suggest', { q }, { signal: suggestAbort.signal })
+      .then(({ items }) => {
+        mount(datalist, items.map((s) => h('option', { value: s.type === 'category' ? s.name : s.text })));
+      })
+      .catch(() => {
+        /* suggestions are a help, not a need: the search itself still works */
+      });
+  }, 200);
+});
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const q = input.value.trim();
+  navigate(q ? `/buscar?${new URLSearchParams({ q })}` : '/buscar');
+});
+
+render();

@@ -1,0 +1,52 @@
+// Home: featured ads and the category tree.
+import { apiGet } from '../api.js';
+import { adCard, errorBox } from '../cards.js';
+import { h, mount } from '../dom.js';
+import { t } from '../strings.js';
+
+function categoryList(items) {
+  return h(
+    'ul',
+    { class: 'categories' },
+    items.map((c) =>
+      h(
+        'li',
+        {},
+        h('a', { href: `/buscar?category=${encodeURIComponent(c.slug)}`, 'data-link': true }, c.name),
+        c.children?.length
+          ? h(
+              'ul',
+              {},
+              c.children.map((s) =>
+                h('li', {}, h('a', { href: `/buscar?category=${encodeURIComponent(s.slug)}`, 'data-link': true }, s.name)),
+              ),
+            )
+          : null,
+      ),
+    ),
+  );
+}
+
+export function renderHome(main, { signal }) {
+  document.title = t.titleHome;
+  const featured = h('section', { 'aria-labelledby': 'h-featured' }, h('h2', { id: 'h-featured' }, t.featured), h('p', {}, t.loading));
+  const cats = h('section', { 'aria-labelledby': 'h-cats' }, h('h2', { id: 'h-cats' }, t.categories), h('p', {}, t.loading));
+  mount(main, h('h1', { class: 'visually-hidden' }, t.appName), featured, cats);
+
+  const loadFeatured = () =>
+    apiGet('/api/ads/featured', { limit: 8 }, { signal })
+      .then(({ items }) =>
+        mount(
+          featured,
+          h('h2', { id: 'h-featured' }, t.featured),
+          items.length ? h('ul', { class: 'cards' }, items.map(adCard)) : h('p', {}, t.noFeatured),
+        ),
+      )
+      .catch((err) => err.name !== 'AbortError' && mount(featured, h('h2', { id: 'h-featured' }, t.featured), errorBox(err, loadFeatured)));
+  const loadCategories = () =>
+    apiGet('/api/categories', {}, { signal })
+      .then(({ items }) => mount(cats, h('h2', { id: 'h-cats' }, t.categories), categoryList(items)))
+      .catch((err) => err.name !== 'AbortError' && mount(cats, h('h2', { id: 'h-cats' }, t.categories), errorBox(err, loadCategories)));
+  loadFeatured();
+  loadCategories();
+}
