@@ -1,17 +1,22 @@
 // The app's entry point: a router over the history API (the server answers
 // index.html for every path of the app, so a reload or a shared link lands
-// here and renders the same screen) and the search box of the header.
+// here and renders the same screen), the search box and the account links of
+// the header.
 import { apiGet } from './api.js';
-import { h, mount } from './dom.js';
+import { announce, h, mount } from './dom.js';
+import { renderLogin, renderRegister } from './screens/account.js';
 import { renderAd } from './screens/ad.js';
 import { renderHome } from './screens/home.js';
 import { renderSearch } from './screens/search.js';
+import { currentUser, logout, onSessionChange, restore } from './session.js';
 import { t } from './strings.js';
 
 const routes = [
   [/^\/$/, (main, ctx) => renderHome(main, ctx)],
   [/^\/buscar\/?$/, (main, ctx) => renderSearch(main, ctx)],
   [/^\/avisos\/([1-9][0-9]{0,18})\/?$/, (main, ctx, m) => renderAd(main, { ...ctx, id: m[1] })],
+  [/^\/ingresar\/?$/, (main, ctx) => renderLogin(main, ctx)],
+  [/^\/registro\/?$/, (main, ctx) => renderRegister(main, ctx)],
 ];
 
 let current = null; // the screen's AbortController: leaving a screen cancels its requests
@@ -21,7 +26,7 @@ function render() {
   const main = document.getElementById('main');
   current?.abort();
   current = new AbortController();
-  const ctx = { url, signal: current.signal };
+  const ctx = { url, signal: current.signal, navigate };
   for (const [re, screen] of routes) {
     const m = url.pathname.match(re);
     if (m) {
@@ -35,7 +40,32 @@ function render() {
 
 export function navigate(href) {
   window.history.pushState(null, '', href);
-  render();
+  // The header's account area: "Ingresar" and "Crear cuenta", or the person's
+// name and "Salir".
+const account = document.querySelector('nav.account');
+function renderAccount(user) {
+  if (user) {
+    mount(
+      account,
+      h('span', { class: 'who' }, t.hello(user.name)),
+      h('button', {
+        type: 'button',
+        onclick: async () => {
+          await logout();
+          announce(t.loggedOut);
+          if (window.location.pathname !== '/') navigate('/');
+        },
+      }, t.logout),
+    );
+  } else {
+    mount(account, h('a', { href: '/ingresar', 'data-link': true }, t.login), h('a', { href: '/registro', 'data-link': true }, t.register));
+  }
+}
+onSessionChange(renderAccount);
+renderAccount(currentUser());
+
+render();
+restore();
   document.getElementById('main')?.focus({ preventScroll: true });
   window.scrollTo(0, 0);
 }
@@ -84,4 +114,29 @@ form.addEventListener('submit', (e) => {
   navigate(q ? `/buscar?${new URLSearchParams({ q })}` : '/buscar');
 });
 
+// The header's account area: "Ingresar" and "Crear cuenta", or the person's
+// name and "Salir".
+const account = document.querySelector('nav.account');
+function renderAccount(user) {
+  if (user) {
+    mount(
+      account,
+      h('span', { class: 'who' }, t.hello(user.name)),
+      h('button', {
+        type: 'button',
+        onclick: async () => {
+          await logout();
+          announce(t.loggedOut);
+          if (window.location.pathname !== '/') navigate('/');
+        },
+      }, t.logout),
+    );
+  } else {
+    mount(account, h('a', { href: '/ingresar', 'data-link': true }, t.login), h('a', { href: '/registro', 'data-link': true }, t.register));
+  }
+}
+onSessionChange(renderAccount);
+renderAccount(currentUser());
+
 render();
+restore();

@@ -1,0 +1,154 @@
+// The session: who is logged in and the tokens that prove it (API.md "Auth
+// and sessions"; the choice and its trade-off are in docs/WEB.md).
+//
+// The refresh token (30 days) is kept in localStorage, so a reload or a new
+// tab keeps the person logged in; the access token (15 minutes) lives only in
+// this module's memory and is renewed with POST /api/auth/refresh shortly
+// before it expires. Refreshes are single-flight: calls that need a token
+// while one is under way wait for it. The refresh token is read from storage
+// at each refresh, so a tab uses the token another tab just rotated in; two
+// tabs refreshing the same token at once get the same pair (the server's
+// grace window). A refresh refused with 401 ends the session here too; one
+// that fails for want of a connection keeps the token and tries again.
+import { ApiError, apiRequest } from './api.js';
+import { t } from './strings.js';
+
+const KEY = 'rural24.refresh';
+const RETRY_MS = 30000;
+
+let access = null;
+let user = null;
+let timer = 0;
+let inflight = null;
+const listeners = new Set();
+
+/** fn(user or null) runs on every log-in, log-out and restore. */
+export function onSessionChange(fn) {
+  listeners.add(fn);
+}
+function changed() {
+  for (const fn of listeners) fn(user);
+}
+
+export const currentUser = () => user;
+
+function readRefresh() {
+  try {
+    return localStorage.getItem(KEY);
+  } catch {
+    return null; // storage disabled: a session lasts as long as the page
+  }
+}
+
+function keep(tokens) {
+  access = tokens.access_token;
+  try {
+    localStorage.setItem(KEY, tokens.refresh_token);
+  } catch {
+    /* storage disabled or full: the session lasts as long as the page */
+  }
+  // Renew a minute before expiry (a fifth of the life when it is short), so
+  // that no request leaves with a token about to expire.
+  const life = Number(tokens.expires_in) || 900;
+  schedule(Math.max(1, life - Math.min(60, life / 5)) * 1000);
+}
+
+function schedule(ms) {
+  clearTimeout(timer);
+  timer = setTimeout(() => refresh().catch(() => {}), ms);
+}
+
+function end() {
+  access = null;
+  user = null;
+  clearTimeout(timer);
+  try {
+    localStorage.removeItem(KEY);
+  } catch {
+    /* nothing kept */
+  }
+  changed();
+}
+
+/** Trades the stored refresh token for a new pair; resolves when done. */
+export function refresh() {
+  if (inflight) return inflight;
+  const token = readRefresh();
+  if (!token) return Promise.reject(new ApiError(401, 'unauthorized', t.errors.session_ended));
+  inflight = apiRequest('POST', '/api/auth/refresh', { body: { refresh_token: token } })
+    .then((tokens) => keep(tokens))
+    .catch((err) => {
+      if (err.status === 401 || err.status === 400) end();
+      else schedule(RETRY_MS);
+      throw err;
+    })
+    .finally(() => {
+      inflight = null;
+    });
+  return inflight;
+}
+
+/** A request that needs the person's identity (see apiRequest): refreshes
+ *  first when the access token is missing, and once more on token_expired. */
+export async function authRequest(method, path, opts = {}) {
+  if (!access) await refresh();
+  try {
+    return await apiRequest(method, path, { ...opts, token: access });
+  } catch (err) {
+    if (err.status !== 401) throw err;
+    if (err.code === 'token_expired') {
+      await refresh();
+      return apiRequest(method, path, { ...opts, token: access });
+    }
+    end(); // revoked elsewhere (log-out on another device, session closed)
+    throw err;
+  }
+}
+
+/** On start-up: a stored refresh token becomes a session again. */
+export async function restore() {
+  if (!readRefresh()) return;
+  try {
+    await refresh();
+    user = await authRequest('GET', '/api/me');
+    changed();
+  } catch {
+    /* a refused token ended the session; offline, the next refresh retries */
+  }
+}
+
+function started(body) {
+  keep(body);
+  user = body.user;
+  changed();
+  return user;
+}
+
+export async function login(email, password) {
+  return started(await apiRequest('POST', '/api/auth/login', { body: { email, password } }));
+}
+
+export async function register(fields) {
+  return started(await apiRequest('POST', '/api/auth/register', { body: fields }));
+}
+
+/** Revokes the session on the server (best effort) and forgets it here. */
+export async function logout() {
+  const token = readRefresh();
+  try {
+    if (access) await apiRequest('POST', '/api/auth/logout', { body: token ? { refresh_token: token } : {}, token: access });
+  } catch {
+    /* offline or already revoked: forgetting the tokens here is what matters */
+  }
+  end();
+}
+
+// Another tab logged out: this one follows.
+window.addEventListener('storage', (e) => {
+  if (e.key === KEY && e.newValue === null && user) {
+    access = null;
+    user = null;
+    clearTimeout(timer);
+    changed();
+  }
+});
