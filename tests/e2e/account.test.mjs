@@ -1,0 +1,159 @@
+// Accounts in the browser (docs/WEB.md "Accounts"): register, the session
+// surviving a reload, the access token renewed before it expires, log out;
+// a wrong password and too many of them in Spanish; the API's validation
+// errors next to their fields. The server gives access tokens a 6-second
+// life, so the renewal happens during the test, and allows 3 failed logins
+// per email (RATE_LIMIT_AUTH_EMAIL), so the fourth is a 429.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { PHONE, DESKTOP, assertNoProblems, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+
+const REFRESH_KEY = 'rural24.refresh';
+
+let app;
+let browser;
+
+before(async () => {
+  [app, browser] = await Promise.all([
+    startApp({ extra: { ACCESS_TOKEN_TTL_S: '6', RATE_LIMIT_AUTH_EMAIL: '3/900' } }),
+    launchBrowser(),
+  ]);
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+let seq = 0;
+const email = (tag) => `${tag}.${process.pid}.${++seq}@campo.example.com`;
+
+const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+
+describe('accounts', () => {
+  it('register → reload → still logged in (the token renewed before expiry) → log out', async () => {
+    const ctx = await newContext(browser, PHONE, { baseURL: app.url });
+    try {
+      const page = await ctx.newPage();
+      await page.goto('/');
+      await account(page).getByRole('link', { name: 'Crear cuenta' }).click();
+      await page.waitForURL('**/registro');
+      await page.getByRole('heading', { level: 1, name: 'Crear cuenta' }).waitFor();
+      await page.getByLabel('Nombre').fill('Ana Gómez');
+      await page.getByLabel('Email').fill(email('ana'));
+      await page.getByLabel('Contraseña').fill('alfalfa-2026');
+      await page.getByLabel('Provincia (opcional)').selectOption('Entre Ríos');
+      await screenshot(page, 'register', PHONE);
+      const registered = page.waitForResponse((r) => r.url().endsWith('/api/auth/register'));
+      await page.getByRole('button', { name: 'Crear cuenta' }).click();
+      assert.equal((await registered).status(), 201);
+      const registeredAt = Date.now();
+      await account(page).getByText('Hola, Ana Gómez').waitFor();
+      await page.waitForURL((u) => u.pathname === '/');
+      assert.equal(await account(page).getByRole('link', { name: 'Ingresar' }).count(), 0);
+
+      // Only the refresh token is stored; the access token stays in memory.
+      const stored = await page.evaluate(() => ({ ...localStorage }));
+      assert.deepEqual(Object.keys(stored), [REFRESH_KEY]);
+      const firstRefresh = stored[REFRESH_KEY];
+
+      // The access token (6 s) is renewed before it expires, without a reload.
+      const renewed = await page.waitForResponse((r) => r.url().endsWith('/api/auth/refresh'));
+      assert.equal(renewed.status(), 200);
+      assert.ok(Date.now() - registeredAt < 6000, `renewed ${Date.now() - registeredAt} ms after the register answer, before the 6 s expiry`);
+      await page.waitForFunction((old) => localStorage.getItem('rural24.refresh') !== old, firstRefresh);
+
+      // A reload keeps the session: the stored refresh token is traded for a
+      // new pair and /api/me names the person.
+      await page.reload();
+      await account(page).getByText('Hola, Ana Gómez').waitFor();
+      const refreshBeforeLogout = await page.evaluate((k) => localStorage.getItem(k), REFRESH_KEY);
+
+      const loggedOut = page.waitForResponse((r) => r.url().endsWith('/api/auth/logout'));
+      await account(page).getByRole('button', { name: 'Salir' }).click();
+      assert.equal((await loggedOut).status(), 204);
+      await account(page).getByRole('link', { name: 'Ingresar' }).waitFor();
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), REFRESH_KEY), null);
+      await page.reload();
+      await account(page).getByRole('link', { name: 'Ingresar' }).waitFor();
+      assert.equal(await account(page).getByText(/Hola/).count(), 0);
+
+      // The server revoked that login: its last refresh token is refused.
+      const res = await app.client.refresh(refreshBeforeLogout);
+      assert.equal(res.status, 401);
+      assertNoProblems(ctx);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a wrong password says so in Spanish, keeps what was typed, and too many become a 429 in Spanish', async () => {
+    const u = await app.client.newUser({ name: 'Pedro Ruiz' }, 'pedro');
+    const ctx = await newContext(browser, DESKTOP, { baseURL: app.url });
+    try {
+      const page = await ctx.newPage();
+      await page.goto('/ingresar');
+      await page.getByRole('heading', { level: 1, name: 'Ingresar' }).waitFor();
+      await page.getByLabel('Email').fill(u.email);
+      await page.getByLabel('Contraseña').fill('no-es-la-clave');
+      const form = page.getByRole('main');
+      const attempt = async () => {
+        const answer = page.waitForResponse((r) => r.url().endsWith('/api/auth/login'));
+        await form.getByRole('button', { name: 'Ingresar' }).click();
+        return (await answer).status();
+      };
+      assert.equal(await attempt(), 401);
+      const alert = form.getByRole('alert');
+      await alert.getByText('El email o la contraseña no son correctos.').waitFor();
+      assert.equal(await page.getByLabel('Email').inputValue(), u.email, 'the email stays typed');
+      await screenshot(page, 'login-error', DESKTOP);
+
+      // RATE_LIMIT_AUTH_EMAIL is 3 failures: the fourth attempt is refused.
+      const statuses = [];
+      for (let i = 0; i < 4 && statuses.at(-1) !== 429; i++) statuses.push(await attempt());
+      assert.deepEqual(statuses, [401, 401, 429]);
+      await alert.getByText(/^Demasiadas solicitudes\. Esperá \d+ segundos y probá de nuevo\.$/).waitFor();
+      assert.equal(await account(page).getByRole('link', { name: 'Ingresar' }).count(), 1, 'still logged out');
+      assertNoProblems(ctx);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it("the API's validation errors appear next to their fields, in Spanish", async () => {
+    const taken = await app.client.newUser({ name: 'Ya Registrado' }, 'taken');
+    const ctx = await newContext(browser, PHONE, { baseURL: app.url });
+    try {
+      const page = await ctx.newPage();
+      await page.goto('/registro');
+      await page.getByLabel('Nombre').fill('Luis');
+      await page.getByLabel('Email').fill(email('luis'));
+      await page.getByLabel('Contraseña').fill('corta');
+      await page.getByRole('button', { name: 'Crear cuenta' }).click();
+      const password = page.getByLabel('Contraseña');
+      await page.getByText('La contraseña debe tener al menos 8 caracteres.').waitFor();
+      assert.equal(await password.getAttribute('aria-invalid'), 'true');
+      // The error is read with the field (aria-describedby), and it has focus.
+      const described = await password.evaluate((el) =>
+        el.getAttribute('aria-describedby').split(' ').map((id) => document.getElementById(id).textContent).join(' | '),
+      );
+      assert.match(described, /al menos 8 caracteres/);
+      assert.ok(await password.evaluate((el) => el === document.activeElement), 'the first field in error has focus');
+      assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), null, 'the email is not marked');
+      await screenshot(page, 'register-errors', PHONE);
+
+      // An email already registered: 409, shown next to the email.
+      await page.getByLabel('Email').fill(taken.email);
+      await password.fill('alfalfa-2026');
+      await page.getByRole('button', { name: 'Crear cuenta' }).click();
+      await page.getByText('Ya hay una cuenta con ese email. ¿Querés ingresar?').waitFor();
+      assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), 'true');
+      assert.equal(await password.getAttribute('aria-invalid'), null, 'the corrected password is no longer marked');
+      assertNoProblems(ctx);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
