@@ -36,7 +36,7 @@ TREL_OBJ := $(SRC:%.c=$(TREL_DIR)/obj/%.o)
 ASAN_OBJ := $(SRC:%.c=$(ASAN_DIR)/obj/%.o)
 
 .PHONY: all asan test unit integration fuzz fuzz-build run stop-db bootstrap clean format \
-        format-check bench check-deps web
+        format-check bench check-deps web e2e
 all: $(REL_DIR)/rural24
 
 $(REL_DIR)/obj/%.o: %.c
@@ -129,6 +129,18 @@ web/node_modules/.package-lock.json: web/package.json web/package-lock.json
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 	node web/build.mjs
 web: web/dist/index.html
+
+# Browser tests (tests/e2e, docs/WEB.md "Browser tests"): Debian's chromium
+# (scripts/bootstrap installs it; never a downloaded browser) driven by
+# playwright-core, from tests/e2e's lock file, against the release build
+# serving web/dist, on the throwaway PostgreSQL of scripts/test-services.
+# Screenshots land in build/screenshots/.
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --prefer-offline
+	@touch $@
+e2e: web $(REL_DIR)/rural24 tests/e2e/node_modules/.package-lock.json
+	RURAL24_BIN=$(abspath $(REL_DIR)/rural24) scripts/test-services node --test --test-concurrency=2 \
+	    $$(find tests/e2e -name '*.test.mjs' -not -path '*/node_modules/*' | sort)
 
 test: check-deps format-check
 	$(MAKE) WERROR=1 all asan

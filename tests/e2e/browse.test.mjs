@@ -158,6 +158,27 @@ describe('a buyer browsing on a phone', () => {
   });
 });
 
+describe('the harness', () => {
+  it('sees a CSP violation when there is one (an inline script the test injects)', async () => {
+    const ctx = await newContext(browser, DESKTOP, { baseURL: app.url });
+    try {
+      const page = await ctx.newPage();
+      await page.goto('/');
+      const reported = page.waitForEvent('console', (m) => m.text().startsWith('CSP violation'));
+      await page.evaluate(() => {
+        const s = document.createElement('script');
+        s.textContent = 'window.injected = true';
+        document.head.append(s);
+      });
+      await reported;
+      assert.equal(await page.evaluate(() => window.injected), undefined, 'the inline script did not run');
+      assert.ok(ctx.problems.some((p) => /CSP violation: script-src/.test(p)), `recorded: ${JSON.stringify(ctx.problems)}`);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
 describe('accessibility and screenshots', () => {
   for (const size of [PHONE, DESKTOP]) {
     it(`home and search pass axe-core with no serious or critical violation at ${size.name} width`, async () => {
