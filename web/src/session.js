@@ -47,10 +47,10 @@ function keep(tokens) {
   } catch {
     /* storage disabled or full: the session lasts as long as the page */
   }
-  // Renew a minute before expiry (a fifth of the life when it is short), so
+  // Renew a minute before expiry (a third of the life when it is short), so
   // that no request leaves with a token about to expire.
   const life = Number(tokens.expires_in) || 900;
-  schedule(Math.max(1, life - Math.min(60, life / 5)) * 1000);
+  schedule(Math.max(1, life - Math.min(60, life / 3)) * 1000);
 }
 
 function schedule(ms) {
