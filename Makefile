@@ -148,6 +148,7 @@ test: check-deps format-check
 	$(MAKE) store-test
 	$(MAKE) web
 	$(MAKE) integration
+	$(MAKE) e2e
 	$(MAKE) fuzz FUZZ_SECONDS=30
 
 run: check-deps all web

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, DESKTOP, assertNoProblems, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { PHONE, DESKTOP, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
 
 const REFRESH_KEY = 'rural24.refresh';
 
@@ -147,6 +147,7 @@ describe('accounts', () => {
       assert.ok(await password.evaluate((el) => el === document.activeElement), 'the first field in error has focus');
       assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), null, 'the email is not marked');
       await screenshot(page, 'register-errors', PHONE);
+      assert.deepEqual(await axeSerious(page), [], 'the register form with an error passes axe-core');
 
       // An email already registered: 409, shown next to the email.
       await page.getByLabel('Email').fill(taken.email);
