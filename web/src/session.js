@@ -134,6 +134,8 @@ export async function register(fields) {
 
 /** Revokes the session on the server (best effort) and forgets it here. */
 export async function logout() {
+  // A renewal under way would store a new token after this forgets it.
+  if (inflight) await inflight.catch(() => {});
   const token = readRefresh();
   try {
     if (access) await apiRequest('POST', '/api/auth/logout', { body: token ? { refresh_token: token } : {}, token: access });
@@ -145,7 +147,7 @@ export async function logout() {
 
 // Another tab logged out: this one follows.
 window.addEventListener('storage', (e) => {
-  if (e.key === KEY && e.newValue === null && user) {
+  if ((e.key === KEY || e.key === null) && readRefresh() === null && user) {
     access = null;
     user = null;
     clearTimeout(timer);
