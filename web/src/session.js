@@ -32,6 +32,19 @@ function changed() {
 
 export const currentUser = () => user;
 
+// The real-time connection (realtime.js) hands each renewed access token to
+// its live WebSocket (an "auth" frame) and opens the socket with the current one.
+const tokenListeners = new Set();
+/** fn(access token) runs after every renewal. */
+export function onTokenRenewed(fn) {
+  tokenListeners.add(fn);
+}
+/** The current access token, renewed first when there is none. */
+export async function accessToken() {
+  if (!access) await refresh();
+  return access;
+}
+
 function readRefresh() {
   try {
     return localStorage.getItem(KEY);
@@ -42,6 +55,7 @@ function readRefresh() {
 
 function keep(tokens) {
   access = tokens.access_token;
+  for (const fn of tokenListeners) fn(access);
   try {
     localStorage.setItem(KEY, tokens.refresh_token);
   } catch {
