@@ -7,6 +7,8 @@ import { announce, h, mount } from './dom.js';
 import { renderLogin, renderRegister } from './screens/account.js';
 import { renderAd } from './screens/ad.js';
 import { renderHome } from './screens/home.js';
+import { renderConversation, renderMessages } from './screens/messages.js';
+import { headerLinks, renderNotifications, renderSavedSearches } from './screens/notifications.js';
 import { renderSearch } from './screens/search.js';
 import { currentUser, logout, onSessionChange, restore } from './session.js';
 import { t } from './strings.js';
@@ -17,6 +19,10 @@ const routes = [
   [/^\/avisos\/([1-9][0-9]{0,18})\/?$/, (main, ctx, m) => renderAd(main, { ...ctx, id: m[1] })],
   [/^\/ingresar\/?$/, (main, ctx) => renderLogin(main, ctx)],
   [/^\/registro\/?$/, (main, ctx) => renderRegister(main, ctx)],
+  [/^\/mensajes\/?$/, (main, ctx) => renderMessages(main, ctx)],
+  [/^\/mensajes\/([1-9][0-9]{0,18})\/?$/, (main, ctx, m) => renderConversation(main, { ...ctx, peer: m[1] })],
+  [/^\/notificaciones\/?$/, (main, ctx) => renderNotifications(main, ctx)],
+  [/^\/busquedas\/?$/, (main, ctx) => renderSavedSearches(main, ctx)],
 ];
 
 let current = null; // the screen's AbortController: leaving a screen cancels its requests
@@ -97,6 +103,7 @@ function renderAccount(user) {
     mount(
       account,
       h('span', { class: 'who' }, t.hello(user.name)),
+      headerLinks(),
       h('button', {
         type: 'button',
         onclick: async () => {

@@ -78,3 +78,74 @@ export const t = {
     retry: 'Reintentar',
   },
 };
+
+// ---- Mensajes, notificaciones y búsquedas guardadas (branch web-chat) ----
+Object.assign(t, {
+  titleMessages: 'Mensajes — Rural24',
+  titleConversation: (name) => `Conversación con ${name} — Rural24`,
+  titleNotifications: 'Notificaciones — Rural24',
+  titleSavedSearches: 'Búsquedas guardadas — Rural24',
+  messages: 'Mensajes',
+  notifications: 'Notificaciones',
+  notificationsUnread: (n) => (n === 1 ? '1 notificación sin leer' : `${n} notificaciones sin leer`),
+  noConversations: 'Todavía no tenés mensajes. Escribile a un vendedor desde un aviso.',
+  unreadMessages: (n) => (n === 1 ? '1 mensaje sin leer' : `${n} mensajes sin leer`),
+  conversationWith: (name) => `Conversación con ${name}`,
+  aboutAd: 'Sobre el aviso:',
+  olderMessages: 'Ver anteriores',
+  noMessagesYet: 'Todavía no hay mensajes. Escribí el primero.',
+  messageLabel: 'Mensaje',
+  send: 'Enviar',
+  sendMessage: 'Enviar mensaje',
+  loginToMessage: 'Ingresá para enviar un mensaje',
+  you: 'Vos',
+  typing: (name) => `${name} está escribiendo…`,
+  typingShort: 'escribiendo…',
+  msgPending: 'pendiente: se enviará cuando vuelva la conexión',
+  msgSending: 'enviando…',
+  msgSent: 'enviado',
+  msgRead: 'leído',
+  msgFailed: 'no se pudo enviar',
+  newMessageFrom: (name) => `Nuevo mensaje de ${name}`,
+  connOffline: 'Sin conexión. Los mensajes que escribas se enviarán cuando vuelva la señal.',
+  connConnecting: 'Conectando…',
+  backToMessages: 'Volver a Mensajes',
+  sentAt: (d) => new Intl.DateTimeFormat('es-AR', { dateStyle: 'short', timeStyle: 'short' }).format(new Date(d)),
+
+  noNotifications: 'No tenés notificaciones.',
+  notificationText: (n) => {
+    const d = n.data ?? {};
+    const title = d.ad?.title ?? d.title ?? '';
+    switch (n.type) {
+      case 'saved_search_match':
+        return d.count > 1
+          ? `${d.count} avisos nuevos para tu búsqueda “${d.name}”`
+          : `Un aviso nuevo para tu búsqueda “${d.name}”${d.ads?.[0] ? `: ${d.ads[0].title}` : ''}`;
+      case 'price_drop':
+        return `Bajó de precio un aviso de tus favoritos: ${title}`;
+      case 'ad_expiring':
+        return `Tu aviso “${title}” vence pronto`;
+      case 'ad_expired':
+        return `Tu aviso “${title}” venció. Podés renovarlo desde Mis avisos.`;
+      case 'ad_moderated':
+        return `Un moderador revisó tu aviso “${title}”${d.note ? `: ${d.note}` : ''}`;
+      default:
+        return 'Tenés una novedad.';
+    }
+  },
+  markAllRead: 'Marcar todas como leídas',
+  unreadMark: 'sin leer',
+
+  saveSearch: 'Guardar búsqueda',
+  searchSaved: 'Búsqueda guardada',
+  savedSearchLimit: 'Ya tenés 20 búsquedas guardadas. Borrá alguna para guardar otra.',
+  savedSearches: 'Búsquedas guardadas',
+  noSavedSearches: 'No tenés búsquedas guardadas. Buscá algo y tocá “Guardar búsqueda”.',
+  savedSearchName: (params) => params.q || params.category || 'Todos los avisos',
+  newCount: (n) => (n === 1 ? '1 aviso nuevo' : `${n} avisos nuevos`),
+  noNew: 'Sin avisos nuevos',
+  seeResults: 'Ver resultados',
+  markSeen: 'Marcar como vista',
+  deleteSearch: 'Borrar',
+  loginFirst: 'Ingresá para ver esta página.',
+});

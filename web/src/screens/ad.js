@@ -4,6 +4,7 @@ import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
 import { formatPlace, formatPrice } from '../format.js';
 import { t } from '../strings.js';
+import { messageButton } from './messages.js';
 
 export function renderAd(main, { id, signal }) {
   mount(main, h('p', {}, t.loading));
@@ -36,6 +37,7 @@ export function renderAd(main, { id, signal }) {
             attrs.length ? h('dl', { class: 'attrs' }, attrs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))])) : null,
             ad.description ? [h('h2', {}, t.description), h('p', { class: 'description' }, ad.description)] : null,
             ad.user ? h('p', { class: 'seller' }, `${t.seller}: ${ad.user.name}`) : null,
+            messageButton(ad),
           ),
         );
       })

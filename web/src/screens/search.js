@@ -5,6 +5,7 @@ import { apiGet } from '../api.js';
 import { adCard, errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
 import { t } from '../strings.js';
+import { saveSearchButton } from './notifications.js';
 
 /** The API's search parameters that the URL may carry. */
 const PASSED = ['q', 'category', 'province', 'currency', 'min_price', 'max_price', 'price_currency', 'sort', 'price_unit'];
@@ -20,7 +21,7 @@ export function renderSearch(main, { url, signal }) {
   const list = h('ul', { class: 'cards', 'aria-labelledby': 'h-results' });
   const count = h('p', { class: 'count' }, t.loading);
   const more = h('div', { class: 'more' });
-  mount(main, h('h1', { id: 'h-results' }, t.searchResults(q)), count, list, more);
+  mount(main, h('h1', { id: 'h-results' }, t.searchResults(q)), saveSearchButton(params), count, list, more);
 
   let shown = 0;
   const load = (cursor) => {
