@@ -1,0 +1,169 @@
+// Messages and notifications in the browser (docs/WEB.md "Messages and
+// notifications"), two people in two contexts: B (a phone) writes to A (a
+// desktop) from A's ad; A sees it arrive without reloading and answers; the
+// typing indicator and the read receipt; B loses the network: A's message
+// sent meanwhile shows once after the reconnect (the since_id catch-up) and
+// what B typed offline goes out when the network returns; B saves a search
+// and an ad A publishes through the API lights B's notification badge (the
+// matcher runs every 200 ms here). axe-core on the conversation at both
+// widths, screenshots of Mensajes, a conversation and Notificaciones.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { DESKTOP, PHONE, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+
+let app;
+let browser;
+let A; // the seller (desktop)
+let B; // the buyer (phone)
+let apiA; // a session of A's for the API calls of the test
+let ad;
+let ctxA;
+let ctxB;
+let pageA;
+let pageB;
+
+/** A context logged in as u: its refresh token stored before the app loads. */
+async function loggedIn(u, size) {
+  const ctx = await newContext(browser, size, { baseURL: app.url });
+  await ctx.addInitScript((token) => {
+    if (window.location.protocol !== 'http:') return; // about:blank has no storage
+    if (!localStorage.getItem('rural24.refresh')) localStorage.setItem('rural24.refresh', token);
+  }, u.refresh);
+  return ctx;
+}
+
+before(async () => {
+  [app, browser] = await Promise.all([startApp({ extra: { MATCHER_INTERVAL_MS: '200' } }), launchBrowser()]);
+  [A, B] = await Promise.all([
+    app.client.newUser({ name: 'Ana Ganadera' }, 'ana'),
+    app.client.newUser({ name: 'Bruno Tambero' }, 'bruno'),
+  ]);
+  apiA = await app.client.newSession(A);
+  ad = await newAd(app, apiA.access, { title: 'Tractor Zanello 4200 con pala' });
+  [ctxA, ctxB] = await Promise.all([loggedIn(A, DESKTOP), loggedIn(B, PHONE)]);
+  [pageA, pageB] = await Promise.all([ctxA.newPage(), ctxB.newPage()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+const bubble = (page, text) => page.locator('li.msg', { hasText: text });
+const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+
+describe('messages and notifications', () => {
+  it('B writes from the ad, A sees it live and answers: typing, read receipt', async () => {
+    await pageA.goto('/mensajes');
+    await pageA.getByRole('heading', { level: 1, name: 'Mensajes' }).waitFor();
+    await pageA.getByText('Todavía no tenés mensajes.', { exact: false }).waitFor();
+
+    await pageB.goto(`/avisos/${ad.id}`);
+    await pageB.getByRole('link', { name: 'Enviar mensaje' }).click();
+    await pageB.waitForURL((u) => u.pathname === `/mensajes/${A.user.id}` && u.searchParams.get('aviso') === String(ad.id));
+    await pageB.getByRole('heading', { level: 1, name: 'Conversación con Ana Ganadera' }).waitFor();
+    await pageB.getByRole('link', { name: 'Tractor Zanello 4200 con pala' }).waitFor();
+    const first = 'Hola Ana, ¿sigue disponible el tractor?';
+    await pageB.getByLabel('Mensaje', { exact: true }).fill(first);
+    await pageB.getByLabel('Mensaje', { exact: true }).press('Enter');
+    // The ack replaces the pending bubble with the stored message.
+    await pageB.locator('li.msg.own:not(.pending)', { hasText: first }).getByText('enviado').waitFor();
+    assert.equal(await pageB.getByLabel('Mensaje', { exact: true }).inputValue(), '');
+
+    // A's list takes the new conversation without a reload.
+    const row = pageA.getByRole('link', { name: /Bruno Tambero/ });
+    await row.getByText('1 mensaje sin leer').waitFor();
+    await row.getByText('Tractor Zanello 4200 con pala').waitFor();
+    await screenshot(pageA, 'messages', DESKTOP);
+    await row.click();
+    await pageA.getByRole('heading', { level: 1, name: 'Conversación con Bruno Tambero' }).waitFor();
+    await bubble(pageA, first).waitFor();
+
+    // A reading it reaches B as "leído".
+    await bubble(pageB, first).getByText('leído').waitFor();
+
+    // A typing shows on B's screen.
+    await pageA.getByLabel('Mensaje', { exact: true }).pressSequentially('Sí, ', { delay: 20 });
+    await pageB.getByText('Ana Ganadera está escribiendo…').waitFor();
+    const answer = 'Sí, ¿cuándo querés venir a verlo?';
+    await pageA.getByLabel('Mensaje', { exact: true }).fill(answer);
+    await pageA.getByRole('button', { name: 'Enviar' }).click();
+    await bubble(pageB, answer).waitFor();
+    await pageB.getByText('Ana Ganadera está escribiendo…').waitFor({ state: 'hidden' });
+    await bubble(pageA, answer).getByText('leído').waitFor(); // B is looking at the conversation
+
+    await screenshot(pageA, 'conversation', DESKTOP);
+    await screenshot(pageB, 'conversation', PHONE);
+    assert.deepEqual(await axeSerious(pageA), [], 'axe on the conversation (desktop)');
+    assert.deepEqual(await axeSerious(pageB), [], 'axe on the conversation (phone)');
+  });
+
+  it('B offline: A\'s message shows once after the reconnect, B\'s offline message goes out', async () => {
+    await ctxB.setOffline(true);
+    await pageB.getByText('Sin conexión.', { exact: false }).waitFor();
+
+    const whileAway = 'Lo podés ver el sábado en Pergamino.';
+    await pageA.getByLabel('Mensaje', { exact: true }).fill(whileAway);
+    await pageA.getByLabel('Mensaje', { exact: true }).press('Enter');
+    await pageA.locator('li.msg.own:not(.pending)', { hasText: whileAway }).waitFor();
+
+    const offline = 'Perfecto, voy el sábado a la mañana.';
+    await pageB.getByLabel('Mensaje', { exact: true }).fill(offline);
+    await pageB.getByLabel('Mensaje', { exact: true }).press('Enter');
+    await bubble(pageB, offline).getByText('pendiente', { exact: false }).waitFor();
+    // Kept for a reload too.
+    const stored = await pageB.evaluate((id) => JSON.parse(localStorage.getItem(`rural24.outbox.${id}`)), B.user.id);
+    assert.deepEqual(stored.map((m) => m.body), [offline]);
+    assert.equal(await bubble(pageB, whileAway).count(), 0, 'no push reaches a dropped socket');
+
+    await ctxB.setOffline(false);
+    // The catch-up brings A's message, once; the outbox goes out, once.
+    await bubble(pageB, whileAway).waitFor();
+    await pageB.locator('li.msg.own:not(.pending)', { hasText: offline }).waitFor();
+    await bubble(pageA, offline).waitFor();
+    await pageB.getByText('Sin conexión.', { exact: false }).waitFor({ state: 'hidden' });
+    assert.equal(await bubble(pageB, whileAway).count(), 1);
+    assert.equal(await bubble(pageB, offline).count(), 1);
+    assert.equal(await bubble(pageA, offline).count(), 1);
+    assert.equal(await pageB.evaluate((id) => localStorage.getItem(`rural24.outbox.${id}`), B.user.id), null);
+
+    // The server holds each message once (4 in all).
+    const res = await app.client.call('GET', `/api/conversations/${B.user.id}/messages`, { token: apiA.access });
+    assert.deepEqual(
+      JSON.parse(res.body).items.map((m) => m.body).reverse(),
+      ['Hola Ana, ¿sigue disponible el tractor?', 'Sí, ¿cuándo querés venir a verlo?', whileAway, offline],
+    );
+
+    // The list shows the conversation with its last message.
+    await pageB.getByRole('link', { name: 'Volver a Mensajes' }).click();
+    await pageB.getByRole('link', { name: /Ana Ganadera/ }).getByText(`Vos: ${offline}`).waitFor();
+    await screenshot(pageB, 'messages', PHONE);
+  });
+
+  it('B saves a search; A publishes a match; B\'s badge and Notificaciones show it', async () => {
+    await pageB.goto('/buscar?q=sembradora');
+    await pageB.getByRole('button', { name: 'Guardar búsqueda' }).click();
+    await pageB.getByRole('button', { name: 'Búsqueda guardada' }).waitFor();
+    const badge = account(pageB).locator('.notif-badge');
+    assert.equal(await badge.isVisible(), false);
+
+    await newAd(app, apiA.access, { title: 'Sembradora Agrometal MX 33 de grano grueso' });
+    await badge.getByText('1', { exact: true }).waitFor();
+    await account(pageB).getByRole('link', { name: /Notificaciones/ }).click();
+    await pageB
+      .getByRole('link', { name: 'Un aviso nuevo para tu búsqueda “sembradora”: Sembradora Agrometal MX 33 de grano grueso' })
+      .waitFor();
+    await badge.waitFor({ state: 'hidden' }); // read once shown
+    await screenshot(pageB, 'notifications', PHONE);
+
+    await pageB.goto('/busquedas');
+    await pageB.getByRole('heading', { level: 2, name: 'sembradora' }).waitFor();
+    await pageB.getByText('1 aviso nuevo').waitFor();
+    assert.deepEqual(await axeSerious(pageB), [], 'axe on the saved searches');
+
+    assertNoProblems(ctxA, 'A\'s story');
+    assertNoProblems(ctxB, 'B\'s story');
+  });
+});
