@@ -66,7 +66,7 @@ function setStatus(s) {
 const outboxKey = () => `rural24.outbox.${userId}`;
 function saveOutbox() {
   try {
-    if (outbox.length) localStorage.setItem(outboxKey(), JSON.stringify(outbox.map(({ sent, ...item }) => item)));
+    if (outbox.length) localStorage.setItem(outboxKey(), JSON.stringify(outbox.map(({ sentOn, ...item }) => item)));
     else localStorage.removeItem(outboxKey());
   } catch {
     /* storage full or disabled: the outbox lives as long as the page */
@@ -94,8 +94,20 @@ function sendFrame(frame) {
   return true;
 }
 
+/** Sends an outbox item on the current socket. `sentOn` is the socket it went
+ *  out on (sent again only on a later one); `maybe` says it may be stored
+ *  already (sent, never acked), kept across reloads. */
+function sendItem(item) {
+  if (item.sentOn === ws || !sendFrame(frameFor(item))) return;
+  item.sentOn = ws;
+  if (!item.maybe) {
+    item.maybe = true;
+    saveOutbox();
+  }
+}
+
 /** Queues a message to `to` (about ad_id, optional) and sends it when the
- *  connection allows; returns the pending item ({client_id, to, body, ad_id, created_at}). */
+ *  connection allows; returns the pending item ({client_id, to, body, ad_id, created_at, after}). */
 export function sendMessage(to, body, adId) {
   const item = {
     client_id: `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`,
@@ -103,10 +115,11 @@ export function sendMessage(to, body, adId) {
     body,
     ad_id: adId ? Number(adId) : null,
     created_at: new Date().toISOString(),
+    after: highest, // the highest id seen when it was typed (see catchUp)
   };
   outbox.push(item);
   saveOutbox();
-  if (sendFrame(frameFor(item))) item.sent = true;
+  sendItem(item);
   return item;
 }
 
@@ -116,7 +129,7 @@ export function sendTyping(to) {
 }
 
 function flushOutbox() {
-  for (const item of outbox) if (!item.sent && sendFrame(frameFor(item))) item.sent = true;
+  for (const item of outbox) sendItem(item);
 }
 
 // ---- messages ----------------------------------------------------------
@@ -143,25 +156,27 @@ export function markSeen(messages) {
  *  item sent on a socket that died before its ack, whose message the
  *  catch-up found, is taken as acked instead of being sent twice. */
 async function catchUp(socket) {
+  let cursor;
   if (highest === null) {
     const { items } = await authRequest('GET', '/api/conversations', { params: { limit: 1 } });
     const base = items[0]?.last_message?.id ?? 0;
     highest = Math.max(highest ?? 0, base);
-  } else {
-    let cursor = String(highest);
-    while (cursor !== null && socket === ws) {
-      const page = await authRequest('GET', '/api/messages', { params: { since_id: cursor } });
-      for (const m of page.items) {
-        const orphan = m.sender_id === userId && outbox.find((o) => o.sent && o.to === m.receiver_id && o.body === m.body && !seen.has(m.id));
-        if (orphan) acked(orphan.client_id, m);
-        else deliver(m);
-      }
-      cursor = page.next_cursor;
+    // Items an earlier page sent without seeing their ack (then reloaded):
+    // look from where that page was, so they are not sent twice.
+    const from = outbox.filter((o) => o.maybe && Number.isInteger(o.after)).map((o) => o.after);
+    cursor = from.length ? String(Math.min(...from)) : null;
+  } else cursor = String(highest);
+  while (cursor !== null && socket === ws) {
+    const page = await authRequest('GET', '/api/messages', { params: { since_id: cursor } });
+    for (const m of page.items) {
+      const orphan = m.sender_id === userId && outbox.find((o) => o.maybe && o.sentOn !== socket && o.to === m.receiver_id && o.body === m.body);
+      if (orphan) acked(orphan.client_id, m);
+      else deliver(m);
     }
+    cursor = page.next_cursor;
   }
   if (socket !== ws) return;
-  for (const item of outbox) item.sent = false; // what is still here was never acked
-  flushOutbox();
+  flushOutbox(); // what is still here was never acked (items sent on this socket meanwhile are left alone)
 }
 
 function acked(clientId, message) {
@@ -224,7 +239,7 @@ function onFrame(socket, data) {
         const item = outbox.find((o) => o.client_id === f.client_id);
         if (!item) break;
         if (f.code === 'rate_limited' || f.code === 'unavailable') {
-          item.sent = false;
+          item.sentOn = null; // not stored: sent again
           setTimeout(flushOutbox, RETRY_SEND_MS);
         } else {
           acked(f.client_id, null); // refused for good (validation_failed, not_found)
@@ -268,7 +283,6 @@ async function connect() {
   socket.addEventListener('close', (e) => {
     if (ws !== socket) return;
     ws = null;
-    for (const item of outbox) item.sent = false;
     if (!userId) return;
     setStatus(navigator.onLine ? 'connecting' : 'offline');
     // 4401: the token expired or the session ended; a refused upgrade shows
@@ -306,7 +320,6 @@ function disconnect() {
 window.addEventListener('offline', () => {
   if (!userId) return;
   disconnect();
-  for (const item of outbox) item.sent = false;
   setStatus('offline');
 });
 window.addEventListener('online', () => {
