@@ -89,10 +89,12 @@ export function renderMessages(main, { url, signal }) {
     }
   };
   // A message either way moves its conversation up: the list is asked again.
-  listen(signal, 'message', () => {
+  const later = () => {
     clearTimeout(timer);
     timer = setTimeout(load, 150);
-  });
+  };
+  listen(signal, 'message', later);
+  listen(signal, 'status', (s) => s === 'online' && later());
   signal.addEventListener('abort', () => clearTimeout(timer));
   load();
 }
@@ -158,9 +160,18 @@ export function renderConversation(main, { peer, url, signal }) {
   }
 
   /** Puts messages in place by id (the list stays oldest first, nothing twice). */
-  function place(messages) {
+  function place(messages, { fromPage = false } = {}) {
     for (const m of messages) {
       if (shown.has(m.id)) continue;
+      // One of my messages that a page load brings before its ack: it takes
+      // the place of its pending bubble (the ack then finds nothing to do).
+      if (fromPage && mine(m)) {
+        const twin = [...pendingEls].find(([, el]) => el.querySelector('.body').textContent === m.body);
+        if (twin) {
+          pendingEls.delete(twin[0]);
+          twin[1].remove();
+        }
+      }
       const el = bubble(m);
       shown.set(m.id, el);
       const next = [...shown.keys()].filter((id) => id > m.id).sort((a, b) => a - b)[0];
@@ -221,7 +232,7 @@ export function renderConversation(main, { peer, url, signal }) {
         form,
       );
       markSeen(page.items);
-      place(page.items.slice().reverse());
+      place(page.items.slice().reverse(), { fromPage: true });
       cursor = page.next_cursor;
       showOlder();
       for (const item of pending()) showPending(item);
@@ -247,7 +258,7 @@ export function renderConversation(main, { peer, url, signal }) {
                 try {
                   const page = await authRequest('GET', `/api/conversations/${peerId}/messages`, { params: { limit: PAGE, before: cursor }, signal });
                   markSeen(page.items);
-                  place(page.items.slice().reverse());
+                  place(page.items.slice().reverse(), { fromPage: true });
                   cursor = page.next_cursor;
                   showOlder();
                 } catch (err) {
@@ -306,6 +317,17 @@ export function renderConversation(main, { peer, url, signal }) {
   });
   listen(signal, 'status', (s) => {
     for (const el of pendingEls.values()) el.querySelector('.state').textContent = s === 'online' ? t.msgSending : t.msgPending;
+    // Connected (again): the newest page once more, for a message stored
+    // between this screen's load and the socket's first hello (placed by id:
+    // nothing shows twice).
+    if (s === 'online' && peerName) {
+      authRequest('GET', `/api/conversations/${peerId}/messages`, { params: { limit: PAGE }, signal })
+        .then((page) => {
+          markSeen(page.items);
+          place(page.items.slice().reverse(), { fromPage: true });
+        })
+        .catch(() => {});
+    }
   });
   listen(signal, 'typing', ({ from }) => {
     if (from !== peerId || !peerName) return;
