@@ -40,32 +40,7 @@ function render() {
 
 export function navigate(href) {
   window.history.pushState(null, '', href);
-  // The header's account area: "Ingresar" and "Crear cuenta", or the person's
-// name and "Salir".
-const account = document.querySelector('nav.account');
-function renderAccount(user) {
-  if (user) {
-    mount(
-      account,
-      h('span', { class: 'who' }, t.hello(user.name)),
-      h('button', {
-        type: 'button',
-        onclick: async () => {
-          await logout();
-          announce(t.loggedOut);
-          if (window.location.pathname !== '/') navigate('/');
-        },
-      }, t.logout),
-    );
-  } else {
-    mount(account, h('a', { href: '/ingresar', 'data-link': true }, t.login), h('a', { href: '/registro', 'data-link': true }, t.register));
-  }
-}
-onSessionChange(renderAccount);
-renderAccount(currentUser());
-
-render();
-restore();
+  render();
   document.getElementById('main')?.focus({ preventScroll: true });
   window.scrollTo(0, 0);
 }
