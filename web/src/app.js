@@ -7,7 +7,9 @@ import { announce, h, mount } from './dom.js';
 import { renderLogin, renderRegister } from './screens/account.js';
 import { renderAd } from './screens/ad.js';
 import { renderHome } from './screens/home.js';
+import { renderFavorites, renderMyAds, userLinks } from './screens/mine.js';
 import { renderSearch } from './screens/search.js';
+import { renderEdit, renderPublish } from './screens/sell.js';
 import { currentUser, logout, onSessionChange, restore } from './session.js';
 import { t } from './strings.js';
 
@@ -17,6 +19,10 @@ const routes = [
   [/^\/avisos\/([1-9][0-9]{0,18})\/?$/, (main, ctx, m) => renderAd(main, { ...ctx, id: m[1] })],
   [/^\/ingresar\/?$/, (main, ctx) => renderLogin(main, ctx)],
   [/^\/registro\/?$/, (main, ctx) => renderRegister(main, ctx)],
+  [/^\/publicar\/?$/, (main, ctx) => renderPublish(main, ctx)],
+  [/^\/mis-avisos\/?$/, (main, ctx) => renderMyAds(main, ctx)],
+  [/^\/mis-avisos\/([1-9][0-9]{0,18})\/editar\/?$/, (main, ctx, m) => renderEdit(main, { ...ctx, id: m[1] })],
+  [/^\/favoritos\/?$/, (main, ctx) => renderFavorites(main, ctx)],
 ];
 
 let current = null; // the screen's AbortController: leaving a screen cancels its requests
@@ -96,6 +102,7 @@ function renderAccount(user) {
   if (user) {
     mount(
       account,
+      userLinks(),
       h('span', { class: 'who' }, t.hello(user.name)),
       h('button', {
         type: 'button',

@@ -154,3 +154,11 @@ window.addEventListener('storage', (e) => {
     changed();
   }
 });
+
+/** The access token for a request that does not go through apiRequest (a
+ *  photo upload with progress): renewed first when there is none; rejects
+ *  with a 401 ApiError when nobody is logged in. */
+export async function accessToken() {
+  if (!access) await refresh();
+  return access;
+}
