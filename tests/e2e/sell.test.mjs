@@ -250,6 +250,71 @@ describe('selling', () => {
     }
   });
 
+  it('edit from Mis avisos: the form filled in, an attribute error by its field, price "a consultar" saved; photos: an unreadable file and the 11th photo in Spanish', async () => {
+    const seller = await app.client.newUser({ name: 'Raúl Díaz' }, 'raul');
+    const ad = await newAd(app, seller.access, adBody({ title: `Tractor ${uniqueWord('edit')} para editar` }));
+    const small = [];
+    for (let i = 0; i < 11; i++) {
+      small.push(path.join(tmp, `chica-${i + 1}.png`));
+      fs.writeFileSync(small[i], makePng(40 + i, 30));
+    }
+    const broken = path.join(tmp, 'notas.jpg');
+    fs.writeFileSync(broken, 'esto no es una foto');
+    const ctx = await newContext(browser, PHONE, { baseURL: app.url });
+    try {
+      const page = await ctx.newPage();
+      await logIn(page, seller);
+      await account(page).getByRole('link', { name: 'Mis avisos' }).click();
+      const item = page.getByRole('list', { name: 'Mis avisos' }).getByRole('listitem').filter({ hasText: ad.title });
+      await item.getByRole('link', { name: 'Editar', exact: true }).click();
+      await page.waitForURL(`**/mis-avisos/${ad.id}/editar`);
+      await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+      const title = page.getByLabel('Título');
+      await page.waitForFunction((el) => el.value !== '', await title.elementHandle());
+      assert.equal(await title.inputValue(), ad.title);
+      assert.equal(await page.getByLabel('Marca').inputValue(), 'John Deere');
+      assert.equal(await page.getByLabel('Año').inputValue(), '2015');
+
+      // A number attribute that is not a number: attributes.year, by its field.
+      await page.getByLabel('Año').fill('dos mil quince');
+      let patched = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${ad.id}`) && r.request().method() === 'PATCH');
+      await page.getByRole('button', { name: 'Guardar cambios' }).click();
+      assert.equal((await patched).status(), 400);
+      await page.getByRole('main').getByText('Ingresá un número.').waitFor();
+      assert.equal(await page.getByLabel('Año').getAttribute('aria-invalid'), 'true');
+
+      await page.getByLabel('Año').fill('2016');
+      await title.fill(`${ad.title} (rebajado)`);
+      await page.getByLabel('Precio a consultar').check();
+      assert.ok(await page.getByLabel('Precio', { exact: true }).isDisabled());
+      patched = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${ad.id}`) && r.request().method() === 'PATCH');
+      await page.getByRole('button', { name: 'Guardar cambios' }).click();
+      assert.equal((await patched).status(), 200);
+      await page.getByRole('main').getByText('Guardamos los cambios.').waitFor();
+      assert.equal(await page.getByLabel('Año').getAttribute('aria-invalid'), null, 'the error is gone');
+      const saved = await expectJson(await app.client.ad(ad.id), 200, 'the edited ad');
+      assert.equal(saved.title, `${ad.title} (rebajado)`);
+      assert.equal(saved.price, null);
+      assert.equal(saved.attributes.year, 2016);
+
+      // A file that is not a photo is refused in the page; of eleven photos,
+      // ten are stored and the eleventh is refused by the API (409).
+      const photos = page.getByRole('list', { name: 'Fotos' });
+      await page.getByLabel('Agregar fotos').setInputFiles(broken);
+      await photos.getByText('No pudimos leer esta foto. Probá con una JPG o PNG.').waitFor();
+      let refused = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${ad.id}/images`) && r.status() === 409, { timeout: 20000 });
+      await page.getByLabel('Agregar fotos').setInputFiles(small);
+      assert.equal((await refused).status(), 409);
+      const last = photos.getByRole('listitem').filter({ hasText: 'chica-11.png' });
+      await last.getByText('El aviso ya tiene 10 fotos, el máximo.').waitFor();
+      assert.equal(await photos.getByText('Subida', { exact: true }).count(), 10);
+      assert.equal((await expectJson(await app.client.ad(ad.id), 200, 'the ad')).images.length, 10);
+      assertNoProblems(ctx);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it("another person's session: favorite → listed under Favoritos; report once, a repeat says so", async () => {
     const seller = await app.client.newUser({ name: 'Campo Los Álamos' }, 'alamos');
     const buyer = await app.client.newUser({ name: 'Lucía Fernández' }, 'lucia');
