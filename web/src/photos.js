@@ -67,6 +67,10 @@ function messageFor(status, code, retryAfter) {
 
 function post(adId, blob, token, onProgress, signal) {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new DOMException('aborted', 'AbortError'));
+      return;
+    }
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/ads/${adId}/images`);
     xhr.setRequestHeader('Content-Type', blob.type || 'image/jpeg');

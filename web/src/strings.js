@@ -127,6 +127,7 @@ export const ts = {
   saved: 'Guardamos los cambios.',
   published: '¡Listo! Tu aviso está publicado. Ahora sumale fotos.',
   viewAd: 'Ver el aviso',
+  notYours: 'Solo quien publicó el aviso puede cambiarlo.',
 
   /** The API's field errors (API.md error.fields) for an ad's fields. */
   adFieldError: (field, code, attr) => {

@@ -25,7 +25,7 @@ function loginHref(ad) {
 function reportForm(ad, { signal, navigate }) {
   const status = h('p', { class: 'report-status', role: 'status' });
   const reason = h('select', { id: 'r-reason', name: 'reason' }, REASONS.map((r) => h('option', { value: r }, ts.reportReasons[r])));
-  const details = h('textarea', { id: 'r-details', name: 'details', rows: 3, maxlength: 1000 });
+  const details = h('textarea', { id: 'r-details', name: 'details', rows: 3, maxlength: 2000 });
   const send = h('button', { type: 'submit' }, ts.reportSend);
   const form = h(
     'form',

@@ -246,7 +246,7 @@ function adForm(categories, ad, { onSaved, signal }) {
         }
       }
       if (!first || unplaced.length) {
-        alert.textContent = err.message || t.errors.generic;
+        alert.textContent = err.status === 403 ? ts.notYours : err.message || t.errors.generic;
         alert.hidden = false;
       }
       (first ?? alert).focus?.();
@@ -304,6 +304,7 @@ function photosSection(ad, { signal }) {
     bar.setAttribute('aria-describedby', state.id);
     uploads.append(item);
     const run = async () => {
+      if (signal.aborted) return; // the person left the screen: the rest of the queue stays home
       item.classList.remove('failed');
       state.textContent = ts.photoShrinking;
       bar.value = 0;
