@@ -9,7 +9,9 @@ import { renderAd } from './screens/ad.js';
 import { renderHome } from './screens/home.js';
 import { renderConversation, renderMessages } from './screens/messages.js';
 import { headerLinks, renderNotifications, renderSavedSearches } from './screens/notifications.js';
+import { renderFavorites, renderMyAds, userLinks } from './screens/mine.js';
 import { renderSearch } from './screens/search.js';
+import { renderEdit, renderPublish } from './screens/sell.js';
 import { currentUser, logout, onSessionChange, restore } from './session.js';
 import { t } from './strings.js';
 
@@ -23,6 +25,10 @@ const routes = [
   [/^\/mensajes\/([1-9][0-9]{0,18})\/?$/, (main, ctx, m) => renderConversation(main, { ...ctx, peer: m[1] })],
   [/^\/notificaciones\/?$/, (main, ctx) => renderNotifications(main, ctx)],
   [/^\/busquedas\/?$/, (main, ctx) => renderSavedSearches(main, ctx)],
+  [/^\/publicar\/?$/, (main, ctx) => renderPublish(main, ctx)],
+  [/^\/mis-avisos\/?$/, (main, ctx) => renderMyAds(main, ctx)],
+  [/^\/mis-avisos\/([1-9][0-9]{0,18})\/editar\/?$/, (main, ctx, m) => renderEdit(main, { ...ctx, id: m[1] })],
+  [/^\/favoritos\/?$/, (main, ctx) => renderFavorites(main, ctx)],
 ];
 
 let current = null; // the screen's AbortController: leaving a screen cancels its requests
@@ -102,6 +108,7 @@ function renderAccount(user) {
   if (user) {
     mount(
       account,
+      userLinks(),
       h('span', { class: 'who' }, t.hello(user.name)),
       headerLinks(),
       h('button', {

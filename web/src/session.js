@@ -39,7 +39,9 @@ const tokenListeners = new Set();
 export function onTokenRenewed(fn) {
   tokenListeners.add(fn);
 }
-/** The current access token, renewed first when there is none. */
+/** The current access token, renewed first when there is none (the
+ *  WebSocket, a photo upload with progress); rejects with a 401 ApiError
+ *  when nobody is logged in. */
 export async function accessToken() {
   if (!access) await refresh();
   return access;

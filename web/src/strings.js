@@ -149,3 +149,140 @@ Object.assign(t, {
   deleteSearch: 'Borrar',
   loginFirst: 'Ingresá para ver esta página.',
 });
+// ---- Selling: publish and edit, photos, my ads, favorites, report ----------
+// (web-sell; screens/sell.js, photos.js, mine.js, ad-actions.js)
+
+export const ts = {
+  publish: 'Publicar',
+  myAds: 'Mis avisos',
+  favorites: 'Favoritos',
+  titlePublish: 'Publicar aviso — Rural24',
+  titleEdit: 'Editar aviso — Rural24',
+  titleMyAds: 'Mis avisos — Rural24',
+  titleFavorites: 'Favoritos — Rural24',
+  publishHeading: 'Publicar aviso',
+  editHeading: 'Editar aviso',
+  needLogin: 'Ingresá a tu cuenta para seguir.',
+  loginToContinue: 'Ingresar',
+
+  category: 'Categoría',
+  chooseCategory: 'Elegí una categoría',
+  features: 'Características',
+  choose: 'Elegí una opción',
+  yes: 'Sí',
+  no: 'No',
+  title: 'Título',
+  titleHint: 'Entre 5 y 120 caracteres. Ej.: Tractor John Deere 6110J 2015.',
+  description: 'Descripción (opcional)',
+  price: 'Precio',
+  priceHint: 'Solo números. Ej.: 25000',
+  consultPrice: 'Precio a consultar',
+  currency: 'Moneda',
+  currencies: { ARS: 'Pesos ($)', USD: 'Dólares (USD)' },
+  priceUnit: 'El precio es',
+  priceUnits: {
+    total: 'Precio total',
+    per_head: 'Por cabeza',
+    per_kg: 'Por kg',
+    per_ha: 'Por hectárea',
+    per_month: 'Por mes',
+    per_ton: 'Por tonelada',
+  },
+  province: 'Provincia',
+  chooseProvince: 'Elegí la provincia',
+  locality: 'Localidad (opcional)',
+  submitPublish: 'Publicar aviso',
+  submitEdit: 'Guardar cambios',
+  sending: 'Enviando…',
+  saved: 'Guardamos los cambios.',
+  published: '¡Listo! Tu aviso está publicado. Ahora sumale fotos.',
+  viewAd: 'Ver el aviso',
+  notYours: 'Solo quien publicó el aviso puede cambiarlo.',
+
+  /** The API's field errors (API.md error.fields) for an ad's fields. */
+  adFieldError: (field, code, attr) => {
+    if (code === 'required') {
+      return (
+        { title: 'Escribí un título.', category_id: 'Elegí una categoría.', province: 'Elegí una provincia.', currency: 'Elegí la moneda del precio.' }[field] ??
+        'Completá este dato.'
+      );
+    }
+    if (field === 'title') return code === 'max_length' ? 'El título puede tener hasta 120 caracteres.' : 'El título debe tener al menos 5 caracteres.';
+    if (field === 'description') return 'La descripción puede tener hasta 5000 caracteres.';
+    if (field === 'locality') return 'La localidad puede tener hasta 100 caracteres.';
+    if (field === 'price') {
+      if (code === 'decimals') return 'El precio puede tener hasta 2 decimales.';
+      if (code === 'min') return 'El precio no puede ser negativo.';
+      return 'Ingresá el precio en números, sin puntos ni signos.';
+    }
+    if (code === 'unknown') return 'Este dato no corresponde a la categoría elegida.';
+    if (attr) {
+      if (attr.type === 'number') return 'Ingresá un número.';
+      if (attr.type === 'bool') return 'Elegí Sí o No.';
+      if (attr.type === 'enum') return 'Elegí una opción de la lista.';
+      return 'Puede tener hasta 200 caracteres.';
+    }
+    if (code === 'invalid' || code === 'not_found') return 'Elegí una opción de la lista.';
+    return 'Revisá este dato.';
+  },
+
+  photos: 'Fotos',
+  addPhotos: 'Agregar fotos',
+  photosHint: 'Hasta 10 fotos. Las achicamos en tu teléfono antes de subirlas, así usan pocos datos.',
+  removePhoto: 'Quitar foto',
+  photoOf: (title, n) => `Foto ${n} de ${title}`,
+  photoProgress: (name) => `Subida de ${name}`,
+  photoShrinking: 'Preparando…',
+  photoUploading: (pct) => `Subiendo… ${pct} %`,
+  photoDone: 'Subida',
+  photoRemoved: 'Quitamos la foto.',
+  photoErrors: {
+    unreadable: 'No pudimos leer esta foto. Probá con una JPG o PNG.',
+    413: 'La foto pesa demasiado (el máximo es 5 MB).',
+    415: 'Ese formato no se puede subir. Usá JPG, PNG o WebP.',
+    409: 'El aviso ya tiene 10 fotos, el máximo.',
+    400: 'No pudimos procesar esta foto (puede estar dañada o ser demasiado grande).',
+  },
+
+  status: { active: 'Publicado', paused: 'Pausado', sold: 'Vendido', expired: 'Vencido', deleted: 'Eliminado' },
+  noAds: 'Todavía no publicaste avisos.',
+  publishFirst: 'Publicá tu primer aviso',
+  edit: 'Editar',
+  pause: 'Pausar',
+  markSold: 'Marcar vendido',
+  reactivate: 'Reactivar',
+  renew: 'Renovar',
+  remove: 'Eliminar',
+  confirmRemove: (title) => `¿Eliminar “${title}”? No se puede deshacer.`,
+  confirmYes: 'Sí, eliminar',
+  cancel: 'Cancelar',
+  actionsFor: (title) => `Acciones para ${title}`,
+  changed: {
+    active: 'El aviso está publicado.',
+    paused: 'El aviso está pausado: no aparece en las búsquedas.',
+    sold: 'Marcaste el aviso como vendido.',
+    deleted: 'Eliminaste el aviso.',
+  },
+
+  noFavorites: 'Todavía no guardaste avisos. En un aviso, tocá “Guardar en favoritos”.',
+  favorite: 'Guardar en favoritos',
+  favorited: 'Guardado en favoritos',
+  favoriteAdded: 'Guardamos el aviso en tus favoritos.',
+  favoriteRemoved: 'Quitamos el aviso de tus favoritos.',
+  editYourAd: 'Editar tu aviso',
+
+  report: 'Denunciar aviso',
+  reportReason: 'Motivo',
+  reportReasons: {
+    spam: 'Spam o aviso repetido',
+    fraud: 'Fraude o estafa',
+    wrong_category: 'Categoría equivocada',
+    offensive: 'Contenido ofensivo',
+    other: 'Otro motivo',
+  },
+  reportDetails: 'Detalles (opcional)',
+  reportSend: 'Enviar denuncia',
+  reportThanks: 'Gracias. Recibimos tu denuncia y la vamos a revisar.',
+  reportRepeat: 'Ya denunciaste este aviso. Lo estamos revisando.',
+  reportOwn: 'No podés denunciar tu propio aviso.',
+};

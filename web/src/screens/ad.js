@@ -5,8 +5,9 @@ import { h, mount } from '../dom.js';
 import { formatPlace, formatPrice } from '../format.js';
 import { t } from '../strings.js';
 import { messageButton } from './messages.js';
+import { adActions } from './ad-actions.js';
 
-export function renderAd(main, { id, signal }) {
+export function renderAd(main, { id, signal, navigate }) {
   mount(main, h('p', {}, t.loading));
   const load = () =>
     apiGet(`/api/ads/${id}`, {}, { signal })
@@ -21,6 +22,7 @@ export function renderAd(main, { id, signal }) {
             h('h1', {}, ad.title),
             h('p', { class: 'price' }, formatPrice(ad.price, ad.currency, ad.price_unit)),
             h('p', { class: 'place' }, formatPlace(ad)),
+            adActions(ad, { signal, navigate }),
             ad.images?.length
               ? h(
                   'ul',

@@ -1,0 +1,117 @@
+// What a person can do on an ad's page besides reading it: save it in
+// favorites (PUT/DELETE /api/ads/{id}/favorite, a toggle button with
+// aria-pressed) and report it (POST /api/ads/{id}/report with a reason). The
+// owner gets a link to edit instead. Logged out, both lead to the log-in
+// form and back here.
+import { h, mount, announce } from '../dom.js';
+import { accessToken, authRequest, currentUser } from '../session.js';
+import { t, ts } from '../strings.js';
+
+const REASONS = ['spam', 'fraud', 'wrong_category', 'offensive', 'other'];
+
+async function loggedIn() {
+  try {
+    await accessToken();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function loginHref(ad) {
+  return `/ingresar?next=${encodeURIComponent(`/avisos/${ad.id}`)}`;
+}
+
+function reportForm(ad, { signal, navigate }) {
+  const status = h('p', { class: 'report-status', role: 'status' });
+  const reason = h('select', { id: 'r-reason', name: 'reason' }, REASONS.map((r) => h('option', { value: r }, ts.reportReasons[r])));
+  const details = h('textarea', { id: 'r-details', name: 'details', rows: 3, maxlength: 2000 });
+  const send = h('button', { type: 'submit' }, ts.reportSend);
+  const form = h(
+    'form',
+    { class: 'report-form account-form', hidden: true, novalidate: true },
+    h('div', { class: 'field' }, h('label', { for: 'r-reason' }, ts.reportReason), reason),
+    h('div', { class: 'field' }, h('label', { for: 'r-details' }, ts.reportDetails), details),
+    send,
+  );
+  const toggle = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'report-form' }, ts.report);
+  form.id = 'report-form';
+  toggle.addEventListener('click', async () => {
+    if (!(await loggedIn())) {
+      navigate(loginHref(ad));
+      return;
+    }
+    form.hidden = !form.hidden;
+    toggle.setAttribute('aria-expanded', String(!form.hidden));
+    if (!form.hidden) reason.focus();
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    send.disabled = true;
+    const body = { reason: reason.value };
+    if (details.value.trim()) body.details = details.value.trim();
+    try {
+      await authRequest('POST', `/api/ads/${ad.id}/report`, { body, signal });
+      status.textContent = ts.reportThanks;
+      form.hidden = true;
+      toggle.hidden = true;
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      if (err.status === 409) {
+        status.textContent = ts.reportRepeat;
+        form.hidden = true;
+        toggle.hidden = true;
+      } else status.textContent = err.status === 403 ? ts.reportOwn : err.message || t.errors.generic;
+    } finally {
+      send.disabled = false;
+    }
+  });
+  return [toggle, form, status];
+}
+
+/** The actions bar for ad (a detail), filled in once the session is known. */
+export function adActions(ad, { signal, navigate }) {
+  const bar = h('div', { class: 'ad-actions' });
+  const favorite = h('button', { type: 'button', class: 'secondary favorite', 'aria-pressed': 'false' }, ts.favorite);
+  let saved = false;
+  const show = () => {
+    favorite.setAttribute('aria-pressed', String(saved));
+    favorite.textContent = saved ? `★ ${ts.favorited}` : `☆ ${ts.favorite}`;
+  };
+  favorite.addEventListener('click', async () => {
+    if (!(await loggedIn())) {
+      navigate(loginHref(ad));
+      return;
+    }
+    favorite.disabled = true;
+    try {
+      await authRequest(saved ? 'DELETE' : 'PUT', `/api/ads/${ad.id}/favorite`, { signal });
+      saved = !saved;
+      show();
+      announce(saved ? ts.favoriteAdded : ts.favoriteRemoved);
+    } catch (err) {
+      if (err.name !== 'AbortError') announce(err.message || t.errors.generic);
+    } finally {
+      favorite.disabled = false;
+    }
+  });
+  show();
+  (async () => {
+    const mine = await loggedIn();
+    if (mine && currentUser() && currentUser().id === ad.user?.id) {
+      mount(bar, h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.editYourAd));
+      return;
+    }
+    if (mine) {
+      try {
+        const { items } = await authRequest('GET', '/api/me/favorites', { signal });
+        saved = items.some((a) => a.id === ad.id);
+        show();
+      } catch {
+        /* the toggle still works; it starts as not saved */
+      }
+    }
+    mount(bar, favorite, reportForm(ad, { signal, navigate }));
+  })();
+  return bar;
+}

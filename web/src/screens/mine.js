@@ -1,0 +1,151 @@
+// The seller's and the buyer's own lists: "Mis avisos" (GET /api/me/ads, each
+// with its status and the moves the API allows: pause, mark sold,
+// reactivate, renew an expired one, delete after a confirmation) and
+// "Favoritos" (GET /api/me/favorites). Also the header's links to them.
+import { adCard, errorBox } from '../cards.js';
+import { announce, h, mount } from '../dom.js';
+import { formatPrice } from '../format.js';
+import { authRequest } from '../session.js';
+import { t, ts } from '../strings.js';
+import { requireLogin } from './sell.js';
+
+/** The header's links for a logged-in person. */
+export function userLinks() {
+  return [
+    h('a', { href: '/publicar', 'data-link': true, class: 'publish' }, ts.publish),
+    h('a', { href: '/mis-avisos', 'data-link': true }, ts.myAds),
+    h('a', { href: '/favoritos', 'data-link': true }, ts.favorites),
+  ];
+}
+
+/** The status moves offered for an ad in `status` (API.md: the owner moves
+ *  an ad between active, paused and sold; active on an expired ad renews it). */
+function moves(status) {
+  if (status === 'active') return [['paused', ts.pause], ['sold', ts.markSold]];
+  if (status === 'paused') return [['active', ts.reactivate], ['sold', ts.markSold]];
+  if (status === 'sold') return [['active', ts.reactivate]];
+  if (status === 'expired') return [['active', ts.renew]];
+  return [];
+}
+
+function myAdItem(ad, { signal, onChange }) {
+  const actions = h('div', { class: 'actions', role: 'group', 'aria-label': ts.actionsFor(ad.title) });
+  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
+  const act = async (button, run, done) => {
+    for (const b of actions.querySelectorAll('button')) b.disabled = true;
+    error.hidden = true;
+    try {
+      await run();
+      done();
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      error.textContent = err.message || t.errors.generic;
+      error.hidden = false;
+      for (const b of actions.querySelectorAll('button')) b.disabled = false;
+      button.focus();
+    }
+  };
+  const drawActions = () => {
+    mount(
+      actions,
+      moves(ad.status).map(([to, label]) =>
+        h('button', {
+          type: 'button',
+          onclick: (e) =>
+            act(
+              e.currentTarget,
+              async () => Object.assign(ad, await authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal })),
+              () => {
+                announce(ts.changed[to]);
+                onChange();
+              },
+            ),
+        }, label),
+      ),
+      h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.edit),
+      h('button', { type: 'button', class: 'secondary danger', onclick: confirmRemove }, ts.remove),
+    );
+  };
+  function confirmRemove() {
+    const no = h('button', { type: 'button', class: 'secondary', onclick: () => (drawActions(), actions.querySelector('.danger')?.focus()) }, ts.cancel);
+    const yes = h('button', {
+      type: 'button',
+      class: 'danger',
+      onclick: (e) =>
+        act(
+          e.currentTarget,
+          () => authRequest('DELETE', `/api/ads/${ad.id}`, { signal }),
+          () => {
+            announce(ts.changed.deleted);
+            ad.status = 'deleted';
+            onChange();
+          },
+        ),
+    }, ts.confirmYes);
+    mount(actions, h('p', { class: 'confirm' }, ts.confirmRemove(ad.title)), yes, no);
+    no.focus();
+  }
+  drawActions();
+  const thumb = ad.thumbnail_url
+    ? h('img', { src: ad.thumbnail_url, alt: '', loading: 'lazy', width: 400, height: 300 })
+    : h('div', { class: 'thumb-empty', 'aria-hidden': 'true' }, t.noPhoto);
+  return h(
+    'li',
+    { class: 'my-ad' },
+    h('div', { class: 'thumb' }, thumb),
+    h(
+      'div',
+      { class: 'my-ad-body' },
+      h('h2', { class: 'card-title' }, ad.status === 'active' ? h('a', { href: `/avisos/${ad.id}`, 'data-link': true }, ad.title) : ad.title),
+      h('p', { class: 'price' }, formatPrice(ad.price, ad.currency, ad.price_unit)),
+      h('p', {}, h('span', { class: `badge status-${ad.status}` }, ts.status[ad.status] ?? ad.status)),
+      actions,
+      error,
+    ),
+  );
+}
+
+export async function renderMyAds(main, { url, signal }) {
+  document.title = ts.titleMyAds;
+  mount(main, h('h1', {}, ts.myAds), h('p', {}, t.loading));
+  const load = async () => {
+    try {
+      if (!(await requireLogin(main, url, ts.myAds))) return;
+      const { items } = await authRequest('GET', '/api/me/ads', { signal });
+      const list = h('ul', { class: 'my-ads', 'aria-label': ts.myAds });
+      const draw = () => {
+        const shown = items.filter((a) => a.status !== 'deleted');
+        mount(
+          list,
+          shown.map((ad) => myAdItem(ad, { signal, onChange: draw })),
+        );
+        if (!shown.length) list.replaceWith(empty);
+      };
+      const empty = h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
+      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), list);
+      draw();
+    } catch (err) {
+      if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.myAds), errorBox(err, load));
+    }
+  };
+  load();
+}
+
+export async function renderFavorites(main, { url, signal }) {
+  document.title = ts.titleFavorites;
+  mount(main, h('h1', {}, ts.favorites), h('p', {}, t.loading));
+  const load = async () => {
+    try {
+      if (!(await requireLogin(main, url, ts.favorites))) return;
+      const { items } = await authRequest('GET', '/api/me/favorites', { signal });
+      mount(
+        main,
+        h('h1', { id: 'h-favorites' }, ts.favorites),
+        items.length ? h('ul', { class: 'cards', 'aria-labelledby': 'h-favorites' }, items.map(adCard)) : h('p', {}, ts.noFavorites),
+      );
+    } catch (err) {
+      if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.favorites), errorBox(err, load));
+    }
+  };
+  load();
+}
