@@ -27,14 +27,6 @@ enum {
     SINCE_MAX = 500,
 };
 
-static const char JSON_TYPE[] = "application/json; charset=utf-8";
-
-/* Chat answers are the caller's own: never stored by a shared cache. */
-static void private_answer(http_request_t *req)
-{
-    http_response_header(req, "Cache-Control", "private, no-store");
-}
-
 /* ---- send ---------------------------------------------------------------- */
 
 /* Reads a positive integer id member into *out (0 when absent or null and
@@ -140,8 +132,8 @@ static void on_message_stored(db_result_t *res, void *user_data)
     obs_count(app->metrics, OBS_CHAT_MESSAGES);
     /* Stored: now pushed to both users' open connections, everywhere. */
     api_ws_push_message(app, req->user_id, send->draft.to, json, len, 0);
-    private_answer(req);
-    http_respond(req, 201, JSON_TYPE, json, len);
+    api_private_answer(req);
+    http_respond(req, 201, API_JSON_TYPE, json, len);
 }
 
 static void handle_send(http_request_t *req)
@@ -193,10 +185,10 @@ static void respond_page(http_request_t *req, db_result_t *res)
     char cursor[32] = "null";
     if (has_more && db_result_int64(res, 0, 2, &next) == 0)
         snprintf(cursor, sizeof(cursor), "\"%" PRId64 "\"", next);
-    private_answer(req);
+    api_private_answer(req);
     char *body =
         arena_printf(&req->arena, "{\"items\":%.*s,\"next_cursor\":%s}", (int)len, items, cursor);
-    http_respond(req, 200, JSON_TYPE, body, strlen(body));
+    http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
 }
 
 static void on_peer_checked(db_result_t *res, void *user_data)
@@ -208,28 +200,15 @@ static void on_peer_checked(db_result_t *res, void *user_data)
         http_respond_error(req, API_ERR_NOT_FOUND, "no such user", NULL);
         return;
     }
-    private_answer(req);
+    api_private_answer(req);
     static const char empty[] = "{\"items\":[],\"next_cursor\":null}";
-    http_respond(req, 200, JSON_TYPE, empty, sizeof(empty) - 1);
-}
-
-/* True when res is the one row a page statement returns; otherwise answers
- * the error. */
-static bool page_row(http_request_t *req, db_result_t *res)
-{
-    if (api_db_failed(req, res))
-        return false;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return false;
-    }
-    return true;
+    http_respond(req, 200, API_JSON_TYPE, empty, sizeof(empty) - 1);
 }
 
 static void on_conversation_page(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (!page_row(req, res))
+    if (!api_one_row(req, res))
         return;
     const char *items = db_result_value(res, 0, 0, NULL);
     if (items != NULL && strcmp(items, "[]") != 0) {
@@ -260,7 +239,7 @@ static void handle_conversation(http_request_t *req)
 static void on_since(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (page_row(req, res))
+    if (api_one_row(req, res))
         respond_page(req, res);
 }
 

@@ -34,35 +34,11 @@ enum {
     PAGE_MAX = 100,
 };
 
-static const char JSON_TYPE[] = "application/json; charset=utf-8";
-
-/* Everything here is the caller's own: never stored by a shared cache. */
-static void private_answer(http_request_t *req)
-{
-    http_response_header(req, "Cache-Control", "private, no-store");
-}
-
-/* {"items":<column 0>} */
-static void respond_items(http_request_t *req, db_result_t *res)
-{
-    if (api_db_failed(req, res))
-        return;
-    size_t len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
-    if (items == NULL) {
-        items = "[]";
-        len = 2;
-    }
-    private_answer(req);
-    char *body = arena_printf(&req->arena, "{\"items\":%.*s}", (int)len, items);
-    http_respond(req, 200, JSON_TYPE, body, strlen(body));
-}
-
 /* ---- saved searches ---------------------------------------------------------- */
 
 static void on_saved_searches(db_result_t *res, void *user_data)
 {
-    respond_items(user_data, res);
+    api_respond_items(user_data, res, "private, no-store");
 }
 
 static void handle_saved_list(http_request_t *req)
@@ -81,8 +57,8 @@ static void on_saved_created(db_result_t *res, void *user_data)
         http_respond_error(req, API_ERR_CONFLICT, "at most 20 saved searches per user", NULL);
         return;
     }
-    private_answer(req);
-    http_respond(req, 201, JSON_TYPE, json, len);
+    api_private_answer(req);
+    http_respond(req, 201, API_JSON_TYPE, json, len);
 }
 
 /* The attr.KEY.min/max ranges as [{"key","min","max"}] (text values), or
@@ -199,12 +175,8 @@ static void handle_saved_seen(http_request_t *req)
 static void on_notifications_page(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (api_db_failed(req, res))
+    if (!api_one_row(req, res))
         return;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
     size_t len = 0;
     const char *items = db_result_value(res, 0, 0, &len);
     bool has_more = false;
@@ -218,11 +190,11 @@ static void on_notifications_page(db_result_t *res, void *user_data)
     char cursor[32] = "null";
     if (has_more && db_result_int64(res, 0, 2, &next) == 0)
         snprintf(cursor, sizeof(cursor), "\"%" PRId64 "\"", next);
-    private_answer(req);
+    api_private_answer(req);
     char *body = arena_printf(&req->arena,
                               "{\"items\":%.*s,\"unread_count\":%" PRId64 ",\"next_cursor\":%s}",
                               (int)len, items, unread, cursor);
-    http_respond(req, 200, JSON_TYPE, body, strlen(body));
+    http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
 }
 
 static void handle_notifications(http_request_t *req)

@@ -43,6 +43,22 @@ void api_respond_row(http_request_t *req, db_result_t *res, int status, const ch
     http_respond(req, status, "application/json; charset=utf-8", json, len);
 }
 
+void api_private_answer(http_request_t *req)
+{
+    http_response_header(req, "Cache-Control", "private, no-store");
+}
+
+bool api_one_row(http_request_t *req, db_result_t *res)
+{
+    if (api_db_failed(req, res))
+        return false;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return false;
+    }
+    return true;
+}
+
 void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control)
 {
     if (api_db_failed(req, res))
@@ -55,7 +71,7 @@ void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_
     }
     char *body = arena_printf(&req->arena, "{\"items\":%.*s}", (int)len, items);
     http_response_header(req, "Cache-Control", cache_control);
-    http_respond(req, 200, "application/json; charset=utf-8", body, strlen(body));
+    http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
 }
 
 const char *api_path_param(http_request_t *req, size_t i)

@@ -64,6 +64,18 @@ bool api_db_failed(http_request_t *req, db_result_t *res);
  * SQL NULL), or the error when it failed. */
 void api_respond_row(http_request_t *req, db_result_t *res, int status, const char *what);
 
+/* The Content-Type of every JSON answer. */
+#define API_JSON_TYPE "application/json; charset=utf-8"
+
+/* Marks an answer as the caller's own: Cache-Control: private, no-store (no
+ * shared cache may keep it). */
+void api_private_answer(http_request_t *req);
+
+/* True when res is the one row a statement returns (a page, a count);
+ * otherwise answers the error (500 for another row count) and returns
+ * false. */
+bool api_one_row(http_request_t *req, db_result_t *res);
+
 /* Answers 200 {"items":<column 0 of row 0>} ([] for no row or SQL NULL)
  * with Cache-Control: cache_control, or the error when res failed. */
 void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control);
