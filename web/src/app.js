@@ -5,6 +5,8 @@
 import { apiGet } from './api.js';
 import { announce, h, mount } from './dom.js';
 import { renderLogin, renderRegister } from './screens/account.js';
+import { accountLinks, renderReports } from './screens/admin.js';
+import { renderProfile } from './screens/profile.js';
 import { renderAd } from './screens/ad.js';
 import { renderHome } from './screens/home.js';
 import { renderConversation, renderMessages } from './screens/messages.js';
@@ -29,6 +31,8 @@ const routes = [
   [/^\/mis-avisos\/?$/, (main, ctx) => renderMyAds(main, ctx)],
   [/^\/mis-avisos\/([1-9][0-9]{0,18})\/editar\/?$/, (main, ctx, m) => renderEdit(main, { ...ctx, id: m[1] })],
   [/^\/favoritos\/?$/, (main, ctx) => renderFavorites(main, ctx)],
+  [/^\/cuenta\/?$/, (main, ctx) => renderProfile(main, ctx)],
+  [/^\/admin\/denuncias\/?$/, (main, ctx) => renderReports(main, ctx)],
 ];
 
 let current = null; // the screen's AbortController: leaving a screen cancels its requests
@@ -111,6 +115,7 @@ function renderAccount(user) {
       userLinks(),
       h('span', { class: 'who' }, t.hello(user.name)),
       headerLinks(),
+      accountLinks(user),
       h('button', {
         type: 'button',
         onclick: async () => {

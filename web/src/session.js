@@ -148,6 +148,18 @@ export async function register(fields) {
   return started(await apiRequest('POST', '/api/auth/register', { body: fields }));
 }
 
+/** The person's data changed (PATCH /api/me answered): the header follows. */
+export function updateUser(u) {
+  user = u;
+  changed();
+}
+
+/** Forgets the session here without asking the server (it was already
+ *  revoked there: logout-all). */
+export function forgetSession() {
+  end();
+}
+
 /** Revokes the session on the server (best effort) and forgets it here. */
 export async function logout() {
   // A renewal under way would store a new token after this forgets it.

@@ -13,7 +13,7 @@ export const PROVINCES = [
 ];
 
 /** A labelled control with the place for its error below it. */
-function field(name, label, control, hint) {
+export function field(name, label, control, hint) {
   const id = `f-${name}`;
   control.id = id;
   control.name = name;
@@ -23,7 +23,7 @@ function field(name, label, control, hint) {
   return h('div', { class: 'field' }, h('label', { for: id }, label), control, hintEl, error);
 }
 
-function clearErrors(form) {
+export function clearErrors(form) {
   for (const el of form.querySelectorAll('.field-error')) {
     el.hidden = true;
     el.textContent = '';
@@ -38,7 +38,7 @@ function clearErrors(form) {
 
 /** Puts each of the API's field errors next to its field; returns true when
  *  at least one field took its error. */
-function showFieldErrors(form, fields) {
+export function showFieldErrors(form, fields) {
   let first = null;
   for (const [name, code] of Object.entries(fields ?? {})) {
     const control = form.elements.namedItem(name);

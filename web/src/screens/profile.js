@@ -1,0 +1,166 @@
+// "Mi cuenta" (/cuenta): the person's data (PATCH /api/me, the API's field
+// errors next to each field) and their open sessions (GET
+// /api/auth/sessions): "Cerrar" on each other device's session (DELETE
+// /api/auth/sessions/{id}) and "Cerrar todas las sesiones" (POST
+// /api/auth/logout-all, then back to the log-in form). With
+// SESSION_STORE=stateless the server keeps no sessions and those routes
+// answer 501: a note says so instead of the list.
+import { errorBox } from '../cards.js';
+import { announce, h, mount } from '../dom.js';
+import { authRequest, forgetSession, updateUser } from '../session.js';
+import { t, ta } from '../strings.js';
+import { PROVINCES, clearErrors, field, showFieldErrors } from './account.js';
+import { requireLogin } from './sell.js';
+
+/** When, in es-AR ("6 dic 2026, 09:41"). */
+export function when(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toLocaleString('es-AR', { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** A short name for a browser's User-Agent ("Chrome en Android"). */
+function device(ua) {
+  if (!ua) return ta.unknownDevice;
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : null;
+  const os = /Android/.test(ua) ? 'Android' : /iPhone|iPad/.test(ua) ? 'iPhone' : /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'Mac' : /Linux/.test(ua) ? 'Linux' : null;
+  if (browser && os) return `${browser} en ${os}`;
+  return browser ?? os ?? ua.slice(0, 60);
+}
+
+function profileForm(me) {
+  const status = h('p', { class: 'notice', role: 'status', hidden: true });
+  const alert = h('div', { class: 'error', role: 'alert', hidden: true });
+  const button = h('button', { type: 'submit' }, ta.save);
+  const province = h('select', { autocomplete: 'address-level1' }, h('option', { value: '' }, ta.noProvince), PROVINCES.map((p) => h('option', { selected: p === me.province }, p)));
+  const form = h(
+    'form',
+    { class: 'account-form', novalidate: true, 'aria-labelledby': 'h-profile' },
+    h('h2', { id: 'h-profile' }, ta.profile),
+    h('p', { class: 'profile-email' }, t.email, ': ', h('strong', {}, me.email)),
+    field('name', t.name, h('input', { type: 'text', autocomplete: 'name', maxlength: 100, value: me.name ?? '' })),
+    field('phone', ta.phone, h('input', { type: 'tel', autocomplete: 'tel', maxlength: 40, value: me.phone ?? '' })),
+    field('province', ta.province, province),
+    alert,
+    status,
+    button,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    alert.hidden = true;
+    status.hidden = true;
+    button.disabled = true;
+    const data = new FormData(form);
+    const body = { name: String(data.get('name')), phone: String(data.get('phone')).trim() || null, province: String(data.get('province')) || null };
+    try {
+      const user = await authRequest('PATCH', '/api/me', { body });
+      updateUser(user);
+      status.textContent = ta.saved;
+      status.hidden = false;
+    } catch (err) {
+      const placed = err.code === 'validation_failed' && showFieldErrors(form, err.fields);
+      if (!placed) {
+        alert.textContent = err.message || t.errors.generic;
+        alert.hidden = false;
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function sessionsSection({ signal, navigate }) {
+  const section = h('section', { class: 'sessions', 'aria-labelledby': 'h-sessions' });
+  const heading = h('h2', { id: 'h-sessions', tabindex: '-1' }, ta.sessions);
+  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
+  const fail = (err) => {
+    if (err.name === 'AbortError') return;
+    error.textContent = err.message || t.errors.generic;
+    error.hidden = false;
+  };
+  const logoutAll = h('button', {
+    type: 'button',
+    class: 'danger secondary',
+    'aria-describedby': 'logout-all-hint',
+    onclick: async () => {
+      error.hidden = true;
+      try {
+        await authRequest('POST', '/api/auth/logout-all', { signal });
+        forgetSession();
+        announce(ta.loggedOutAll);
+        navigate('/ingresar?next=%2Fcuenta');
+      } catch (err) {
+        fail(err);
+      }
+    },
+  }, ta.logoutAll);
+  const draw = (items) => {
+    const list = h(
+      'ul',
+      { class: 'session-list', 'aria-labelledby': 'h-sessions' },
+      items.map((s) => {
+        const name = device(s.user_agent);
+        return h(
+          'li',
+          { class: s.current ? 'session current' : 'session' },
+          h('p', { class: 'session-device' }, name, s.current ? h('span', { class: 'badge status-active' }, ta.thisDevice) : null),
+          h('p', {}, ta.lastUsed(when(s.last_used_at ?? s.created_at))),
+          s.current
+            ? null
+            : h('button', {
+              type: 'button',
+              class: 'secondary',
+              'aria-label': ta.closeSessionOf(name),
+              onclick: async (e) => {
+                const button = e.currentTarget;
+                button.disabled = true;
+                error.hidden = true;
+                try {
+                  await authRequest('DELETE', `/api/auth/sessions/${s.id}`, { signal });
+                  announce(ta.sessionClosed);
+                  await load();
+                  heading.focus();
+                } catch (err) {
+                  fail(err);
+                  button.disabled = false;
+                }
+              },
+            }, ta.closeSession),
+        );
+      }),
+    );
+    mount(section, heading, h('p', { class: 'hint' }, ta.sessionsHint), list, error, logoutAll, h('p', { class: 'hint', id: 'logout-all-hint' }, ta.logoutAllHint));
+  };
+  const load = async () => {
+    try {
+      const { items } = await authRequest('GET', '/api/auth/sessions', { signal });
+      // This device first, then the most recently used.
+      items.sort((a, b) => (b.current - a.current) || String(b.last_used_at).localeCompare(String(a.last_used_at)));
+      draw(items);
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      if (err.status === 501) mount(section, heading, h('p', { class: 'notice' }, ta.sessionsUnsupported));
+      else mount(section, heading, errorBox(err, load));
+    }
+  };
+  mount(section, heading, h('p', {}, t.loading));
+  load();
+  return section;
+}
+
+export async function renderProfile(main, { url, signal, navigate }) {
+  document.title = ta.titleAccount;
+  mount(main, h('h1', {}, ta.myAccount), h('p', {}, t.loading));
+  const load = async () => {
+    try {
+      if (!(await requireLogin(main, url, ta.myAccount))) return;
+      const me = await authRequest('GET', '/api/me', { signal });
+      mount(main, h('h1', {}, ta.myAccount), profileForm(me), sessionsSection({ signal, navigate }));
+    } catch (err) {
+      if (err.name !== 'AbortError') mount(main, h('h1', {}, ta.myAccount), errorBox(err, load));
+    }
+  };
+  load();
+}
