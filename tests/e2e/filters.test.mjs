@@ -120,7 +120,16 @@ describe('search filters on a phone', () => {
     await page.locator('summary', { hasText: 'Filtros' }).click();
     await form.getByLabel('Categoría').selectOption('tractores');
     // The category's attributes, the parent's "Estado" included.
-    await form.getByLabel('Año desde').fill('2015');
+    // A year in words is refused by the field, before any request.
+    const from = form.getByLabel('Año desde');
+    await from.fill('dos mil');
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await form.getByText('Ingresá un número.').waitFor();
+    assert.equal(await from.getAttribute('aria-invalid'), 'true');
+    assert.equal(await from.evaluate((el) => el === document.activeElement), true, 'the field in error is focused');
+    assert.equal(new URL(page.url()).search, '', 'not sent');
+    await from.fill('2015');
+    assert.equal(await form.getByText('Ingresá un número.').count(), 0, 'the error goes once the field changes');
     await form.getByLabel('Potencia (hp) hasta').waitFor();
     await form.getByLabel('Estado').waitFor();
     await screenshot(page, 'filters', PHONE);

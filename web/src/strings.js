@@ -313,6 +313,7 @@ export const tf = {
   yes: 'Sí',
   no: 'No',
   apply: 'Aplicar filtros',
+  notANumber: 'Ingresá un número.',
   clear: 'Limpiar filtros',
   activeFilters: (n) => (n === 1 ? '1 filtro activo' : `${n} filtros activos`),
   photos: 'Fotos',

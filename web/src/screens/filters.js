@@ -45,7 +45,23 @@ function field(name, label, control) {
   const id = `f-${++seq}`;
   control.id = id;
   control.name = name;
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control);
+  const error = control.dataset.number !== undefined ? h('p', { class: 'field-error', id: `${id}-error`, hidden: true }) : null;
+  return h('div', { class: 'field' }, h('label', { for: id }, label), control, error);
+}
+
+/** Marks a number field as wrong ("Ingresá un número.") or right again. */
+function setNumberError(control, bad) {
+  const error = document.getElementById(`${control.id}-error`);
+  if (!error) return;
+  error.textContent = bad ? tf.notANumber : '';
+  error.hidden = !bad;
+  if (bad) {
+    control.setAttribute('aria-invalid', 'true');
+    control.setAttribute('aria-describedby', error.id);
+  } else {
+    control.removeAttribute('aria-invalid');
+    control.removeAttribute('aria-describedby');
+  }
 }
 
 function options(anyLabel, values, labelOf = (v) => v) {
@@ -136,13 +152,22 @@ export function filtersForm(params, categories, { navigate }) {
   if (!priceCurrency.value) priceCurrency.value = params.currency === 'USD' ? 'USD' : 'ARS';
   drawAttributes();
 
+  form.addEventListener('input', (e) => {
+    if (e.target.getAttribute('aria-invalid')) setNumberError(e.target, false);
+  });
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const out = new URLSearchParams();
     if (params.q) out.set('q', params.q);
+    let firstBad = null;
     for (const el of form.querySelectorAll('[name]')) {
       if (el.closest('[hidden]')) continue;
       const v = el.dataset.number !== undefined ? normalizeNumber(el.value) : el.value.trim();
+      if (el.dataset.number !== undefined) {
+        const bad = v !== '' && !Number.isFinite(Number(v));
+        setNumberError(el, bad);
+        if (bad) firstBad ??= el;
+      }
       if (v === '') continue;
       if (el.name === 'sort' && v === 'recent') continue;
       if (el.name === 'price_currency' && !out.has('min_price') && !out.has('max_price')) continue;
@@ -150,6 +175,10 @@ export function filtersForm(params, categories, { navigate }) {
     }
     // price_currency is only meaningful with a range; the range fields come
     // before it in the form, so the check above sees them.
+    if (firstBad) {
+      firstBad.focus();
+      return;
+    }
     const qs = out.toString();
     navigate(qs ? `/buscar?${qs}` : '/buscar');
   });
