@@ -5,12 +5,13 @@ import { apiGet } from '../api.js';
 import { adCard, errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
 import { t } from '../strings.js';
+import { filtersForm } from './filters.js';
 import { saveSearchButton } from './notifications.js';
 
 /** The API's search parameters that the URL may carry. */
 const PASSED = ['q', 'category', 'province', 'currency', 'min_price', 'max_price', 'price_currency', 'sort', 'price_unit'];
 
-export function renderSearch(main, { url, signal }) {
+export function renderSearch(main, { url, signal, navigate }) {
   const params = {};
   for (const [k, v] of url.searchParams) if (PASSED.includes(k) || k.startsWith('attr.')) params[k] = v;
   const q = params.q ?? '';
@@ -21,7 +22,13 @@ export function renderSearch(main, { url, signal }) {
   const list = h('ul', { class: 'cards', 'aria-labelledby': 'h-results' });
   const count = h('p', { class: 'count' }, t.loading);
   const more = h('div', { class: 'more' });
-  mount(main, h('h1', { id: 'h-results' }, t.searchResults(q)), saveSearchButton(params), count, list, more);
+  const filters = h('div', { class: 'filters-slot' });
+  mount(main, h('h1', { id: 'h-results' }, t.searchResults(q)), filters, saveSearchButton(params), count, list, more);
+  // The filters need the category tree (cached by the browser for an hour);
+  // without it the results still show.
+  apiGet('/api/categories', {}, { signal })
+    .then(({ items }) => mount(filters, filtersForm(params, items, { navigate })))
+    .catch(() => {});
 
   let shown = 0;
   const load = (cursor) => {

@@ -1,0 +1,210 @@
+// Search filters and the ad page, in Debian's chromium at phone width
+// (docs/WEB.md "Browser tests"): the filters folded in "Filtros", a category
+// and an attribute range (attr.year.min) narrowing the results to the
+// matching ads only, sort by price ascending, the filtered URL reloaded with
+// the same results and the form filled in again; axe-core on the filtered
+// page; the ad page's attributes labelled from the category with their units,
+// and its gallery: thumbnails, the full photo fetched only when opened from
+// the keyboard. Screenshots: filters-phone, filtered-phone, gallery-phone.
+//
+// The data is made through the API in before(): four tractors (years 2010,
+// 2016, 2020, 2022, all in USD), a harvester of 2019 (another category, same
+// attribute), two small PNG photos on the 2020 tractor.
+
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+
+import { PHONE, adBody, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+
+let app;
+let browser;
+let phone;
+let page;
+const tr = {}; // tractors by year
+let harvester;
+const photos = [];
+
+// ---- a small PNG without a canvas library ------------------------------------
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+function makePng(width, height, shade) {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    raw[o++] = 0;
+    for (let x = 0; x < width; x++) {
+      raw[o++] = (shade + x) & 0xff;
+      raw[o++] = (100 + y) & 0xff;
+      raw[o++] = 40;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+before(async () => {
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  const seller = await app.client.newUser({ name: 'Campo Abierto' }, 'seller');
+  const tractor = (year, price) =>
+    newAd(app, seller.access, adBody({ title: `Tractor Deutz modelo ${year}`, price, attributes: { brand: 'Deutz', year, hp: 110, traction: 'doble', condition: 'usado' } }));
+  tr[2010] = await tractor(2010, 30000);
+  tr[2016] = await tractor(2016, 20000);
+  tr[2020] = await tractor(2020, 45000);
+  tr[2022] = await tractor(2022, 35000);
+  harvester = await newAd(app, seller.access, adBody({ title: 'Cosechadora Claas 2019', price: 90000, category_id: 102, attributes: { brand: 'Claas', year: 2019 } }));
+  for (const shade of [20, 120]) {
+    const res = await fetch(`${app.url}/api/ads/${tr[2020].id}/images`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'image/png', Authorization: `Bearer ${seller.access}` },
+      body: makePng(64, 48, shade),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 201, `photo upload: ${text}`);
+    photos.push(JSON.parse(text));
+  }
+  phone = await newContext(browser, PHONE, { baseURL: app.url });
+  page = await phone.newPage();
+});
+
+after(async () => {
+  await phone?.close();
+  await browser?.close();
+  await app?.stop();
+});
+
+/** Waits (bounded) until the result cards are exactly `ads`, in order. */
+async function expectCards(ads) {
+  const want = ads.map((a) => `/avisos/${a.id}`);
+  const read = () => page.locator('main ul.cards a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  try {
+    await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('main ul.cards a')].map((a) => a.getAttribute('href'))) === JSON.stringify(w), want);
+  } catch {
+    /* the assertion below says what was shown instead */
+  }
+  assert.deepEqual(await read(), want);
+  await page.getByRole('main').getByText(`${ads.length} avisos`, { exact: true }).waitFor();
+}
+
+describe('search filters on a phone', () => {
+  it('a category and "Año desde 2015" narrow the results to the matching tractors only', async () => {
+    await page.goto('/buscar');
+    await expectCards([harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+    const form = page.getByRole('form', { name: 'Filtros de búsqueda' });
+    assert.equal(await form.isVisible(), false, 'folded on a phone');
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    await form.getByLabel('Categoría').selectOption('tractores');
+    // The category's attributes, the parent's "Estado" included.
+    // A year in words is refused by the field, before any request.
+    const from = form.getByLabel('Año desde');
+    await from.fill('dos mil');
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await form.getByText('Ingresá un número.').waitFor();
+    assert.equal(await from.getAttribute('aria-invalid'), 'true');
+    assert.equal(await from.evaluate((el) => el === document.activeElement), true, 'the field in error is focused');
+    assert.equal(new URL(page.url()).search, '', 'not sent');
+    await from.fill('2015');
+    assert.equal(await form.getByText('Ingresá un número.').count(), 0, 'the error goes once the field changes');
+    await form.getByLabel('Potencia (hp) hasta').waitFor();
+    await form.getByLabel('Estado').waitFor();
+    await screenshot(page, 'filters', PHONE);
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.pathname === '/buscar' && u.search === '?category=tractores&attr.year.min=2015');
+    await expectCards([tr[2022], tr[2020], tr[2016]]);
+  });
+
+  it('sort by lower price orders the cards by price', async () => {
+    const form = page.getByRole('form', { name: 'Filtros de búsqueda' });
+    if (!(await form.isVisible())) await page.locator('summary', { hasText: 'Filtros' }).click();
+    await form.getByLabel('Ordenar por').selectOption({ label: 'Menor precio' });
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.search === '?category=tractores&attr.year.min=2015&sort=price_asc');
+    await expectCards([tr[2016], tr[2022], tr[2020]]); // 20.000, 35.000, 45.000
+    await screenshot(page, 'filtered', PHONE);
+  });
+
+  it('the filtered URL reloaded shows the same results and fills the form in again', async () => {
+    await page.reload();
+    await expectCards([tr[2016], tr[2022], tr[2020]]);
+    const form = page.getByRole('form', { name: 'Filtros de búsqueda', includeHidden: true });
+    await form.getByLabel('Año desde').waitFor({ state: 'attached' });
+    assert.equal(await form.getByLabel('Categoría').inputValue(), 'tractores');
+    assert.equal(await form.getByLabel('Año desde').inputValue(), '2015');
+    assert.equal(await form.getByLabel('Ordenar por').inputValue(), 'price_asc');
+    assert.match(await page.locator('summary').textContent(), /2 filtros activos/);
+  });
+
+  it('the filtered page with the filters open passes axe-core (no serious or critical violation)', async () => {
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    await page.getByRole('form', { name: 'Filtros de búsqueda' }).getByLabel('Año hasta').waitFor();
+    assert.deepEqual(await axeSerious(page), []);
+  });
+
+  it('the ad page labels the attributes from the category, with units, and opens the full photo on demand', async () => {
+    const full = [];
+    page.on('request', (r) => {
+      if (/\/api\/images\/\d+$/.test(new URL(r.url()).pathname)) full.push(r.url());
+    });
+    await page.goto(`/avisos/${tr[2020].id}`);
+    await page.getByRole('heading', { level: 1, name: tr[2020].title }).waitFor();
+    const attrs = await page.locator('dl.attrs').evaluate((dl) => [...dl.querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling.textContent]));
+    assert.deepEqual(attrs, [
+      ['Estado', 'usado'], // the parent's first, as the category lists them
+      ['Marca', 'Deutz'],
+      ['Año', '2020'],
+      ['Potencia', '110 hp'],
+      ['Tracción', 'doble'],
+    ]);
+
+    const gallery = page.getByRole('region', { name: 'Fotos' });
+    const thumbs = gallery.getByRole('button', { name: /^Ver foto \d de 2$/ });
+    assert.equal(await thumbs.count(), 2);
+    assert.equal(await gallery.locator('img').first().getAttribute('loading'), 'lazy');
+    assert.deepEqual(full, [], 'no full photo before one is opened');
+
+    // From the keyboard: focus the second thumbnail, Enter.
+    await gallery.getByRole('button', { name: 'Ver foto 2 de 2' }).focus();
+    await page.keyboard.press('Enter');
+    const viewer = page.getByRole('dialog', { name: 'Foto 2 de 2' });
+    await viewer.waitFor();
+    const img = viewer.getByRole('img');
+    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+    assert.equal(await img.getAttribute('src'), photos[1].url);
+    assert.deepEqual(full.map((u) => new URL(u).pathname), [new URL(photos[1].url, app.url).pathname], 'only the photo opened was fetched');
+    await screenshot(page, 'gallery', PHONE);
+    await viewer.getByRole('button', { name: 'Foto anterior' }).click();
+    await page.getByRole('dialog', { name: 'Foto 1 de 2' }).waitFor();
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'hidden' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Ver foto 2 de 2', 'focus back on the thumbnail');
+  });
+
+  it('no CSP violation or script error was reported', () => {
+    assertNoProblems(phone);
+  });
+});
