@@ -123,13 +123,8 @@ static void handle_search(http_request_t *req)
 static void on_user_exists(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (api_db_failed(req, res))
-        return;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_NOT_FOUND, "user not found", NULL);
-        return;
-    }
-    search(req, API_SEARCH_PAGE_ONLY, req->path_params[0]);
+    if (api_found(req, res, "user"))
+        search(req, API_SEARCH_PAGE_ONLY, req->path_params[0]);
 }
 
 static void handle_user_ads(http_request_t *req)
@@ -420,12 +415,8 @@ typedef struct {
  * 403 when it is public and theirs is not. admin_only: only admins may. */
 static bool may_write(http_request_t *req, db_result_t *res, ad_write_t *w, bool admin_only)
 {
-    if (api_db_failed(req, res))
+    if (!api_found(req, res, "ad"))
         return false;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
-        return false;
-    }
     int64_t owner = 0;
     db_result_int64(res, 0, 0, &owner);
     db_result_bool(res, 0, 1, &w->is_public);
@@ -459,13 +450,8 @@ static bool load_for_write(http_request_t *req, db_result_cb cb)
 static void on_ad_written(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (api_db_failed(req, res))
-        return;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
-        return;
-    }
-    invalidate_and_answer(req, req->path_params[0], 200);
+    if (api_found(req, res, "ad"))
+        invalidate_and_answer(req, req->path_params[0], 200);
 }
 
 /* ---- update ------------------------------------------------------------------------ */

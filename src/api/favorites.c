@@ -19,13 +19,8 @@
 static void on_put(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (api_db_failed(req, res))
-        return;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_NOT_FOUND, "ad not found", NULL);
-        return;
-    }
-    http_respond_empty(req, 204);
+    if (api_found(req, res, "ad"))
+        http_respond_empty(req, 204);
 }
 
 static void handle_put(http_request_t *req)

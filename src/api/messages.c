@@ -169,28 +169,6 @@ static void handle_conversations(http_request_t *req)
               api_int_text(req, limit));
 }
 
-/* Answers a page: {"items":[...],"next_cursor":"<id>"|null} from the
- * statement's items, has_more and next_id columns. */
-static void respond_page(http_request_t *req, db_result_t *res)
-{
-    size_t len = 0;
-    const char *items = db_result_value(res, 0, 0, &len);
-    bool has_more = false;
-    int64_t next = 0;
-    (void)db_result_bool(res, 0, 1, &has_more);
-    if (items == NULL) {
-        items = "[]";
-        len = 2;
-    }
-    char cursor[32] = "null";
-    if (has_more && db_result_int64(res, 0, 2, &next) == 0)
-        snprintf(cursor, sizeof(cursor), "\"%" PRId64 "\"", next);
-    api_private_answer(req);
-    char *body =
-        arena_printf(&req->arena, "{\"items\":%.*s,\"next_cursor\":%s}", (int)len, items, cursor);
-    http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
-}
-
 static void on_peer_checked(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
@@ -212,7 +190,7 @@ static void on_conversation_page(db_result_t *res, void *user_data)
         return;
     const char *items = db_result_value(res, 0, 0, NULL);
     if (items != NULL && strcmp(items, "[]") != 0) {
-        respond_page(req, res);
+        api_respond_id_page(req, res, NULL);
         return;
     }
     /* Nothing between the two: an unknown peer is 404, a known one an empty
@@ -240,7 +218,7 @@ static void on_since(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
     if (api_one_row(req, res))
-        respond_page(req, res);
+        api_respond_id_page(req, res, NULL);
 }
 
 static void handle_since(http_request_t *req)

@@ -149,13 +149,8 @@ static void handle_saved_create(http_request_t *req)
 static void on_own_row(db_result_t *res, void *user_data)
 {
     http_request_t *req = user_data;
-    if (api_db_failed(req, res))
-        return;
-    if (db_result_rows(res) != 1) {
-        http_respond_error(req, API_ERR_NOT_FOUND, "saved search not found", NULL);
-        return;
-    }
-    http_respond_empty(req, 204);
+    if (api_found(req, res, "saved search"))
+        http_respond_empty(req, 204);
 }
 
 static void handle_saved_delete(http_request_t *req)
@@ -177,24 +172,10 @@ static void on_notifications_page(db_result_t *res, void *user_data)
     http_request_t *req = user_data;
     if (!api_one_row(req, res))
         return;
-    size_t len = 0;
-    const char *items = db_result_value(res, 0, 0, &len);
-    bool has_more = false;
-    int64_t next = 0, unread = 0;
-    (void)db_result_bool(res, 0, 1, &has_more);
+    int64_t unread = 0;
     (void)db_result_int64(res, 0, 3, &unread);
-    if (items == NULL) {
-        items = "[]";
-        len = 2;
-    }
-    char cursor[32] = "null";
-    if (has_more && db_result_int64(res, 0, 2, &next) == 0)
-        snprintf(cursor, sizeof(cursor), "\"%" PRId64 "\"", next);
-    api_private_answer(req);
-    char *body = arena_printf(&req->arena,
-                              "{\"items\":%.*s,\"unread_count\":%" PRId64 ",\"next_cursor\":%s}",
-                              (int)len, items, unread, cursor);
-    http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
+    api_respond_id_page(req, res,
+                        arena_printf(&req->arena, "\"unread_count\":%" PRId64 ",", unread));
 }
 
 static void handle_notifications(http_request_t *req)

@@ -59,6 +59,39 @@ bool api_one_row(http_request_t *req, db_result_t *res)
     return true;
 }
 
+bool api_found(http_request_t *req, db_result_t *res, const char *what)
+{
+    if (api_db_failed(req, res))
+        return false;
+    if (db_result_rows(res) != 1) {
+        char message[96];
+        snprintf(message, sizeof(message), "%s not found", what);
+        http_respond_error(req, API_ERR_NOT_FOUND, message, NULL);
+        return false;
+    }
+    return true;
+}
+
+void api_respond_id_page(http_request_t *req, db_result_t *res, const char *extra)
+{
+    size_t len = 0;
+    const char *items = db_result_value(res, 0, 0, &len);
+    if (items == NULL) {
+        items = "[]";
+        len = 2;
+    }
+    bool has_more = false;
+    int64_t next = 0;
+    (void)db_result_bool(res, 0, 1, &has_more);
+    char cursor[32] = "null";
+    if (has_more && db_result_int64(res, 0, 2, &next) == 0)
+        snprintf(cursor, sizeof(cursor), "\"%" PRId64 "\"", next);
+    api_private_answer(req);
+    char *body = arena_printf(&req->arena, "{\"items\":%.*s,%s\"next_cursor\":%s}", (int)len, items,
+                              extra != NULL ? extra : "", cursor);
+    http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
+}
+
 void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control)
 {
     if (api_db_failed(req, res))

@@ -76,6 +76,16 @@ void api_private_answer(http_request_t *req);
  * false. */
 bool api_one_row(http_request_t *req, db_result_t *res);
 
+/* True when res is one row; otherwise answers the error, or 404 not_found
+ * "<what> not found" when there is no row, and returns false. */
+bool api_found(http_request_t *req, db_result_t *res, const char *what);
+
+/* Answers a page keyed by id from a one-row statement (items, has_more,
+ * next_id in columns 0 to 2) as the caller's own:
+ * {"items":[...],<extra>"next_cursor":"<id>"|null}. extra (NULL for none)
+ * is more members ending in a comma, e.g. "\"unread_count\":3,". */
+void api_respond_id_page(http_request_t *req, db_result_t *res, const char *extra);
+
 /* Answers 200 {"items":<column 0 of row 0>} ([] for no row or SQL NULL)
  * with Cache-Control: cache_control, or the error when res failed. */
 void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control);
