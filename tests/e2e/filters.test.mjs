@@ -12,10 +12,10 @@
 // attribute), two small PNG photos on the 2020 tractor.
 
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 
 import { PHONE, adBody, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { encodePng } from './lib/png.mjs';
 
 let app;
 let browser;
@@ -25,47 +25,9 @@ const tr = {}; // tractors by year
 let harvester;
 const photos = [];
 
-// ---- a small PNG without a canvas library ------------------------------------
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
+/** A small PNG, its colour shifted by shade. */
 function makePng(width, height, shade) {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    raw[o++] = 0;
-    for (let x = 0; x < width; x++) {
-      raw[o++] = (shade + x) & 0xff;
-      raw[o++] = (100 + y) & 0xff;
-      raw[o++] = 40;
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return encodePng(width, height, (x, y) => [shade + x, 100 + y, 40]);
 }
 
 before(async () => {

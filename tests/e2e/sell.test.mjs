@@ -16,11 +16,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 
 import { uniqueWord } from '../integration/lib/catalog.mjs';
 import { DESKTOP, PHONE, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { encodePng } from './lib/png.mjs';
 
 const MIB = 1024 * 1024;
 
@@ -29,52 +29,20 @@ let browser;
 let tmp;
 let bigPhoto; // a 3000×2000 PNG over 5 MiB
 
-// ---- a large PNG without a canvas library: RGB rows, deflated ----------------
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
 /** A width×height PNG: a field-like gradient with deterministic noise in
  *  the low bits, so that it does not compress to nothing. */
 function makePng(width, height) {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
   let seed = 12345;
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    raw[o++] = 0; // filter: none
-    for (let x = 0; x < width; x++) {
+  return encodePng(
+    width,
+    height,
+    (x, y) => {
       seed = (seed * 1103515245 + 12345) >>> 0;
       const n = seed >>> 27; // 5 bits of noise
-      raw[o++] = (60 + ((x * 120) / width) + n) & 0xff;
-      raw[o++] = (110 + ((y * 100) / height) + n) & 0xff;
-      raw[o++] = (40 + n) & 0xff;
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw, { level: 1 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+      return [60 + (x * 120) / width + n, 110 + (y * 100) / height + n, 40 + n];
+    },
+    { level: 1 },
+  );
 }
 
 before(async () => {
