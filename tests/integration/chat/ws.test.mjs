@@ -25,7 +25,7 @@ import {
   request,
   sleep,
 } from '../lib/server.mjs';
-import { OP, WsClient, acceptFor, upgradeRequest } from '../lib/ws.mjs';
+import { OP, WsClient, acceptFor, encodeFrame, upgradeRequest } from '../lib/ws.mjs';
 
 const APP = 'http://app.example';
 const KiB = 1024;
@@ -605,6 +605,22 @@ describe('GET /ws on one instance (SESSION_STORE=db, FRONTEND_URL set)', () => {
       assert.equal((await c.logout(u.access)).status, 204);
       assert.equal((await ws.closed({ timeoutMs: 2000 })).code, 4401);
     });
+
+    it('auth frames are checked one at a time: a second while the first is checked is refused', async () => {
+      const u = await c.newUser({ name: 'Ansioso' }, 'wsauthtwice');
+      const ws = await openT(u.access);
+      const fresh = (await c.newSession(u)).access;
+      // Both in one write: the first waits for the session store, the second
+      // arrives meanwhile.
+      ws.socket.write(Buffer.concat([
+        encodeFrame({ payload: JSON.stringify({ type: 'auth', access_token: fresh }) }),
+        encodeFrame({ payload: JSON.stringify({ type: 'auth', access_token: fresh }) }),
+      ]));
+      const err = await ws.next('error');
+      assert.equal(err.code, 'rate_limited', JSON.stringify(err));
+      await roundTrip(ws);
+      assert.equal(ws.all('error').length, 1, 'the first auth frame was accepted silently');
+    });
   });
 });
 
@@ -762,7 +778,14 @@ describe('heartbeat (WS_PING_INTERVAL_MS=300) and SIGTERM', () => {
     const socks = [await open(srv.port, u.access), await open(srv.port, u.access), await open(srv.port, v.access)];
     const t0 = Date.now();
     assert.ok(srv.signal('SIGTERM'));
-    const ready = await request(srv.port, { path: '/api/ready' });
+    // The signal reaches the loop on its next turn: a request sent at once
+    // may be answered before it. Ask until readiness turns (bounded, well
+    // inside SHUTDOWN_DELAY_S).
+    let ready = await request(srv.port, { path: '/api/ready' });
+    for (let i = 0; i < 40 && ready.status !== 503; i++) {
+      await sleep(10);
+      ready = await request(srv.port, { path: '/api/ready' });
+    }
     assert.equal(ready.status, 503);
     assert.equal(json(ready).status, 'shutting_down');
     assert.ok(socks.every((ws) => !ws.ended), 'sockets stay open while readiness is 503 (SHUTDOWN_DELAY_S=1)');
