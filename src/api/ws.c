@@ -41,6 +41,7 @@ typedef struct {
     send_op_t *waiting_tail;
     uint8_t waiting_count;
     bool sending;
+    bool auth_pending; /* an auth frame's token is being checked: one at a time */
 } ws_client_t;
 
 /* ---- frames out ----------------------------------------------------------- */
@@ -340,6 +341,7 @@ static void on_frame_auth(bool ok, api_error_t err, const auth_identity_t *ident
     ws_member_t *m =
         op->app->hub != NULL ? ws_hub_find(op->app->hub, op->user_id, op->member_id) : NULL;
     if (m != NULL) {
+        container_of(m, ws_client_t, member)->auth_pending = false;
         if (!ok) {
             send_error(m, err, "the token was not accepted; the connection keeps the old one", NULL,
                        NULL);
@@ -363,12 +365,20 @@ static void handle_auth_frame(ws_client_t *c, json_t *frame)
                    json_pack("{s:s}", "access_token", "required"));
         return;
     }
+    if (c->auth_pending) {
+        /* Each check costs a session lookup: a client cannot queue them. */
+        send_error(&c->member, API_ERR_RATE_LIMITED, "an auth frame is already being checked", NULL,
+                   NULL);
+        return;
+    }
     auth_op_t *op = xcalloc(1, sizeof(*op));
     op->app = c->app;
     op->user_id = c->member.user_id;
     op->member_id = c->member.id;
     op->token = xstrdup(token);
+    c->auth_pending = true;
     if (auth_authenticate(c->app->auth, op->token, on_frame_auth, op) != 0) {
+        c->auth_pending = false;
         send_error(&c->member, API_ERR_UNAVAILABLE, NULL, NULL, NULL);
         free(op->token);
         free(op);
