@@ -164,6 +164,7 @@ int cache_delete(cache_t *cache, const char *ns, const void *key, size_t key_len
     if (!valid_args(ns, key, key_len))
         return CACHE_E_INVALID;
     cache->deletes++;
+    cache__forget_flights(cache, ns, key, key_len, false);
     cache->ops->del(cache, ns, key, key_len, done ? done : noop_done, user_data);
     return 0;
 }
@@ -173,6 +174,7 @@ int cache_bump(cache_t *cache, const char *ns, cache_done_cb done, void *user_da
     if (!ns || !cache__valid_namespace(ns))
         return CACHE_E_INVALID;
     cache->bumps++;
+    cache__forget_flights(cache, ns, NULL, 0, true);
     cache->ops->bump(cache, ns, done ? done : noop_done, user_data);
     return 0;
 }

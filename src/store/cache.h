@@ -123,9 +123,11 @@ typedef void (*cache_fetch_cb)(int status, char *value, size_t len, void *user_d
 /* Reads ns/key; on a miss runs loader once for all concurrent fetches of this
  * key and stores its value for ttl_ms. An entry past its TTL but within its
  * stale window is answered at once while one refresh runs in the background.
- * Only the first concurrent caller's loader and loader_data are used; they must
- * stay valid until that load is done. Returns 0 and cb fires once, or
- * CACHE_E_INVALID and neither cb nor loader is called. */
+ * Only the first concurrent caller's loader and loader_data are used. The
+ * loader is called before that caller's cb fires, so loader_data need only be
+ * valid until the loader is called: a loader that outlives its caller (a stale
+ * answer goes out while the refresh runs) copies what it needs then. Returns 0
+ * and cb fires once, or CACHE_E_INVALID and neither cb nor loader is called. */
 int cache_fetch(cache_t *cache, const char *ns, const void *key, size_t key_len, uint64_t ttl_ms,
                 cache_loader_fn loader, void *loader_data, cache_fetch_cb cb, void *user_data);
 

@@ -51,6 +51,14 @@ struct cache_s {
 /* Initializes the shared head. */
 void cache__init(cache_t *cache, const cache__ops_t *ops, const cache_options_t *opts);
 
+/* Detaches the flights of ns/key (or of every key of ns when every_key) from
+ * the table, so that a fetch after an invalidation starts a new load instead
+ * of joining one that may have read the old data; their loads still answer
+ * their waiters but store nothing. cache_delete(), cache_bump() and the
+ * hybrid store's invalidations from other instances call it. */
+void cache__forget_flights(cache_t *cache, const char *ns, const void *key, size_t key_len,
+                           bool every_key);
+
 /* The bytes of the envelope header in front of every stored value. */
 enum { CACHE__ENVELOPE_BYTES = 8 };
 

@@ -5,16 +5,24 @@
  * meanwhile join it as waiters instead of reading or loading again. When the
  * read finds:
  *   - a fresh entry: every waiter gets it; the flight ends;
- *   - a stale one (past its TTL, within its stale window): every waiter gets it
- *     at once, the flight keeps a copy for fetches that arrive during the
- *     refresh, and the loader runs once to refresh the entry;
+ *   - a stale one (past its TTL, within its stale window): the loader starts
+ *     once to refresh the entry, then every waiter gets the stale value at
+ *     once; the flight keeps a copy for fetches that arrive during the
+ *     refresh;
  *   - nothing: the loader runs once; its result goes to every waiter and into
  *     the store.
  * So a popular key that expires costs one load, not one per request.
  *
+ * The loader is always called before the first waiter is answered: a loader
+ * whose data belongs to the first caller (a request answered by its waiter
+ * callback) can copy what it needs when it is called.
+ *
  * The flight leaves the table before its waiters are answered, so a callback
  * that fetches the same key again starts a new flight rather than joining one
- * that is finishing. */
+ * that is finishing. An invalidation of its key (or namespace) also takes it
+ * out of the table, and its load is then not stored: a writer whose change
+ * was invalidated before it was answered never joins a load that read the
+ * data before the change. */
 #include "store/cache.h"
 #include "store/cache_backend.h"
 
@@ -46,7 +54,8 @@ struct cache_load_s {
     char *stale; /* a stale value being served during the refresh */
     size_t stale_len;
     bool in_table;
-    bool loading;  /* the read missed; the loader runs */
+    bool loading;     /* the read missed; the loader runs */
+    bool invalidated; /* a delete or bump came meanwhile: the load is not stored */
     size_t ns_len; /* the name is ns, '\0', key */
     size_t name_len;
     unsigned char name[];
@@ -102,13 +111,9 @@ static char *copy_value(const void *value, size_t len)
     return copy;
 }
 
-/* Answers every waiter and empties the list. The list is detached first:
- * callbacks may add waiters to a flight still in the table. */
-static void answer_all(cache_load_t *f, int status, const void *value, size_t len)
+/* Answers the waiters of list w and frees them. */
+static void answer_list(waiter_t *w, int status, const void *value, size_t len)
 {
-    waiter_t *w = f->waiters;
-    f->waiters = NULL;
-    f->waiters_tail = &f->waiters;
     while (w) {
         waiter_t *next = w->next;
         if (status == 0)
@@ -118,6 +123,22 @@ static void answer_all(cache_load_t *f, int status, const void *value, size_t le
         free(w);
         w = next;
     }
+}
+
+/* Takes the waiters out of f (callbacks may add waiters to a flight still in
+ * the table) and returns them. */
+static waiter_t *detach_waiters(cache_load_t *f)
+{
+    waiter_t *w = f->waiters;
+    f->waiters = NULL;
+    f->waiters_tail = &f->waiters;
+    return w;
+}
+
+/* Answers every waiter and empties the list. */
+static void answer_all(cache_load_t *f, int status, const void *value, size_t len)
+{
+    answer_list(detach_waiters(f), status, value, len);
 }
 
 static void flight_free(cache_load_t *f)
@@ -153,17 +174,25 @@ static void on_flight_read(const void *data, size_t len, void *user_data)
         return;
     }
     if (fresh_until != 0) {
-        /* Stale: answer now, keep a copy for the fetches that arrive while the
-         * one refresh runs. The borrowed data is copied before any callback
-         * can touch the store. */
+        /* Stale: keep a copy for the fetches that arrive while the one refresh
+         * runs (the borrowed data is copied before any callback can touch the
+         * store), start the refresh, then answer the waiters so far from a
+         * copy of their own: the loader may finish at once and free f. */
         cache->hits += waiting;
         cache->stale_served += waiting;
         f->stale_len = len - CACHE__ENVELOPE_BYTES;
         f->stale = copy_value((const char *)data + CACHE__ENVELOPE_BYTES, f->stale_len);
-        answer_all(f, 0, f->stale, f->stale_len);
-    } else {
-        cache->misses += waiting;
+        size_t stale_len = f->stale_len;
+        char *stale = copy_value(f->stale, stale_len);
+        waiter_t *waiters = detach_waiters(f);
+        cache->loads++;
+        f->loading = true;
+        f->loader(f, f->loader_data);
+        answer_list(waiters, 0, stale, stale_len);
+        free(stale);
+        return;
     }
+    cache->misses += waiting;
     cache->loads++;
     f->loading = true;
     /* The loader may finish at once (and free f): nothing after this call. */
@@ -175,7 +204,7 @@ void cache_load_done(cache_load_t *load, int status, const void *value, size_t l
     cache_t *cache = load->cache;
     table_remove(load);
     if (status == 0) {
-        if (!cache->closing) {
+        if (!cache->closing && !load->invalidated) {
             size_t key_len;
             const unsigned char *key = flight_key(load, &key_len);
             cache_set(cache, flight_ns(load), key, key_len, value, len, load->ttl_ms, NULL, NULL);
@@ -186,6 +215,31 @@ void cache_load_done(cache_load_t *load, int status, const void *value, size_t l
         answer_all(load, status < 0 ? status : -1, NULL, 0);
     }
     flight_free(load);
+}
+
+void cache__forget_flights(cache_t *cache, const char *ns, const void *key, size_t key_len,
+                           bool every_key)
+{
+    if (cache->flight_count == 0)
+        return;
+    size_t ns_len = strlen(ns);
+    for (size_t b = 0; b < CACHE__FLIGHT_BUCKETS; b++) {
+        cache_load_t **link = &cache->flights[b];
+        while (*link != NULL) {
+            cache_load_t *f = *link;
+            size_t f_key_len;
+            const unsigned char *f_key = flight_key(f, &f_key_len);
+            bool match = f->ns_len == ns_len && memcmp(f->name, ns, ns_len) == 0 &&
+                         (every_key || (f_key_len == key_len && memcmp(f_key, key, key_len) == 0));
+            if (!match) {
+                link = &f->chain_next;
+                continue;
+            }
+            *link = f->chain_next;
+            f->in_table = false;
+            f->invalidated = true;
+        }
+    }
 }
 
 static void add_waiter(cache_load_t *f, cache_fetch_cb cb, void *user_data)

@@ -253,10 +253,13 @@ static void on_message(const char *channel, const char *message, size_t len, voi
     size_t key_len = rest - ns_len - 1;
     h->epoch++;
     h->invalidations_received++;
-    if (m[0] == 'd' && key_len <= CACHE_MAX_KEY_BYTES)
+    if (m[0] == 'd' && key_len <= CACHE_MAX_KEY_BYTES) {
+        cache__forget_flights(&h->base, ns, key, key_len, false);
         h->l1->ops->del(h->l1, ns, key, key_len, noop_done, NULL);
-    else if (m[0] == 'b')
+    } else if (m[0] == 'b') {
+        cache__forget_flights(&h->base, ns, NULL, 0, true);
         h->l1->ops->bump(h->l1, ns, noop_done, NULL);
+    }
 }
 
 static void on_redis_event(redis_client_t *client, redis_event_t event, void *user_data)

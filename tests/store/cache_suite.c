@@ -261,6 +261,13 @@ static void test_memory_bounds(env_t *env)
 
 /* ---- single flight and stale-while-revalidate ---- */
 
+typedef struct fetches_s {
+    int answered;
+    int ok;
+    int failed_status;
+    char last[32];
+} fetches_t;
+
 typedef struct {
     env_t *env;
     int calls;
@@ -269,6 +276,10 @@ typedef struct {
     uv_timer_t timer;
     cache_load_t *pending;
     bool timer_open;
+    /* When set: how many of its fetches were answered when the loader was
+     * last called (the loader must start before the first answer). */
+    const fetches_t *watch;
+    int watched_answered;
 } loader_t;
 
 static void on_loader_timer(uv_timer_t *timer)
@@ -284,6 +295,8 @@ static void slow_loader(cache_load_t *load, void *loader_data)
 {
     loader_t *loader = loader_data;
     loader->calls++;
+    if (loader->watch != NULL)
+        loader->watched_answered = loader->watch->answered;
     loader->pending = load;
     uv_timer_start(&loader->timer, on_loader_timer, 20, 0);
 }
@@ -314,13 +327,6 @@ static void loader_close(loader_t *loader)
     while (loader->timer_open)
         env_spin(loader->env);
 }
-
-typedef struct {
-    int answered;
-    int ok;
-    int failed_status;
-    char last[32];
-} fetches_t;
 
 static void on_fetched(int status, char *value, size_t len, void *user_data)
 {
@@ -381,6 +387,36 @@ static void test_loader_failure(env_t *env)
     loader_close(&loader);
 }
 
+/* A delete or bump while a key loads: a fetch after it starts a new load
+ * (the writer never joins a load that read the data before its change), the
+ * old load still answers its own waiters, and only the new value is stored. */
+static void test_invalidation_during_load(env_t *env)
+{
+    cache_t *cache = env_cache(env, NULL);
+    CHECK(env, cache);
+    static loader_t before, after; /* outlive an early return: closed in the teardown */
+    for (int bump = 0; bump <= 1; bump++) {
+        loader_init(env, &before, "old");
+        loader_init(env, &after, "new");
+        const char *key = bump ? "inv-bump" : "inv-del";
+        fetches_t a = {0}, b = {0};
+        CHECK(env, cache_fetch(cache, "ad", key, strlen(key), 60000, slow_loader, &before,
+                               on_fetched, &a) == 0);
+        WAIT_UNTIL(env, before.calls == 1, 1000); /* the read missed: the load runs */
+        CHECK(env, bump ? bump_now(env, cache, "ad") : del_now(env, cache, "ad", key));
+        CHECK(env, cache_fetch(cache, "ad", key, strlen(key), 60000, slow_loader, &after,
+                               on_fetched, &b) == 0);
+        WAIT_UNTIL(env, a.answered == 1 && b.answered == 1, 2000);
+        CHECK(env, after.calls == 1 && before.calls == 1);
+        CHECK(env, strcmp(a.last, "old") == 0 && strcmp(b.last, "new") == 0);
+        got_t got = {0};
+        CHECK(env, get_now(env, cache, "ad", key, &got) && hit_equals(&got, "new"));
+        got_reset(&got);
+        loader_close(&before);
+        loader_close(&after);
+    }
+}
+
 static void test_stale_while_revalidate(env_t *env)
 {
     cache_t *cache = env_cache(env, NULL);
@@ -402,6 +438,8 @@ static void test_stale_while_revalidate(env_t *env)
 
     loader.value = "v2";
     fetches_t stale = {0};
+    loader.watch = &stale;
+    loader.watched_answered = -1;
     CHECK(env,
           cache_fetch(cache, "ad", "swr", 3, 60000, slow_loader, &loader, on_fetched, &stale) == 0);
     /* Served without waiting for the loader (memory answers at once; Redis
@@ -409,6 +447,10 @@ static void test_stale_while_revalidate(env_t *env)
     WAIT_UNTIL(env, stale.answered == 1, 1000);
     CHECK(env, strcmp(stale.last, "v1") == 0);
     CHECK(env, loader.calls == 2);
+    /* The refresh started before the caller was answered: a loader may copy
+     * its caller's data when it is called. */
+    CHECK(env, loader.watched_answered == 0);
+    loader.watch = NULL;
     /* A fetch during the refresh also gets the stale value, and no second load. */
     fetches_t during = {0};
     CHECK(env, cache_fetch(cache, "ad", "swr", 3, 60000, slow_loader, &loader, on_fetched,
@@ -684,6 +726,7 @@ const test_case_t cache_tests[] = {
     {"memory_bounds", test_memory_bounds, "memory"},
     {"single_flight_100", test_single_flight, "memory redis hybrid"},
     {"loader_failure", test_loader_failure, "memory redis hybrid"},
+    {"invalidation_during_load", test_invalidation_during_load, "memory redis hybrid"},
     {"stale_while_revalidate", test_stale_while_revalidate, "memory redis hybrid"},
     {"shared_between_instances", test_shared_between_instances, "redis hybrid"},
     {"hybrid_invalidation_100ms", test_hybrid_invalidation, "hybrid"},
