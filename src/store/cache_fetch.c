@@ -56,7 +56,7 @@ struct cache_load_s {
     bool in_table;
     bool loading;     /* the read missed; the loader runs */
     bool invalidated; /* a delete or bump came meanwhile: the load is not stored */
-    size_t ns_len; /* the name is ns, '\0', key */
+    size_t ns_len;    /* the name is ns, '\0', key */
     size_t name_len;
     unsigned char name[];
 };
