@@ -10,6 +10,7 @@
 #include "api/ad_cache.h"
 #include "api/ad_fields.h"
 #include "api/app.h"
+#include "api/cached_query.h"
 #include "api/categories.h"
 #include "api/reply.h"
 #include "api/search.h"
@@ -56,62 +57,40 @@ static const char *cache_key(http_request_t *req, const char *key, size_t *len)
 
 /* ---- search (GET /api/ads, GET /api/users/{id}/ads) --------------------- */
 
-typedef struct {
-    http_request_t *req;
-    api_search_t search;
-    const char *key;
-    size_t key_len;
-} search_ctx_t;
-
-static void on_search_row(db_result_t *res, void *user_data)
+static void build_search(const void *build_data, arena_t *arena, api_load_statement_t *out)
 {
-    search_ctx_t *ctx = user_data;
-    http_request_t *req = ctx->req;
-    if (api_db_failed(req, res))
-        return;
-    size_t len;
-    char *page = api_search_page_json(req, &ctx->search, res, &len);
-    if (page == NULL) {
-        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
-        return;
-    }
-    app_t *app = req->app;
-    cache_set(app->cache, "search", ctx->key, ctx->key_len, page, len, SEARCH_TTL_MS, NULL, NULL);
-    http_respond_owned(req, 200, JSON_TYPE, page, len);
-}
-
-static void run_search(search_ctx_t *ctx)
-{
-    http_request_t *req = ctx->req;
+    const api_search_t *s = build_data;
     db_stmt_t *stmt;
     const char **params;
-    int nparams;
-    ad_search_build(&ctx->search.search, &req->arena, &stmt, &params, &nparams);
-    api_query_params(req, stmt, DB_READ, on_search_row, ctx, params, nparams);
+    ad_search_build(&s->search, arena, &stmt, &params, &out->nparams);
+    out->stmt = stmt;
+    out->params = params;
+    out->render_arg = s->binding;
 }
 
-static void on_search_cached(char *value, size_t len, void *user_data)
+static char *render_search(app_t *app, arena_t *arena, const char *binding, db_result_t *res,
+                           size_t *len)
 {
-    search_ctx_t *ctx = user_data;
-    if (value != NULL) {
-        http_respond_owned(ctx->req, 200, JSON_TYPE, value, len);
-        return;
-    }
-    run_search(ctx);
+    return api_search_page_json(app, arena, binding, res, len);
 }
 
 static void search(http_request_t *req, api_search_kind_t kind, int64_t user_id)
 {
     app_t *app = req->app;
-    search_ctx_t *ctx = arena_calloc(&req->arena, 1, sizeof(*ctx));
-    ctx->req = req;
+    api_search_t *s = arena_calloc(&req->arena, 1, sizeof(*s));
     const char *scope = user_id > 0 ? arena_printf(&req->arena, "user:%" PRId64 ";", user_id) : "";
-    if (!api_search_parse(req, api_categories(app), kind, scope, &ctx->search))
+    if (!api_search_parse(req, api_categories(app), kind, scope, s))
         return;
-    ctx->search.search.user_id = user_id;
-    ctx->key = cache_key(req, ctx->search.cache_key, &ctx->key_len);
-    if (cache_get(app->cache, "search", ctx->key, ctx->key_len, on_search_cached, ctx) != 0)
-        run_search(ctx);
+    s->search.user_id = user_id;
+    api_cached_query_t query = {
+        .ns = "search",
+        .ttl_ms = SEARCH_TTL_MS,
+        .build = build_search,
+        .build_data = s,
+        .render = render_search,
+    };
+    query.key = cache_key(req, s->cache_key, &query.key_len);
+    api_cached_query_answer(req, &query);
 }
 
 static void handle_search(http_request_t *req)
@@ -144,40 +123,33 @@ static const char *featured_limit(http_request_t *req)
     return limit != NULL ? limit : "20";
 }
 
-static void on_featured_row(db_result_t *res, void *user_data)
+static void build_featured(const void *build_data, arena_t *arena, api_load_statement_t *out)
 {
-    http_request_t *req = user_data;
-    if (api_db_failed(req, res))
-        return;
-    size_t len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
-    if (items == NULL) {
-        items = "[]";
-        len = 2;
-    }
-    size_t body_len = len + 10;
-    char *body = xmalloc(body_len + 1);
-    snprintf(body, body_len + 1, "{\"items\":%.*s}", (int)len, items);
-    app_t *app = req->app;
-    const char *key = featured_limit(req);
-    cache_set(app->cache, "featured", key, strlen(key), body, body_len, FEATURED_TTL_MS, NULL,
-              NULL);
-    http_respond_owned(req, 200, JSON_TYPE, body, body_len);
+    (void)arena;
+    out->stmt = &db_q_ads_featured;
+    out->params = build_data; /* the limit's text */
+    out->nparams = 1;
 }
 
-static void on_featured_cached(char *value, size_t len, void *user_data)
+/* {"items":[...]} around the statement's array (an empty one when NULL). */
+static char *render_featured(app_t *app, arena_t *arena, const char *arg, db_result_t *res,
+                             size_t *len)
 {
-    http_request_t *req = user_data;
-    if (value != NULL) {
-        http_respond_owned(req, 200, JSON_TYPE, value, len);
-        return;
+    (void)app, (void)arena, (void)arg;
+    size_t items_len = 0;
+    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &items_len) : NULL;
+    if (items == NULL) {
+        items = "[]";
+        items_len = 2;
     }
-    api_query(req, &db_q_ads_featured, DB_READ, on_featured_row, featured_limit(req));
+    *len = items_len + 10;
+    char *body = xmalloc(*len + 1);
+    snprintf(body, *len + 1, "{\"items\":%.*s}", (int)items_len, items);
+    return body;
 }
 
 static void handle_featured(http_request_t *req)
 {
-    app_t *app = req->app;
     const char *limit = http_request_query(req, "limit");
     if (limit != NULL) {
         int64_t n;
@@ -187,9 +159,18 @@ static void handle_featured(http_request_t *req)
             return;
         }
     }
-    const char *key = featured_limit(req);
-    if (cache_get(app->cache, "featured", key, strlen(key), on_featured_cached, req) != 0)
-        on_featured_cached(NULL, 0, req);
+    const char **limit_param = arena_alloc(&req->arena, sizeof(*limit_param));
+    *limit_param = featured_limit(req);
+    api_cached_query_t query = {
+        .ns = "featured",
+        .key = *limit_param,
+        .key_len = strlen(*limit_param),
+        .ttl_ms = FEATURED_TTL_MS,
+        .build = build_featured,
+        .build_data = limit_param,
+        .render = render_featured,
+    };
+    api_cached_query_answer(req, &query);
 }
 
 /* ---- detail --------------------------------------------------------------- */

@@ -187,7 +187,7 @@ static void on_queue(db_result_t *res, void *user_data)
     if (api_db_failed(req, res))
         return;
     size_t len;
-    char *page = api_search_page_json(req, &q->page, res, &len);
+    char *page = api_search_page_json(req->app, &req->arena, q->page.binding, res, &len);
     if (page == NULL) {
         http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
         return;

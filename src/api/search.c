@@ -473,10 +473,9 @@ bool api_search_parse_object(http_request_t *req, const category_index_t *index,
     return true;
 }
 
-char *api_search_page_json(http_request_t *req, const api_search_t *s, db_result_t *res,
+char *api_search_page_json(app_t *app, arena_t *arena, const char *binding, db_result_t *res,
                            size_t *len)
 {
-    app_t *app = req->app;
     size_t items_len = 0;
     const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &items_len) : NULL;
     if (items == NULL)
@@ -493,7 +492,7 @@ char *api_search_page_json(http_request_t *req, const api_search_t *s, db_result
             return NULL;
         memcpy(c.sort, sort, strlen(sort) + 1);
         c.id = id;
-        cursor = api_cursor_encode(&req->arena, &app->cursor_key, s->binding, &c);
+        cursor = api_cursor_encode(arena, &app->cursor_key, binding, &c);
         if (cursor == NULL)
             return NULL;
     }
@@ -516,7 +515,7 @@ void api_search_respond_private(db_result_t *res, void *user_data)
     if (api_db_failed(req, res))
         return;
     size_t len;
-    char *page = api_search_page_json(req, &p->page, res, &len);
+    char *page = api_search_page_json(req->app, &req->arena, p->page.binding, res, &len);
     if (page == NULL) {
         http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
         return;

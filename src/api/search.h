@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 
+#include "api/app.h"
 #include "api/categories.h"
 #include "db/ad_search.h"
 #include "http/request.h"
@@ -60,8 +61,9 @@ bool api_search_parse_object(http_request_t *req, const category_index_t *index,
 /* Answers a search page from the statement's row (items, has_more,
  * next_phase, next_sort, next_id) as {"items":[...],"next_cursor":...} in a
  * new malloc'd buffer (*len bytes), which the caller owns; NULL when the row
- * is malformed. */
-char *api_search_page_json(http_request_t *req, const api_search_t *s, db_result_t *res,
+ * is malformed. The cursor is bound to binding (api_search_t's) and built in
+ * arena (scratch). */
+char *api_search_page_json(app_t *app, arena_t *arena, const char *binding, db_result_t *res,
                            size_t *len);
 
 /* A page of the caller's own (their ads, their favorites): the request and

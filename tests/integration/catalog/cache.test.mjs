@@ -78,6 +78,46 @@ describe('one instance: a writer never reads a stale page of their own change', 
   });
 });
 
+describe('single flight: concurrent misses of one page share one load', () => {
+  let db;
+  let srv;
+  let c;
+  let admin;
+  before(async () => {
+    db = await freshDatabase('catalog_cache_flight');
+    srv = await startCatalogServer({ store: 'db', databaseUrl: db });
+    c = new CatalogClient(srv.port);
+    admin = await c.newUser({}, 'flightadmin');
+    await promote(c, db, admin);
+  });
+  after(async () => {
+    if (srv) assertCleanExit(await srv.stop());
+  });
+
+  const cacheStats = async () => expectJson(await c.call('GET', '/api/admin/stats', { token: admin.access }), 200, 'stats').cache;
+
+  for (const [what, read] of [
+    ['a search page', (word) => c.search({ q: word })],
+    ['the featured list', () => c.featured({ limit: 7 })],
+  ]) {
+    it(`40 concurrent first reads of ${what} run its statement once and get the same page`, async () => {
+      const word = uniqueWord('flight');
+      const ad = await c.newAd(admin.access, { title: `Rastra ${word} de discos` });
+      expectJson(await c.feature(admin.access, ad.id, { days: 3 }), 200);
+      const before0 = await cacheStats();
+      const answers = await Promise.all(Array.from({ length: 40 }, () => read(word)));
+      const after0 = await cacheStats();
+      const bodies = new Set(answers.map((r) => expectJson(r, 200, what) && r.body.toString()));
+      assert.equal(bodies.size, 1, 'every reader got the same page');
+      assert.ok(JSON.parse([...bodies][0]).items.some((i) => i.id === ad.id), 'the page has the new ad');
+      // One load for the 40 (the categories' hourly reload is the only other
+      // loader, and it does not run in a test this short).
+      assert.equal(after0.loads - before0.loads, 1, 'one load');
+      assert.equal(after0.coalesced + after0.hits - before0.coalesced - before0.hits, 39, 'the others waited for it or read its page');
+    });
+  }
+});
+
 describe('two instances on CACHE_TYPE=hybrid with one Redis', () => {
   let db;
   let redis;
