@@ -74,17 +74,23 @@ export function adActions(ad, { signal, navigate }) {
   const bar = h('div', { class: 'ad-actions' });
   const favorite = h('button', { type: 'button', class: 'secondary favorite', 'aria-pressed': 'false' }, ts.favorite);
   let saved = false;
+  // Busy while its request runs: aria-disabled, not disabled, because a
+  // disabled button loses the keyboard focus (the next Tab would start from
+  // the top of the page; tests/e2e/keyboard.test.mjs).
+  let busy = false;
   const show = () => {
     favorite.setAttribute('aria-pressed', String(saved));
     favorite.textContent = saved ? `★ ${ts.favorited}` : `☆ ${ts.favorite}`;
   };
   favorite.addEventListener('click', async () => {
-    if (!(await loggedIn())) {
-      navigate(loginHref(ad));
-      return;
-    }
-    favorite.disabled = true;
+    if (busy) return;
+    busy = true;
+    favorite.setAttribute('aria-disabled', 'true');
     try {
+      if (!(await loggedIn())) {
+        navigate(loginHref(ad));
+        return;
+      }
       await authRequest(saved ? 'DELETE' : 'PUT', `/api/ads/${ad.id}/favorite`, { signal });
       saved = !saved;
       show();
@@ -92,7 +98,8 @@ export function adActions(ad, { signal, navigate }) {
     } catch (err) {
       if (err.name !== 'AbortError') announce(err.message || t.errors.generic);
     } finally {
-      favorite.disabled = false;
+      busy = false;
+      favorite.removeAttribute('aria-disabled');
     }
   });
   show();
