@@ -1,5 +1,6 @@
 /* Accounts and sessions: /api/auth/register, login, refresh, logout,
- * logout-all, sessions (API.md "Auth and sessions").
+ * logout-all, sessions (API.md "Auth and sessions"), and the password change
+ * (docs/AUTH.md "Changing the password").
  *
  * Register and login count against auth_ip per client address (the
  * middleware, from the route's class). Then, once the body is read, register
@@ -14,13 +15,16 @@
 #include "api/app.h"
 #include "api/middleware_auth.h"
 #include "api/middleware_ratelimit.h"
+#include "api/reply.h"
 #include "api/validate.h"
 #include "auth/password.h"
 #include "auth/sessions.h"
+#include "core/log.h"
 #include "core/utf8.h"
 #include "db/users.h"
 #include "http/response.h"
 
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -563,6 +567,241 @@ static void handle_delete_session(http_request_t *req)
         http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
 }
 
+/* ---- password change (docs/AUTH.md) ------------------------------------ */
+
+/* A change across its asynchronous steps; lives in the request's arena. */
+typedef struct {
+    http_request_t *req;
+    char *current; /* wiped once checked */
+    size_t current_len;
+    char *next; /* wiped once hashed */
+    size_t next_len;
+    char *old_hash; /* what the current password matched */
+    char key[48];   /* the failures' rate-limit key, "password:<user id>" */
+    size_t key_len;
+    int counts_pending; /* a wrong current password's count not yet in the store */
+} change_t;
+
+static void change_forget(change_t *c)
+{
+    if (c->current != NULL)
+        sodium_memzero(c->current, c->current_len);
+    if (c->next != NULL)
+        sodium_memzero(c->next, c->next_len);
+}
+
+static void on_change_pair(bool ok, api_error_t err, const auth_pair_t *pair, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (!ok) {
+        http_respond_error(req, err, NULL, NULL);
+        return;
+    }
+    http_response_header(req, "Cache-Control", "no-store");
+    http_respond_json(req, 200, pair_json(pair));
+}
+
+/* Every session of the user has ended: this client gets a new one. */
+static void start_changed_session(http_request_t *req)
+{
+    app_t *app = req->app;
+    if (auth_start_session(app->auth, req->user_id, user_agent(req), req->client_ip, on_change_pair,
+                           req) != 0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+static void on_sessions_ended(bool ok, api_error_t err, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (!ok) {
+        /* The new password is in place; the old sessions may live on. */
+        log_warn("password changed, sessions not revoked", "user_id", json_integer(req->user_id),
+                 NULL);
+        http_respond_error(req, err, NULL, NULL);
+        return;
+    }
+    start_changed_session(req);
+}
+
+static void on_password_set(db_result_t *res, void *user_data)
+{
+    http_request_t *req = user_data;
+    if (api_db_failed(req, res))
+        return;
+    if (db_result_rows(res) != 1) {
+        http_respond_error(req, API_ERR_CONFLICT, "the password was changed meanwhile", NULL);
+        return;
+    }
+    app_t *app = req->app;
+    /* Stateless tokens cannot be revoked: they run to their expiry. */
+    if (!auth_has_sessions(app->auth)) {
+        start_changed_session(req);
+        return;
+    }
+    if (auth_revoke_all(app->auth, req->user_id, on_sessions_ended, req) != 0)
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+}
+
+static void on_new_password_hashed(const char *hash, void *user_data)
+{
+    change_t *c = user_data;
+    http_request_t *req = c->req;
+    change_forget(c);
+    if (hash == NULL) {
+        http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
+        return;
+    }
+    app_t *app = req->app;
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, req->user_id);
+    const char *params[] = {id, c->old_hash, hash};
+    int rc = db_query(app->db, &db_users_set_password, params, NULL, 3, DB_WRITE, req->user_id,
+                      on_password_set, req);
+    if (rc != 0)
+        http_respond_error(req, db_error_api(rc), NULL, NULL);
+}
+
+/* A wrong current password is answered once its count is in the store. */
+static void on_change_failure_counted(const ratelimit_result_t *result, void *user_data)
+{
+    change_t *c = user_data;
+    (void)result;
+    if (--c->counts_pending > 0)
+        return;
+    json_t *fields = json_pack("{s:s}", "current_password", "incorrect");
+    http_respond_error(c->req, API_ERR_VALIDATION_FAILED, "current_password is not correct",
+                       fields);
+}
+
+static void on_current_checked(bool matches, void *user_data)
+{
+    change_t *c = user_data;
+    http_request_t *req = c->req;
+    app_t *app = req->app;
+    if (!matches) {
+        change_forget(c);
+        c->counts_pending = 1;
+        if (app->ratelimit != NULL) {
+            c->counts_pending++;
+            if (ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_COUNT, c->key,
+                                c->key_len, on_change_failure_counted, c) != 0)
+                c->counts_pending--;
+        }
+        on_change_failure_counted(NULL, c);
+        return;
+    }
+    if (app->ratelimit != NULL)
+        (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_CLEAR, c->key,
+                              c->key_len, NULL, NULL);
+    if (auth_password_hash(app->loop, c->next, c->next_len, on_new_password_hashed, c) != 0) {
+        change_forget(c);
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+    }
+}
+
+static void on_password_hash_row(db_result_t *res, void *user_data)
+{
+    change_t *c = user_data;
+    http_request_t *req = c->req;
+    if (api_db_failed(req, res)) {
+        change_forget(c);
+        return;
+    }
+    const char *hash = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, NULL) : NULL;
+    if (hash == NULL) {
+        /* The account is gone: the token outlived it. */
+        change_forget(c);
+        http_respond_error(req, API_ERR_UNAUTHORIZED, NULL, NULL);
+        return;
+    }
+    c->old_hash = arena_strndup(&req->arena, hash, strlen(hash));
+    app_t *app = req->app;
+    if (auth_password_verify(app->loop, c->current, c->current_len, c->old_hash, on_current_checked,
+                             c) != 0) {
+        change_forget(c);
+        http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
+    }
+}
+
+static void after_change_limit(http_request_t *req, void *user_data)
+{
+    change_t *c = user_data;
+    app_t *app = req->app;
+    char id[24];
+    snprintf(id, sizeof(id), "%" PRId64, req->user_id);
+    const char *params[] = {id};
+    /* From the primary: a change right after another must see it. */
+    int rc = db_query(app->db, &db_users_password_hash, params, NULL, 1, DB_WRITE, req->user_id,
+                      on_password_hash_row, c);
+    if (rc != 0) {
+        change_forget(c);
+        http_respond_error(req, db_error_api(rc), NULL, NULL);
+    }
+}
+
+/* A password member of the change's body and its complaints (literals: a
+ * validation keeps the first message by reference). min_message NULL: any
+ * length from 1 will do. */
+typedef struct {
+    const char *member;
+    const char *required_message;
+    const char *min_message;
+    const char *max_message;
+} secret_rule_t;
+
+static const secret_rule_t CURRENT_PASSWORD = {"current_password", "current_password is required",
+                                               NULL,
+                                               "current_password must have at most 128 characters"};
+static const secret_rule_t NEW_PASSWORD = {"new_password", "new_password is required",
+                                           "new_password must have at least 8 characters",
+                                           "new_password must have at most 128 characters"};
+
+/* Reads rule's member into *out (an arena copy) and checks its length. */
+static void read_secret(json_t *body, http_request_t *req, const secret_rule_t *rule,
+                        validation_t *v, char **out, size_t *out_len)
+{
+    const char *value = NULL;
+    if (!api_get_string(body, rule->member, false, v, &value) || value == NULL) {
+        /* After a "type" complaint this one is ignored (the first wins). */
+        validation_fail(v, rule->member, "required", rule->required_message);
+        return;
+    }
+    size_t chars = api_utf8_chars(value);
+    if (chars == 0)
+        validation_fail(v, rule->member, "required", rule->required_message);
+    else if (rule->min_message != NULL && chars < PASSWORD_MIN_CHARS)
+        validation_fail(v, rule->member, "min_length", rule->min_message);
+    else if (chars > PASSWORD_MAX_CHARS)
+        validation_fail(v, rule->member, "max_length", rule->max_message);
+    *out_len = strlen(value);
+    *out = arena_strndup(&req->arena, value, *out_len);
+}
+
+static void handle_change_password(http_request_t *req)
+{
+    json_t *body = api_body_json(req, false);
+    if (body == NULL)
+        return;
+    change_t *c = arena_calloc(&req->arena, 1, sizeof(*c));
+    c->req = req;
+    validation_t v = {0};
+    read_secret(body, req, &CURRENT_PASSWORD, &v, &c->current, &c->current_len);
+    read_secret(body, req, &NEW_PASSWORD, &v, &c->next, &c->next_len);
+    json_decref(body);
+    if (v.fields != NULL) {
+        /* c lives in the request's arena: wipe before answering frees it. */
+        change_forget(c);
+        validation_respond(&v, req);
+        return;
+    }
+    c->key_len = (size_t)snprintf(c->key, sizeof(c->key), "password:%" PRId64, req->user_id);
+    app_t *app = req->app;
+    if (app->ratelimit == NULL ||
+        api_ratelimit_apply_op(req, RATE_CLASS_AUTH_EMAIL, RATELIMIT_PEEK, c->key, c->key_len,
+                               after_change_limit, c) != 0)
+        after_change_limit(req, c);
+}
+
 void api_auth_register(app_t *app)
 {
     static const http_route_opts_t auth_class = {.body_kind = HTTP_BODY_JSON,
@@ -582,4 +821,8 @@ void api_auth_register(app_t *app)
     app_route(app, HTTP_METHOD_POST, "/api/auth/logout-all", handle_logout_all, &required);
     app_route(app, HTTP_METHOD_GET, "/api/auth/sessions", handle_sessions, &required);
     app_route(app, HTTP_METHOD_DELETE, "/api/auth/sessions/{id}", handle_delete_session, &required);
+    static const http_route_opts_t password_json = {.body_kind = HTTP_BODY_JSON,
+                                                    .auth = HTTP_AUTH_REQUIRED,
+                                                    .body_limit_bytes = HTTP_BODY_LIMIT_AUTH};
+    app_route(app, HTTP_METHOD_POST, "/api/auth/password", handle_change_password, &password_json);
 }

@@ -24,6 +24,19 @@ const db_stmt_t db_users_by_id = {
     .param_count = 1,
 };
 
+const db_stmt_t db_users_password_hash = {
+    .name = "users_password_hash",
+    .sql = "SELECT password_hash FROM users WHERE id = $1",
+    .param_count = 1,
+};
+
+const db_stmt_t db_users_set_password = {
+    .name = "users_set_password",
+    .sql = "UPDATE users SET password_hash = $3, updated_at = now() "
+           "WHERE id = $1 AND password_hash = $2 RETURNING id",
+    .param_count = 3,
+};
+
 const db_stmt_t db_users_role = {
     .name = "users_role",
     .sql = "SELECT role FROM users WHERE id = $1",

@@ -18,6 +18,15 @@ extern const db_stmt_t db_users_by_email;
 /* $1 user id. Zero or one row: user JSON. */
 extern const db_stmt_t db_users_by_id;
 
+/* $1 user id. Zero or one row: password_hash (a password change checks the
+ * current password against it). */
+extern const db_stmt_t db_users_password_hash;
+
+/* Changes a password if it is still the one checked: $1 user id, $2 the hash
+ * the current password matched, $3 the new hash. One row (id) when changed,
+ * none when the password changed meanwhile. */
+extern const db_stmt_t db_users_set_password;
+
 /* $1 user id. Zero or one row: role. */
 extern const db_stmt_t db_users_role;
 
