@@ -20,6 +20,7 @@ let access = null;
 let user = null;
 let timer = 0;
 let inflight = null;
+let changing = null; // a password change under way (changePassword)
 const listeners = new Set();
 
 /** fn(user or null) runs on every log-in, log-out and restore. */
@@ -89,6 +90,11 @@ function end() {
 /** Trades the stored refresh token for a new pair; resolves when done. */
 export function refresh() {
   if (inflight) return inflight;
+  // A password change ends every session, this one too, before it answers
+  // with this device's new pair: a renewal asked meanwhile (the WebSocket's
+  // 4401 close) waits for that pair instead of presenting the revoked token
+  // and ending the session.
+  if (changing) return changing.then(() => (access ? undefined : refresh()), () => refresh());
   const token = readRefresh();
   if (!token) return Promise.reject(new ApiError(401, 'unauthorized', t.errors.session_ended));
   inflight = apiRequest('POST', '/api/auth/refresh', { body: { refresh_token: token } })
@@ -152,6 +158,32 @@ export async function register(fields) {
 export function updateUser(u) {
   user = u;
   changed();
+}
+
+/** POST /api/auth/password: the server ends every session of the person
+ *  (this one too) and answers a new pair for this device, kept here. */
+export async function changePassword(current, next) {
+  // A renewal under way would store a token the change is about to revoke.
+  if (inflight) await inflight.catch(() => {});
+  for (let attempt = 0; ; attempt++) {
+    if (!access) await refresh();
+    const body = { current_password: current, new_password: next };
+    changing = apiRequest('POST', '/api/auth/password', { body, token: access }).then((tokens) => keep(tokens));
+    try {
+      await changing;
+      return;
+    } catch (err) {
+      // An expired token changed nothing on the server: renew, once.
+      if (err.code === 'token_expired' && attempt === 0) {
+        access = null;
+        continue;
+      }
+      if (err.status === 401) end(); // the session was already gone
+      throw err;
+    } finally {
+      changing = null;
+    }
+  }
 }
 
 /** Forgets the session here without asking the server (it was already

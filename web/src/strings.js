@@ -49,7 +49,8 @@ export const t = {
     if (code === 'required') return field === 'email' ? 'Ingresá tu email.' : field === 'password' ? 'Ingresá una contraseña.' : 'Completá este dato.';
     if (code === 'taken') return 'Ya hay una cuenta con ese email. ¿Querés ingresar?';
     if (field === 'email') return 'Ese email no es válido.';
-    if (field === 'password') return code === 'max_length' ? 'La contraseña puede tener hasta 128 caracteres.' : 'La contraseña debe tener al menos 8 caracteres.';
+    if (field === 'current_password') return code === 'incorrect' ? 'Esa no es tu contraseña actual.' : 'Ingresá tu contraseña actual.';
+    if (field === 'password' || field === 'new_password') return code === 'max_length' ? 'La contraseña puede tener hasta 128 caracteres.' : 'La contraseña debe tener al menos 8 caracteres.';
     if (field === 'name') return code === 'max_length' ? 'El nombre puede tener hasta 100 caracteres.' : 'Ese nombre no es válido.';
     if (field === 'phone') return 'El teléfono puede tener hasta 40 caracteres.';
     if (field === 'province') return 'Elegí una provincia de la lista.';
@@ -308,6 +309,13 @@ export const ta = {
   logoutAll: 'Cerrar todas las sesiones',
   logoutAllHint: 'Sale de tu cuenta en todos los dispositivos, este incluido.',
   loggedOutAll: 'Cerramos todas tus sesiones. Ingresá de nuevo.',
+  passwordTitle: 'Contraseña',
+  currentPassword: 'Contraseña actual',
+  newPassword: 'Contraseña nueva',
+  newPasswordHint: 'Al menos 8 caracteres. Al cambiarla se cierran tus sesiones en los demás dispositivos.',
+  changePassword: 'Cambiar contraseña',
+  passwordChanged: 'Cambiamos tu contraseña. Cerramos tus sesiones en los demás dispositivos.',
+  passwordConflict: 'Tu contraseña cambió recién desde otro dispositivo. Ingresá de nuevo con la nueva.',
   sessionsUnsupported: 'En este servidor las sesiones no se pueden ver ni cerrar una por una: para salir, usá “Salir” en cada dispositivo. Cada sesión vence sola al rato.',
 
   reports: 'Denuncias',

@@ -1,5 +1,7 @@
 // "Mi cuenta" (/cuenta): the person's data (PATCH /api/me, the API's field
-// errors next to each field) and their open sessions (GET
+// errors next to each field), the password (POST /api/auth/password: the
+// other devices' sessions end, this one goes on with the new pair) and their
+// open sessions (GET
 // /api/auth/sessions): "Cerrar" on each other device's session (DELETE
 // /api/auth/sessions/{id}) and "Cerrar todas las sesiones" (POST
 // /api/auth/logout-all, then back to the log-in form). With
@@ -7,7 +9,7 @@
 // answer 501: a note says so instead of the list.
 import { errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
-import { authRequest, forgetSession, updateUser } from '../session.js';
+import { authRequest, changePassword, forgetSession, updateUser } from '../session.js';
 import { t, ta } from '../strings.js';
 import { PROVINCES, clearErrors, field, showFieldErrors } from './account.js';
 import { requireLogin } from './sell.js';
@@ -66,6 +68,59 @@ function profileForm(me) {
       }
     } finally {
       button.disabled = false;
+    }
+  });
+  return form;
+}
+
+function passwordForm({ onChanged }) {
+  const status = h('p', { class: 'notice', role: 'status', hidden: true });
+  const alert = h('div', { class: 'error', role: 'alert', hidden: true });
+  const button = h('button', { type: 'submit' }, ta.changePassword);
+  const current = h('input', { type: 'password', autocomplete: 'current-password', maxlength: 128, required: true });
+  const next = h('input', { type: 'password', autocomplete: 'new-password', minlength: 8, maxlength: 128, required: true });
+  const form = h(
+    'form',
+    { class: 'account-form', novalidate: true, 'aria-labelledby': 'h-password' },
+    h('h2', { id: 'h-password' }, ta.passwordTitle),
+    field('current_password', ta.currentPassword, current),
+    field('new_password', ta.newPassword, next, ta.newPasswordHint),
+    alert,
+    status,
+    button,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    alert.hidden = true;
+    status.hidden = true;
+    // Checked here first: the API would say the same, one round trip later.
+    const local = {};
+    if (!current.value) local.current_password = 'required';
+    if (next.value.length < 8) local.new_password = next.value ? 'min_length' : 'required';
+    if (Object.keys(local).length) {
+      showFieldErrors(form, local);
+      return;
+    }
+    if (button.dataset.busy) return;
+    button.dataset.busy = '1';
+    button.setAttribute('aria-disabled', 'true');
+    try {
+      await changePassword(current.value, next.value);
+      current.value = '';
+      next.value = '';
+      status.textContent = ta.passwordChanged;
+      status.hidden = false;
+      onChanged();
+    } catch (err) {
+      const placed = err.code === 'validation_failed' && showFieldErrors(form, err.fields);
+      if (!placed) {
+        alert.textContent = err.status === 409 ? ta.passwordConflict : err.message || t.errors.generic;
+        alert.hidden = false;
+      }
+    } finally {
+      delete button.dataset.busy;
+      button.removeAttribute('aria-disabled');
     }
   });
   return form;
@@ -157,7 +212,14 @@ export async function renderProfile(main, { url, signal, navigate }) {
     try {
       if (!(await requireLogin(main, url, ta.myAccount))) return;
       const me = await authRequest('GET', '/api/me', { signal });
-      mount(main, h('h1', {}, ta.myAccount), profileForm(me), sessionsSection({ signal, navigate }));
+      let sessions = sessionsSection({ signal, navigate });
+      // After a password change the other sessions are gone: list again.
+      const onChanged = () => {
+        const fresh = sessionsSection({ signal, navigate });
+        sessions.replaceWith(fresh);
+        sessions = fresh;
+      };
+      mount(main, h('h1', {}, ta.myAccount), profileForm(me), passwordForm({ onChanged }), sessions);
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ta.myAccount), errorBox(err, load));
     }

@@ -1,0 +1,103 @@
+// Changing the password in "Mi cuenta" (docs/AUTH.md "Changing the
+// password"): the person is logged in on a phone and on a desktop; on the
+// phone a wrong current password is shown next to its field and a short new
+// one is caught before it leaves; the right ones change it: the phone stays
+// logged in (the sessions list shows only this device), the desktop is sent
+// to the log-in form at its next request, where the old password is refused
+// and the new one lets it in. axe on the form with its errors shown.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { DESKTOP, PHONE, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+
+let app;
+let browser;
+let phone;
+let desktop;
+let user;
+
+before(async () => {
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  user = await app.client.newUser({ name: 'Marta Sembrado', password: 'alfalfa-vieja-1' }, 'pwweb');
+  phone = await newContext(browser, PHONE, { baseURL: app.url });
+  desktop = await newContext(browser, DESKTOP, { baseURL: app.url });
+});
+
+after(async () => {
+  await phone?.close();
+  await desktop?.close();
+  await browser?.close();
+  await app?.stop();
+});
+
+const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+
+async function logIn(page, password) {
+  await page.goto('/ingresar?next=%2Fcuenta');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Contraseña').fill(password);
+  await page.getByRole('button', { name: 'Ingresar' }).click();
+}
+
+describe('changing the password', () => {
+  let pagePhone;
+  let pageDesktop;
+
+  it('both devices log in; on the phone, a wrong current password and a short new one are shown by their fields', async () => {
+    pagePhone = await phone.newPage();
+    pageDesktop = await desktop.newPage();
+    await logIn(pageDesktop, 'alfalfa-vieja-1');
+    await pageDesktop.getByRole('heading', { level: 1, name: 'Mi cuenta' }).waitFor();
+    await logIn(pagePhone, 'alfalfa-vieja-1');
+    await pagePhone.getByRole('heading', { level: 2, name: 'Contraseña' }).waitFor();
+
+    const form = pagePhone.getByRole('form', { name: 'Contraseña' });
+    await form.getByLabel('Contraseña actual').fill('no-es-esta-1');
+    await form.getByLabel('Contraseña nueva').fill('corta');
+    await form.getByRole('button', { name: 'Cambiar contraseña' }).click();
+    await form.getByText('La contraseña debe tener al menos 8 caracteres.').waitFor();
+    assert.equal(await form.getByLabel('Contraseña nueva').getAttribute('aria-invalid'), 'true');
+
+    const answered = pagePhone.waitForResponse((r) => r.url().endsWith('/api/auth/password'));
+    await form.getByLabel('Contraseña nueva').fill('trigo-nuevo-2026');
+    await form.getByRole('button', { name: 'Cambiar contraseña' }).click();
+    assert.equal((await answered).status(), 400);
+    await form.getByText('Esa no es tu contraseña actual.').waitFor();
+    assert.equal(await form.getByLabel('Contraseña actual').getAttribute('aria-invalid'), 'true');
+    assert.equal(await form.getByLabel('Contraseña nueva').inputValue(), 'trigo-nuevo-2026', 'what was typed is kept');
+    assert.deepEqual(await axeSerious(pagePhone), [], 'axe on the form with its errors');
+    await screenshot(pagePhone, 'password-errors', PHONE);
+  });
+
+  it('the right current password changes it: the phone stays logged in, alone in the sessions list', async () => {
+    const form = pagePhone.getByRole('form', { name: 'Contraseña' });
+    await form.getByLabel('Contraseña actual').fill('alfalfa-vieja-1');
+    await form.getByRole('button', { name: 'Cambiar contraseña' }).click();
+    await form.getByText('Cambiamos tu contraseña.', { exact: false }).waitFor();
+    assert.equal(await form.getByLabel('Contraseña actual').inputValue(), '', 'the fields are emptied');
+    await account(pagePhone).getByText('Hola, Marta Sembrado').waitFor();
+    const sessions = pagePhone.getByRole('list', { name: 'Sesiones abiertas' });
+    await sessions.getByText('Este dispositivo').waitFor();
+    assert.equal(await sessions.getByRole('listitem').count(), 1, 'the other device is gone');
+    // Still logged in after a reload (the new refresh token was kept).
+    await pagePhone.reload();
+    await pagePhone.getByRole('heading', { level: 2, name: 'Contraseña' }).waitFor();
+    await account(pagePhone).getByText('Hola, Marta Sembrado').waitFor();
+  });
+
+  it('the desktop is sent to the log-in form; the old password is refused, the new one works', async () => {
+    await pageDesktop.reload();
+    await account(pageDesktop).getByRole('link', { name: 'Ingresar' }).waitFor();
+    await logIn(pageDesktop, 'alfalfa-vieja-1');
+    await pageDesktop.getByRole('alert').getByText('El email o la contraseña no son correctos.').waitFor();
+    await logIn(pageDesktop, 'trigo-nuevo-2026');
+    await pageDesktop.getByRole('heading', { level: 1, name: 'Mi cuenta' }).waitFor();
+    await account(pageDesktop).getByText('Hola, Marta Sembrado').waitFor();
+  });
+
+  it('no CSP violation or script error was reported', () => {
+    assertNoProblems(phone, 'phone');
+    assertNoProblems(desktop, 'desktop');
+  });
+});
