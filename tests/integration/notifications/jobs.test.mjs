@@ -134,9 +134,16 @@ describe('notification jobs, one instance', () => {
     for (const m of misses) await c.newAd(seller.access, { attributes: { brand: 'John Deere', year: 2016 }, ...m });
     // The fan's own matching ad.
     await c.newAd(fan.access, { title: `Tractor ${word} propio`, attributes: { brand: 'John Deere', year: 2016 } });
-    // A paused ad is not public: no match.
+    // A paused ad is not public: no match. It is active between its POST and
+    // its PATCH, so the matcher's lease is held meanwhile (as another
+    // instance would hold it): a run in between would rightly notify it.
+    // The wait lets a run claimed just before the hold finish.
+    const hold = (expires) => psql(db, `UPDATE job_leases SET owner = 'test-hold', expires_at = ${expires} WHERE name = 'saved_search_matcher'`);
+    await hold("now() + interval '1 hour'");
+    await sleep(MATCHER_MS * 3);
     const paused = await c.newAd(seller.access, { title: `Tractor ${word} pausado`, attributes: { brand: 'John Deere', year: 2016 } });
     await c.patchOk(seller.access, paused.id, { status: 'paused' });
+    await hold("'-infinity'");
     await drained(db);
     await sleep(MATCHER_MS * 2);
     assert.equal(await storedCount(db, fan.user.id, 'saved_search_match'), 0);
