@@ -158,6 +158,20 @@ export async function newAdmin(app) {
   return u;
 }
 
+/** The header's account area: "Ingresar", or "Hola, *nombre*" and the
+ *  logged-in links. */
+export const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+
+/** The page takes over u's session (an API session: its refresh token
+ *  stored, so the browser opens none of its own), opens path and waits for
+ *  the header to greet u. */
+export async function takeOver(page, u, path) {
+  await page.goto('/');
+  await page.evaluate((token) => localStorage.setItem('rural24.refresh', token), u.refresh);
+  await page.goto(path);
+  await account(page).getByText(`Hola, ${u.user.name}`).waitFor();
+}
+
 /** POST /api/ads that must answer 201; returns the detail. */
 export async function newAd(app, token, overrides) {
   return app.client.newAd(token, overrides);
