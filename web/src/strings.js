@@ -31,7 +31,7 @@ export const t = {
   noFeatured: 'Todavía no hay avisos destacados.',
   categories: 'Categorías',
   searchResults: (q) => (q ? `Resultados para “${q}”` : 'Todos los avisos'),
-  resultsCount: (n, more) => (n === 0 ? 'No encontramos avisos.' : `${n}${more ? '+' : ''} avisos`),
+  resultsCount: (n, more) => (n === 0 ? 'No encontramos avisos.' : n === 1 && !more ? '1 aviso' : `${n}${more ? '+' : ''} avisos`),
   noResults: 'No encontramos avisos con esa búsqueda. Probá con otras palabras.',
   loadMore: 'Ver más',
   loading: 'Cargando…',
