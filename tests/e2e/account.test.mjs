@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, DESKTOP, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
 
 const REFRESH_KEY = 'rural24.refresh';
 
@@ -29,8 +29,6 @@ after(async () => {
 
 let seq = 0;
 const email = (tag) => `${tag}.${process.pid}.${++seq}@campo.example.com`;
-
-const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
 
 describe('accounts', () => {
   it('register → reload → still logged in (the token renewed before expiry) → log out', async () => {

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { PHONE, account, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp, takeOver } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -27,17 +27,6 @@ after(async () => {
   await browser?.close();
   await app?.stop();
 });
-
-const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
-
-/** The page takes over u's session (its stored refresh token) and the
- *  header greets them. */
-async function takeOver(page, u, path) {
-  await page.goto('/');
-  await page.evaluate((token) => localStorage.setItem('rural24.refresh', token), u.refresh);
-  await page.goto(path);
-  await account(page).getByText(`Hola, ${u.user.name}`).waitFor();
-}
 
 const word = (tag) => `${tag}${process.pid}x${Date.now() % 100000}`;
 

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -52,8 +52,6 @@ after(async () => {
 });
 
 const bubble = (page, text) => page.locator('li.msg', { hasText: text });
-const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
-
 describe('messages and notifications', () => {
   it('B writes from the ad, A sees it live and answers: typing, read receipt', async () => {
     await pageA.goto('/mensajes');

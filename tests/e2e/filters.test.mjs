@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, adBody, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { PHONE, adBody, assertNoProblems, axeSerious, expectCards, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 let app;
@@ -60,23 +60,10 @@ after(async () => {
   await app?.stop();
 });
 
-/** Waits (bounded) until the result cards are exactly `ads`, in order. */
-async function expectCards(ads) {
-  const want = ads.map((a) => `/avisos/${a.id}`);
-  const read = () => page.locator('main ul.cards a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
-  try {
-    await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('main ul.cards a')].map((a) => a.getAttribute('href'))) === JSON.stringify(w), want);
-  } catch {
-    /* the assertion below says what was shown instead */
-  }
-  assert.deepEqual(await read(), want);
-  await page.getByRole('main').getByText(`${ads.length} avisos`, { exact: true }).waitFor();
-}
-
 describe('search filters on a phone', () => {
   it('a category and "Año desde 2015" narrow the results to the matching tractors only', async () => {
     await page.goto('/buscar');
-    await expectCards([harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+    await expectCards(page, [harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
     const form = page.getByRole('form', { name: 'Filtros de búsqueda' });
     assert.equal(await form.isVisible(), false, 'folded on a phone');
     await page.locator('summary', { hasText: 'Filtros' }).click();
@@ -97,7 +84,7 @@ describe('search filters on a phone', () => {
     await screenshot(page, 'filters', PHONE);
     await form.getByRole('button', { name: 'Aplicar filtros' }).click();
     await page.waitForURL((u) => u.pathname === '/buscar' && u.search === '?category=tractores&attr.year.min=2015');
-    await expectCards([tr[2022], tr[2020], tr[2016]]);
+    await expectCards(page, [tr[2022], tr[2020], tr[2016]]);
   });
 
   it('sort by lower price orders the cards by price', async () => {
@@ -106,13 +93,13 @@ describe('search filters on a phone', () => {
     await form.getByLabel('Ordenar por').selectOption({ label: 'Menor precio' });
     await form.getByRole('button', { name: 'Aplicar filtros' }).click();
     await page.waitForURL((u) => u.search === '?category=tractores&attr.year.min=2015&sort=price_asc');
-    await expectCards([tr[2016], tr[2022], tr[2020]]); // 20.000, 35.000, 45.000
+    await expectCards(page, [tr[2016], tr[2022], tr[2020]]); // 20.000, 35.000, 45.000
     await screenshot(page, 'filtered', PHONE);
   });
 
   it('the filtered URL reloaded shows the same results and fills the form in again', async () => {
     await page.reload();
-    await expectCards([tr[2016], tr[2022], tr[2020]]);
+    await expectCards(page, [tr[2016], tr[2022], tr[2020]]);
     const form = page.getByRole('form', { name: 'Filtros de búsqueda', includeHidden: true });
     await form.getByLabel('Año desde').waitFor({ state: 'attached' });
     assert.equal(await form.getByLabel('Categoría').inputValue(), 'tractores');

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { uniqueWord } from '../integration/lib/catalog.mjs';
-import { DESKTOP, PHONE, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 const MIB = 1024 * 1024;
@@ -63,8 +63,6 @@ after(async () => {
   await app?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
 
 /** Logs u in through the form and waits for the header to greet them. */
 async function logIn(page, u) {

@@ -31,7 +31,7 @@ export const t = {
   noFeatured: 'Todavía no hay avisos destacados.',
   categories: 'Categorías',
   searchResults: (q) => (q ? `Resultados para “${q}”` : 'Todos los avisos'),
-  resultsCount: (n, more) => (n === 0 ? 'No encontramos avisos.' : `${n}${more ? '+' : ''} avisos`),
+  resultsCount: (n, more) => (n === 0 ? 'No encontramos avisos.' : n === 1 && !more ? '1 aviso' : `${n}${more ? '+' : ''} avisos`),
   noResults: 'No encontramos avisos con esa búsqueda. Probá con otras palabras.',
   loadMore: 'Ver más',
   loading: 'Cargando…',
@@ -114,7 +114,9 @@ Object.assign(t, {
   sentAt: (d) => new Intl.DateTimeFormat('es-AR', { dateStyle: 'short', timeStyle: 'short' }).format(new Date(d)),
 
   noNotifications: 'No tenés notificaciones.',
-  notificationText: (n) => {
+  // price(amount, currency, unit) formats a price (format.js's formatPrice,
+  // passed in: format.js reads this module).
+  notificationText: (n, price = (p) => String(p)) => {
     const d = n.data ?? {};
     const title = d.ad?.title ?? d.title ?? '';
     switch (n.type) {
@@ -122,14 +124,24 @@ Object.assign(t, {
         return d.count > 1
           ? `${d.count} avisos nuevos para tu búsqueda “${d.name}”`
           : `Un aviso nuevo para tu búsqueda “${d.name}”${d.ads?.[0] ? `: ${d.ads[0].title}` : ''}`;
-      case 'price_drop':
-        return `Bajó de precio un aviso de tus favoritos: ${title}`;
+      case 'price_drop': {
+        const p = (amount) => price(amount, d.ad?.currency, d.ad?.price_unit);
+        const change = d.old_price != null && d.new_price != null ? `, de ${p(d.old_price)} a ${p(d.new_price)}` : '';
+        return `Bajó de precio un aviso de tus favoritos: ${title}${change}`;
+      }
       case 'ad_expiring':
         return `Tu aviso “${title}” vence pronto`;
       case 'ad_expired':
         return `Tu aviso “${title}” venció. Podés renovarlo desde Mis avisos.`;
-      case 'ad_moderated':
-        return `Un moderador revisó tu aviso “${title}”${d.note ? `: ${d.note}` : ''}`;
+      case 'ad_moderated': {
+        const what =
+          {
+            pause: `Un moderador pausó tu aviso “${title}”: no aparece en las búsquedas hasta que lo corrijas y lo reactives desde Mis avisos.`,
+            delete: `Un moderador eliminó tu aviso “${title}”.`,
+            dismiss: `Un moderador revisó tu aviso “${title}” y sigue publicado.`,
+          }[d.action] ?? `Un moderador revisó tu aviso “${title}”.`;
+        return d.note ? `${what} Nota: ${d.note}` : what;
+      }
       default:
         return 'Tenés una novedad.';
     }

@@ -158,6 +158,41 @@ export async function newAdmin(app) {
   return u;
 }
 
+/** The header's account area: "Ingresar", or "Hola, *nombre*" and the
+ *  logged-in links. */
+export const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+
+/** The page takes over u's session (an API session: its refresh token
+ *  stored, so the browser opens none of its own), opens path and waits for
+ *  the header to greet u. */
+export async function takeOver(page, u, path) {
+  await page.goto('/');
+  await page.evaluate((token) => localStorage.setItem('rural24.refresh', token), u.refresh);
+  await page.goto(path);
+  await account(page).getByText(`Hola, ${u.user.name}`).waitFor();
+}
+
+/** Waits (bounded) until the search results' cards are exactly `ads`, in
+ *  order, and the count above them says so ("No encontramos avisos..." for
+ *  none). */
+export async function expectCards(page, ads) {
+  const want = ads.map((a) => `/avisos/${a.id}`);
+  const main = page.getByRole('main');
+  const read = () => page.locator('main ul.cards a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  if (!ads.length) {
+    await main.getByText('No encontramos avisos con esa búsqueda.', { exact: false }).waitFor();
+    assert.deepEqual(await read(), []);
+    return;
+  }
+  try {
+    await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('main ul.cards a')].map((a) => a.getAttribute('href'))) === JSON.stringify(w), want);
+  } catch {
+    /* the assertion below says what was shown instead */
+  }
+  assert.deepEqual(await read(), want);
+  await main.getByText(ads.length === 1 ? '1 aviso' : `${ads.length} avisos`, { exact: true }).waitFor();
+}
+
 /** POST /api/ads that must answer 201; returns the detail. */
 export async function newAd(app, token, overrides) {
   return app.client.newAd(token, overrides);

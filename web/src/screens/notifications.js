@@ -4,6 +4,7 @@
 // notifications", docs/NOTIFICATIONS.md).
 import { errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
+import { formatPrice } from '../format.js';
 import { on, refreshUnread, setUnread, unreadNotifications } from '../realtime.js';
 import { authRequest, currentUser, onSessionChange } from '../session.js';
 import { t } from '../strings.js';
@@ -42,7 +43,7 @@ function notificationLink(n) {
 
 function notificationItem(n) {
   const href = notificationLink(n);
-  const text = t.notificationText(n);
+  const text = t.notificationText(n, formatPrice);
   return h(
     'li',
     { class: n.read_at ? 'notification' : 'notification unread', 'data-id': n.id },
@@ -98,7 +99,7 @@ export function renderNotifications(main, { url, signal }) {
     list.prepend(el);
     state.hidden = true;
     highest = Math.max(highest, n.id);
-    announce(t.notificationText(n));
+    announce(t.notificationText(n, formatPrice));
     if (document.visibilityState === 'visible') markRead();
   });
   signal.addEventListener('abort', off, { once: true });
