@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, adBody, assertNoProblems, launchBrowser, newAd, newContext, startApp } from './lib/browser.mjs';
+import { DESKTOP, account, adBody, assertNoProblems, launchBrowser, newAd, newContext, startApp } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -106,7 +106,7 @@ describe('a buyer using only the keyboard', () => {
     await page.keyboard.type(buyer.password);
     await page.keyboard.press('Enter');
     await page.waitForURL((u) => u.pathname === `/avisos/${ad.id}`);
-    await page.getByRole('navigation', { name: 'Cuenta' }).getByText('Hola, Pedro Teclado').waitFor();
+    await account(page).getByText('Hola, Pedro Teclado').waitFor();
 
     // The button is drawn again once the session is known; Tab to it afresh.
     await page.getByRole('button', { name: /Guardar en favoritos/ }).waitFor();

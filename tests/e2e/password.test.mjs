@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -30,8 +30,6 @@ after(async () => {
   await browser?.close();
   await app?.stop();
 });
-
-const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
 
 async function logIn(page, password) {
   await page.goto('/ingresar?next=%2Fcuenta');
