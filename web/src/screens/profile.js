@@ -30,100 +30,95 @@ function device(ua) {
   return browser ?? os ?? ua.slice(0, 60);
 }
 
-function profileForm(me) {
+/**
+ * A form of Mi cuenta: its heading, its fields, an alert for errors that
+ * belong to no field, a status line for success and the submit button. On
+ * submit, check() may return field errors found here (shown without asking
+ * the API); otherwise send(formData) makes the request and resolves with the
+ * success message. The API's field errors go next to their fields. While it
+ * runs the button is aria-disabled: a disabled one would drop the keyboard
+ * focus.
+ */
+function settingsForm({ id, title, submitLabel, fields, check = () => null, send, failMessage = (err) => err.message || t.errors.generic }) {
   const status = h('p', { class: 'notice', role: 'status', hidden: true });
   const alert = h('div', { class: 'error', role: 'alert', hidden: true });
-  const button = h('button', { type: 'submit' }, ta.save);
-  const province = h('select', { autocomplete: 'address-level1' }, h('option', { value: '' }, ta.noProvince), PROVINCES.map((p) => h('option', { selected: p === me.province }, p)));
-  const form = h(
-    'form',
-    { class: 'account-form', novalidate: true, 'aria-labelledby': 'h-profile' },
-    h('h2', { id: 'h-profile' }, ta.profile),
-    h('p', { class: 'profile-email' }, t.email, ': ', h('strong', {}, me.email)),
-    field('name', t.name, h('input', { type: 'text', autocomplete: 'name', maxlength: 100, value: me.name ?? '' })),
-    field('phone', ta.phone, h('input', { type: 'tel', autocomplete: 'tel', maxlength: 40, value: me.phone ?? '' })),
-    field('province', ta.province, province),
-    alert,
-    status,
-    button,
-  );
+  const button = h('button', { type: 'submit' }, submitLabel);
+  const form = h('form', { class: 'account-form', novalidate: true, 'aria-labelledby': id }, h('h2', { id }, title), fields, alert, status, button);
+  let busy = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (busy) return;
     clearErrors(form);
     alert.hidden = true;
     status.hidden = true;
-    button.disabled = true;
-    const data = new FormData(form);
-    const body = { name: String(data.get('name')), phone: String(data.get('phone')).trim() || null, province: String(data.get('province')) || null };
+    const local = check();
+    if (local) {
+      showFieldErrors(form, local);
+      return;
+    }
+    busy = true;
+    button.setAttribute('aria-disabled', 'true');
     try {
-      const user = await authRequest('PATCH', '/api/me', { body });
-      updateUser(user);
-      status.textContent = ta.saved;
+      status.textContent = await send(new FormData(form));
       status.hidden = false;
     } catch (err) {
       const placed = err.code === 'validation_failed' && showFieldErrors(form, err.fields);
       if (!placed) {
-        alert.textContent = err.message || t.errors.generic;
+        alert.textContent = failMessage(err);
         alert.hidden = false;
       }
     } finally {
-      button.disabled = false;
+      busy = false;
+      button.removeAttribute('aria-disabled');
     }
   });
   return form;
 }
 
+function profileForm(me) {
+  const province = h('select', { autocomplete: 'address-level1' }, h('option', { value: '' }, ta.noProvince), PROVINCES.map((p) => h('option', { selected: p === me.province }, p)));
+  return settingsForm({
+    id: 'h-profile',
+    title: ta.profile,
+    submitLabel: ta.save,
+    fields: [
+      h('p', { class: 'profile-email' }, t.email, ': ', h('strong', {}, me.email)),
+      field('name', t.name, h('input', { type: 'text', autocomplete: 'name', maxlength: 100, value: me.name ?? '' })),
+      field('phone', ta.phone, h('input', { type: 'tel', autocomplete: 'tel', maxlength: 40, value: me.phone ?? '' })),
+      field('province', ta.province, province),
+    ],
+    send: async (data) => {
+      const body = { name: String(data.get('name')), phone: String(data.get('phone')).trim() || null, province: String(data.get('province')) || null };
+      updateUser(await authRequest('PATCH', '/api/me', { body }));
+      return ta.saved;
+    },
+  });
+}
+
 function passwordForm({ onChanged }) {
-  const status = h('p', { class: 'notice', role: 'status', hidden: true });
-  const alert = h('div', { class: 'error', role: 'alert', hidden: true });
-  const button = h('button', { type: 'submit' }, ta.changePassword);
   const current = h('input', { type: 'password', autocomplete: 'current-password', maxlength: 128, required: true });
   const next = h('input', { type: 'password', autocomplete: 'new-password', minlength: 8, maxlength: 128, required: true });
-  const form = h(
-    'form',
-    { class: 'account-form', novalidate: true, 'aria-labelledby': 'h-password' },
-    h('h2', { id: 'h-password' }, ta.passwordTitle),
-    field('current_password', ta.currentPassword, current),
-    field('new_password', ta.newPassword, next, ta.newPasswordHint),
-    alert,
-    status,
-    button,
-  );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    clearErrors(form);
-    alert.hidden = true;
-    status.hidden = true;
+  return settingsForm({
+    id: 'h-password',
+    title: ta.passwordTitle,
+    submitLabel: ta.changePassword,
+    fields: [field('current_password', ta.currentPassword, current), field('new_password', ta.newPassword, next, ta.newPasswordHint)],
     // Checked here first: the API would say the same, one round trip later.
-    const local = {};
-    if (!current.value) local.current_password = 'required';
-    if (next.value.length < 8) local.new_password = next.value ? 'min_length' : 'required';
-    if (Object.keys(local).length) {
-      showFieldErrors(form, local);
-      return;
-    }
-    if (button.dataset.busy) return;
-    button.dataset.busy = '1';
-    button.setAttribute('aria-disabled', 'true');
-    try {
+    check: () => {
+      const local = {};
+      if (!current.value) local.current_password = 'required';
+      if (next.value.length < 8) local.new_password = next.value ? 'min_length' : 'required';
+      return Object.keys(local).length ? local : null;
+    },
+    send: async () => {
       await changePassword(current.value, next.value);
       current.value = '';
       next.value = '';
-      status.textContent = ta.passwordChanged;
-      status.hidden = false;
       onChanged();
-    } catch (err) {
-      const placed = err.code === 'validation_failed' && showFieldErrors(form, err.fields);
-      if (!placed) {
-        alert.textContent = err.status === 409 ? ta.passwordConflict : err.message || t.errors.generic;
-        alert.hidden = false;
-      }
-    } finally {
-      delete button.dataset.busy;
-      button.removeAttribute('aria-disabled');
-    }
+      return ta.passwordChanged;
+    },
+    failMessage: (err) => (err.status === 409 ? ta.passwordConflict : err.message || t.errors.generic),
   });
-  return form;
 }
 
 function sessionsSection({ signal, navigate }) {
