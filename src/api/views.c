@@ -26,18 +26,41 @@ typedef struct ad_views_s {
 } ad_views_t;
 
 static void flush(app_t *app);
+static void add(app_t *app, int64_t ad_id, int64_t count);
 
 static void on_timer(uv_timer_t *timer)
 {
     flush(timer->data);
 }
 
+/* A batch being written: its pairs are kept until the statement is done,
+ * so that a failed write puts them back for the next flush. */
+typedef struct {
+    app_t *app;
+    size_t count;
+    slot_t pairs[];
+} batch_t;
+
+/* Puts a batch that was not written back into the table (the views counted
+ * meanwhile add up with it); nothing when the table is gone (shut down). */
+static void restore(batch_t *batch)
+{
+    app_t *app = batch->app;
+    if (app->views == NULL)
+        return;
+    for (size_t i = 0; i < batch->count; i++)
+        add(app, batch->pairs[i].id, batch->pairs[i].count);
+}
+
 static void on_flushed(db_result_t *res, void *user_data)
 {
-    if (db_result_error(res) != 0)
-        log_warn("view counts not written", "error",
+    batch_t *batch = user_data;
+    if (db_result_error(res) != 0) {
+        log_warn("view counts not written; kept for the next flush", "error",
                  json_string(db_error_name(db_result_error(res))), NULL);
-    (void)user_data;
+        restore(batch);
+    }
+    free(batch);
 }
 
 /* Hands the gathered counts to the database as two arrays. */
@@ -46,29 +69,38 @@ static void flush(app_t *app)
     ad_views_t *views = app->views;
     if (views == NULL || views->used == 0 || app->db == NULL)
         return;
+    batch_t *batch = xmalloc(sizeof(*batch) + views->used * sizeof(slot_t));
+    batch->app = app;
+    batch->count = 0;
     buf_t ids, counts;
     buf_init(&ids, (size_t)1 << 30);
     buf_init(&counts, (size_t)1 << 30);
     buf_append_str(&ids, "{");
     buf_append_str(&counts, "{");
-    bool first = true;
     for (size_t i = 0; i < TABLE_SLOTS; i++) {
         if (views->slots[i].id == 0)
             continue;
-        buf_printf(&ids, "%s%" PRId64, first ? "" : ",", views->slots[i].id);
-        buf_printf(&counts, "%s%" PRId64, first ? "" : ",", views->slots[i].count);
-        first = false;
+        const char *sep = batch->count == 0 ? "" : ",";
+        buf_printf(&ids, "%s%" PRId64, sep, views->slots[i].id);
+        buf_printf(&counts, "%s%" PRId64, sep, views->slots[i].count);
+        batch->pairs[batch->count++] = views->slots[i];
     }
     buf_append(&ids, "}", 2);
     buf_append(&counts, "}", 2);
-    memset(views->slots, 0, TABLE_SLOTS * sizeof(slot_t));
-    views->used = 0;
     const char *params[] = {ids.data, counts.data};
-    int rc = db_query(app->db, &db_q_views_add, params, NULL, 2, DB_WRITE, 0, on_flushed, NULL);
-    if (rc != 0)
-        log_warn("view counts not written", "error", json_string(db_error_name(rc)), NULL);
+    int rc = db_query(app->db, &db_q_views_add, params, NULL, 2, DB_WRITE, 0, on_flushed, batch);
     buf_free(&ids);
     buf_free(&counts);
+    if (rc != 0) {
+        /* Refused (the database is down or the pool's queue is full): the
+         * counts stay in the table for the next flush. */
+        log_warn("view counts not written; kept for the next flush", "error",
+                 json_string(db_error_name(rc)), NULL);
+        free(batch);
+        return;
+    }
+    memset(views->slots, 0, TABLE_SLOTS * sizeof(slot_t));
+    views->used = 0;
 }
 
 void api_views_open(app_t *app)
@@ -97,15 +129,15 @@ void api_views_close(app_t *app)
     app->views = NULL;
 }
 
-void api_views_count(app_t *app, int64_t ad_id)
+/* Adds count views of ad_id; when the table is full, flushes first (the
+ * table starts empty again once the flush is accepted), else drops them. */
+static void add(app_t *app, int64_t ad_id, int64_t count)
 {
     ad_views_t *views = app->views;
-    if (views == NULL || ad_id <= 0)
-        return;
     size_t i = (size_t)((uint64_t)ad_id * 0x9E3779B97F4A7C15ull >> 40) & (TABLE_SLOTS - 1);
     for (;;) {
         if (views->slots[i].id == ad_id) {
-            views->slots[i].count++;
+            views->slots[i].count += count;
             return;
         }
         if (views->slots[i].id == 0)
@@ -113,15 +145,21 @@ void api_views_count(app_t *app, int64_t ad_id)
         i = (i + 1) & (TABLE_SLOTS - 1);
     }
     if (views->used >= VIEWS_MAX_ADS) {
-        /* Full: write what is held now; the table starts empty again. */
         flush(app);
         if (views->used == 0)
-            api_views_count(app, ad_id);
+            add(app, ad_id, count);
         else
-            views->dropped++;
+            views->dropped += (uint64_t)count;
         return;
     }
     views->slots[i].id = ad_id;
-    views->slots[i].count = 1;
+    views->slots[i].count = count;
     views->used++;
+}
+
+void api_views_count(app_t *app, int64_t ad_id)
+{
+    if (app->views == NULL || ad_id <= 0)
+        return;
+    add(app, ad_id, 1);
 }

@@ -1,9 +1,10 @@
 /* Ad views counted in memory and written in batches (DESIGN.md: no UPDATE per
  * view). Every VIEWS_FLUSH_MS the counts gathered are added in one statement;
- * a crash loses at most that many seconds of views. At most VIEWS_MAX_ADS
- * distinct ads are held between flushes; past that a flush starts at once
- * and views of further ads are dropped until it is written (counted in
- * dropped). */
+ * a crash loses at most that many seconds of views. A flush the database
+ * refuses or fails (an outage) keeps its counts for the next one. At most
+ * VIEWS_MAX_ADS distinct ads are held between flushes; past that a flush
+ * starts at once, and while it cannot be handed to the database views of
+ * further ads are dropped (counted in dropped). */
 #ifndef RURAL24_API_VIEWS_H
 #define RURAL24_API_VIEWS_H
 
