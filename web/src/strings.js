@@ -198,6 +198,10 @@ export const ts = {
   published: '¡Listo! Tu aviso está publicado. Ahora sumale fotos.',
   viewAd: 'Ver el aviso',
   notYours: 'Solo quien publicó el aviso puede cambiarlo.',
+  sessionEnded: 'Tu sesión se cerró.',
+  loginAgain: 'Ingresá de nuevo',
+  draftKept: ': lo que escribiste queda guardado y te espera acá.',
+  draftRestored: 'Recuperamos lo que habías escrito.',
 
   /** The API's field errors (API.md error.fields) for an ad's fields. */
   adFieldError: (field, code, attr) => {
