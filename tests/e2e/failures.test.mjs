@@ -303,7 +303,7 @@ describe('429 on a write', () => {
     assert.ok(refused, 'the writes run out within 10');
 
     await page.getByRole('button', { name: 'Publicar aviso' }).click();
-    const message = formAlert(page).getByText(/^Demasiadas solicitudes\. Esperá \d+ segundos y probá de nuevo\.$/);
+    const message = formAlert(page).getByText(/^Demasiadas solicitudes\. Esperá \d+ segundos? y probá de nuevo\.$/);
     await message.waitFor();
     await assertPublishKept(page, title);
     await screenshot(page, 'failure-429-publish', PHONE);

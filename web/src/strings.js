@@ -67,7 +67,14 @@ export const t = {
 
   errors: {
     offline: 'Sin conexión. Revisá tu señal y probá de nuevo.',
-    rate_limited: (s) => `Demasiadas solicitudes. Esperá ${s || 'unos'} segundos y probá de nuevo.`,
+    /** s: Retry-After, in seconds (past a minute said in minutes). */
+    rate_limited: (s) => {
+      const n = Number(s);
+      let wait = 'unos segundos';
+      if (Number.isInteger(n) && n > 0 && n < 60) wait = n === 1 ? '1 segundo' : `${n} segundos`;
+      else if (Number.isInteger(n) && n >= 60) wait = Math.ceil(n / 60) === 1 ? '1 minuto' : `${Math.ceil(n / 60)} minutos`;
+      return `Demasiadas solicitudes. Esperá ${wait} y probá de nuevo.`;
+    },
     unavailable: 'El servicio no está disponible en este momento. Probá de nuevo en un rato.',
     not_found: 'No lo encontramos.',
     generic: 'Algo salió mal. Probá de nuevo.',
