@@ -15,7 +15,8 @@
 // - Offline (context.setOffline): an edit and a search say "Sin conexión",
 //   the edit keeps its text; back online both go through.
 // - 429 on a write (a second server with RATE_LIMIT_WRITE=3/4): "Demasiadas
-//   solicitudes. Esperá N segundos", the form kept; after the wait it goes through.
+//   solicitudes. Esperá N segundos", the form kept; after waiting N seconds
+//   the first try goes through.
 // - A photo: a real 413 cannot be reached from the app (photos.js shrinks
 //   every picture to a JPEG of at most 2048 px and 5 MiB before it leaves, and
 //   refuses itself one it cannot bring under that): a file that is not a
@@ -308,18 +309,16 @@ describe('429 on a write', () => {
     await assertPublishKept(page, title);
     await screenshot(page, 'failure-429-publish', PHONE);
 
-    // Dani waits as told and tries again: at most a few tries in 15 s.
-    const deadline = Date.now() + 15000;
-    for (;;) {
-      const wait = Number((await message.textContent()).match(/Esperá (\d+)/)[1]);
-      assert.ok(wait >= 1 && wait <= 4, `Retry-After within the 4 s window: ${wait}`);
-      await page.waitForTimeout(wait * 1000); // the wait the message asks of the person
-      await page.getByRole('button', { name: 'Publicar aviso' }).click();
-      // Either the edit page of the new ad, or the refusal again.
-      await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).or(message).waitFor();
-      if (/\/editar$/.test(new URL(page.url()).pathname)) break;
-      assert.ok(Date.now() < deadline, 'published within 15 s of waiting as told');
-    }
+    // Dani waits as long as the message says (no longer) and tries again:
+    // it goes through the first time, so the wait it gave was enough. This
+    // pause is the behaviour under test (Retry-After's seconds passing on
+    // the server's clock), not a wait for something to happen.
+    const wait = Number((await message.textContent()).match(/Esperá (\d+)/)[1]);
+    assert.ok(wait >= 1 && wait <= 4, `Retry-After within the 4 s window: ${wait}`);
+    await page.waitForTimeout(wait * 1000);
+    await page.getByRole('button', { name: 'Publicar aviso' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).or(message).waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/mis-avisos\/\d+\/editar$/, 'published at the first try after the wait');
     const id = Number(new URL(page.url()).pathname.split('/')[2]);
     assert.equal(JSON.parse((await limited.client.call('GET', `/api/ads/${id}`)).body).title, title);
     assertNoOtherProblems(ctx, 'the 429 story');
