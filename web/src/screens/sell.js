@@ -192,6 +192,7 @@ function adForm(categories, ad, { onSaved, signal }) {
     province.value = ad.province ?? '';
     locality.value = ad.locality ?? '';
   }
+  const opener = currentUser()?.id ?? null; // who opened the form, when known yet
   const draft = readDraft(ad);
   if (draft) {
     category.value = draft.category;
@@ -286,7 +287,7 @@ function adForm(categories, ad, { onSaved, signal }) {
     alert.hidden = true;
     button.disabled = true;
     button.textContent = ts.sending;
-    const who = currentUser()?.id ?? null;
+    const who = currentUser()?.id ?? opener; // the session may have ended already (the socket's 4401)
     try {
       const saved = ad
         ? await authRequest('PATCH', `/api/ads/${ad.id}`, { body: body(), signal })
