@@ -42,6 +42,7 @@ typedef struct {
     uint8_t waiting_count;
     bool sending;
     bool auth_pending; /* an auth frame's token is being checked: one at a time */
+    bool *closed_flag; /* while greeting: set when on_closed frees this client */
 } ws_client_t;
 
 /* ---- frames out ----------------------------------------------------------- */
@@ -418,6 +419,8 @@ static void on_closed(ws_conn_t *conn, void *user_data)
 {
     (void)conn;
     ws_client_t *c = user_data;
+    if (c->closed_flag != NULL)
+        *c->closed_flag = true;
     if (c->app->hub != NULL)
         ws_hub_leave(c->app->hub, &c->member);
     /* The send under way, if any, finds its connection gone and ends alone. */
@@ -491,8 +494,17 @@ static void on_upgrade_auth(bool ok, api_error_t err, const auth_identity_t *ide
     ws_hub_join(app->hub, &c->member);
     char hello[64];
     int n = snprintf(hello, sizeof(hello), "{\"type\":\"hello\",\"user_id\":%" PRId64 "}", user_id);
-    (void)ws_conn_send_text(c->member.conn, hello, (size_t)n);
-    ws_conn_start(c->member.conn);
+    /* Writing the hello is where a client that left during the token check
+     * (a phone losing its network) is found gone: the connection closes
+     * inside the call, and on_closed frees c and the connection with it. */
+    ws_conn_t *conn = c->member.conn;
+    bool closed = false;
+    c->closed_flag = &closed;
+    (void)ws_conn_send_text(conn, hello, (size_t)n);
+    if (closed)
+        return;
+    c->closed_flag = NULL;
+    ws_conn_start(conn);
 }
 
 static void handle_ws(http_request_t *req)

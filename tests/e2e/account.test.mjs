@@ -118,7 +118,7 @@ describe('accounts', () => {
       const statuses = [];
       for (let i = 0; i < 4 && statuses.at(-1) !== 429; i++) statuses.push(await attempt());
       assert.deepEqual(statuses, [401, 401, 429]);
-      await alert.getByText(/^Demasiadas solicitudes\. Esperá \d+ segundos y probá de nuevo\.$/).waitFor();
+      await alert.getByText(/^Demasiadas solicitudes\. Esperá \d+ minutos? y probá de nuevo\.$/).waitFor();
       assert.equal(await account(page).getByRole('link', { name: 'Ingresar' }).count(), 1, 'still logged out');
       assertNoProblems(ctx);
     } finally {

@@ -68,7 +68,14 @@ export const t = {
 
   errors: {
     offline: 'Sin conexión. Revisá tu señal y probá de nuevo.',
-    rate_limited: (s) => `Demasiadas solicitudes. Esperá ${s || 'unos'} segundos y probá de nuevo.`,
+    /** s: Retry-After, in seconds (past a minute said in minutes). */
+    rate_limited: (s) => {
+      const n = Number(s);
+      let wait = 'unos segundos';
+      if (Number.isInteger(n) && n > 0 && n < 60) wait = n === 1 ? '1 segundo' : `${n} segundos`;
+      else if (Number.isInteger(n) && n >= 60) wait = Math.ceil(n / 60) === 1 ? '1 minuto' : `${Math.ceil(n / 60)} minutos`;
+      return `Demasiadas solicitudes. Esperá ${wait} y probá de nuevo.`;
+    },
     unavailable: 'El servicio no está disponible en este momento. Probá de nuevo en un rato.',
     not_found: 'No lo encontramos.',
     generic: 'Algo salió mal. Probá de nuevo.',
@@ -211,6 +218,10 @@ export const ts = {
   published: '¡Listo! Tu aviso está publicado. Ahora sumale fotos.',
   viewAd: 'Ver el aviso',
   notYours: 'Solo quien publicó el aviso puede cambiarlo.',
+  sessionEnded: 'Tu sesión se cerró.',
+  loginAgain: 'Ingresá de nuevo',
+  draftKept: ': lo que escribiste queda guardado y te espera acá.',
+  draftRestored: 'Recuperamos lo que habías escrito.',
 
   /** The API's field errors (API.md error.fields) for an ad's fields. */
   adFieldError: (field, code, attr) => {

@@ -8,7 +8,7 @@ import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
 import { PhotoError, shrink, upload } from '../photos.js';
-import { authRequest, accessToken } from '../session.js';
+import { authRequest, accessToken, currentUser } from '../session.js';
 import { t, ts } from '../strings.js';
 import { PROVINCES } from './account.js';
 
@@ -117,6 +117,38 @@ function parseNumber(text) {
   return Number.isFinite(n) ? n : s;
 }
 
+// A form refused because the session ended (revoked elsewhere, expired) is
+// kept in sessionStorage until the person has logged in again and sent it:
+// the log-in link of the message comes back to this screen, which fills the
+// form in from the draft. Only this tab keeps it, and only for the same person.
+const draftKey = (ad) => (ad ? `rural24.draft.ad.${ad.id}` : 'rural24.draft.new');
+
+function readDraft(ad) {
+  try {
+    const d = JSON.parse(sessionStorage.getItem(draftKey(ad)) ?? 'null');
+    const me = currentUser()?.id;
+    return d && (!d.user || !me || d.user === me) ? d : null;
+  } catch {
+    return null;
+  }
+}
+
+function keepDraft(ad, draft) {
+  try {
+    sessionStorage.setItem(draftKey(ad), JSON.stringify(draft));
+  } catch {
+    /* storage disabled or full: the form on screen still holds the text */
+  }
+}
+
+function dropDraft(ad) {
+  try {
+    sessionStorage.removeItem(draftKey(ad));
+  } catch {
+    /* nothing kept */
+  }
+}
+
 /** The publish form (ad null) or the edit form of ad. */
 function adForm(categories, ad, { onSaved, signal }) {
   const byId = indexCategories(categories);
@@ -160,6 +192,33 @@ function adForm(categories, ad, { onSaved, signal }) {
     province.value = ad.province ?? '';
     locality.value = ad.locality ?? '';
   }
+  const opener = currentUser()?.id ?? null; // who opened the form, when known yet
+  const draft = readDraft(ad);
+  if (draft) {
+    category.value = draft.category;
+    Object.assign(attrValues, draft.attributes);
+    title.value = draft.title;
+    description.value = draft.description;
+    consult.checked = draft.consult;
+    price.value = draft.price;
+    currency.value = draft.currency;
+    unit.value = draft.unit;
+    province.value = draft.province;
+    locality.value = draft.locality;
+  }
+  const snapshot = (user) => ({
+    user,
+    category: category.value,
+    attributes: attrValues,
+    title: title.value,
+    description: description.value,
+    consult: consult.checked,
+    price: price.value,
+    currency: currency.value,
+    unit: unit.value,
+    province: province.value,
+    locality: locality.value,
+  });
   drawAttributes();
   syncPrice();
 
@@ -168,6 +227,7 @@ function adForm(categories, ad, { onSaved, signal }) {
   const form = h(
     'form',
     { class: 'account-form ad-form', novalidate: true },
+    draft ? h('p', { class: 'notice', role: 'status' }, ts.draftRestored) : null,
     field('category_id', ts.category, category),
     attrBox,
     field('title', ts.title, title, ts.titleHint),
@@ -227,13 +287,22 @@ function adForm(categories, ad, { onSaved, signal }) {
     alert.hidden = true;
     button.disabled = true;
     button.textContent = ts.sending;
+    const who = currentUser()?.id ?? opener; // the session may have ended already (the socket's 4401)
     try {
       const saved = ad
         ? await authRequest('PATCH', `/api/ads/${ad.id}`, { body: body(), signal })
         : await authRequest('POST', '/api/ads', { body: body(), signal });
+      dropDraft(ad);
       onSaved(saved);
     } catch (err) {
       if (err.name === 'AbortError') return;
+      if (err.status === 401) {
+        keepDraft(ad, snapshot(who));
+        const next = window.location.pathname + window.location.search;
+        mount(alert, ts.sessionEnded, ' ', h('a', { href: `/ingresar?next=${encodeURIComponent(next)}`, 'data-link': true }, ts.loginAgain), ts.draftKept);
+        alert.hidden = false;
+        return;
+      }
       let first = null;
       const unplaced = [];
       if (err.code === 'validation_failed' && err.fields) {
