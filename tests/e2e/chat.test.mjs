@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, assertNoProblems, axeSerious, launchBrowser, loggedInContext, newAd, screenshot, startApp } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -24,15 +24,8 @@ let ctxB;
 let pageA;
 let pageB;
 
-/** A context logged in as u: its refresh token stored before the app loads. */
-async function loggedIn(u, size) {
-  const ctx = await newContext(browser, size, { baseURL: app.url });
-  await ctx.addInitScript((token) => {
-    if (window.location.protocol !== 'http:') return; // about:blank has no storage
-    if (!localStorage.getItem('rural24.refresh')) localStorage.setItem('rural24.refresh', token);
-  }, u.refresh);
-  return ctx;
-}
+/** A context logged in as u. */
+const loggedIn = (u, size) => loggedInContext(browser, size, { baseURL: app.url, user: u });
 
 before(async () => {
   [app, browser] = await Promise.all([startApp({ extra: { MATCHER_INTERVAL_MS: '200' } }), launchBrowser()]);

@@ -99,6 +99,21 @@ export async function newContext(browser, size, { baseURL } = {}) {
   return ctx;
 }
 
+/**
+ * A context (see newContext) in which u (a newUser / newSession of the API
+ * client) is logged in: u's refresh token is stored before the app's first
+ * script runs, so the app restores the session as after a reload. Only when
+ * nothing is stored yet: a renewal the app made is kept across navigations.
+ */
+export async function loggedInContext(browser, size, { baseURL, user }) {
+  const ctx = await newContext(browser, size, { baseURL });
+  await ctx.addInitScript((token) => {
+    if (window.location.protocol !== 'http:') return; // about:blank has no storage
+    if (!localStorage.getItem('rural24.refresh')) localStorage.setItem('rural24.refresh', token);
+  }, user.refresh);
+  return ctx;
+}
+
 /** Fails when a page of ctx reported a CSP violation, an uncaught error or a
  *  console error. */
 export function assertNoProblems(ctx, what = 'the story') {

@@ -1,7 +1,11 @@
 // An ad's page: photos (thumbnails; the full photo loaded only when opened),
 // price, place, description, the attributes labelled from the category's
-// definitions (GET /api/categories) with their units.
+// definitions (GET /api/categories) with their units. The detail is asked
+// with the person's token when there is one (session.js sessionGet), so the
+// owner and admins see a paused, sold or hidden ad; anonymous visitors ask
+// without one and never wait for a token renewal.
 import { apiGet } from '../api.js';
+import { sessionGet } from '../session.js';
 import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
 import { formatPlace, formatPrice } from '../format.js';
@@ -13,28 +17,29 @@ export function renderAd(main, { id, signal, navigate }) {
   mount(main, h('p', {}, t.loading));
   // The category tree names the attributes; without it the keys show.
   const categories = apiGet('/api/categories', {}, { signal }).then(({ items }) => items, () => []);
+  const draw = (ad, tree, { changed = false } = {}) => {
+    document.title = t.titleAd(ad.title);
+    const attrs = labelledAttributes(ad.attributes ?? {}, findCategory(tree, ad.category?.id));
+    mount(
+      main,
+      h(
+        'article',
+        { class: 'ad' },
+        h('h1', {}, ad.title),
+        h('p', { class: 'price' }, formatPrice(ad.price, ad.currency, ad.price_unit)),
+        h('p', { class: 'place' }, formatPlace(ad)),
+        adActions(ad, { signal, navigate, changed, onChange: (updated) => draw(updated, tree, { changed: true }) }),
+        ad.images?.length ? gallery(ad) : null,
+        attrs.length ? [h('h2', { class: 'visually-hidden' }, tf.attributes), h('dl', { class: 'attrs' }, attrs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))] : null,
+        ad.description ? [h('h2', {}, t.description), h('p', { class: 'description' }, ad.description)] : null,
+        ad.user ? h('p', { class: 'seller' }, `${t.seller}: ${ad.user.name}`) : null,
+        messageButton(ad),
+      ),
+    );
+  };
   const load = () =>
-    Promise.all([apiGet(`/api/ads/${id}`, {}, { signal }), categories])
-      .then(([ad, tree]) => {
-        document.title = t.titleAd(ad.title);
-        const attrs = labelledAttributes(ad.attributes ?? {}, findCategory(tree, ad.category?.id));
-        mount(
-          main,
-          h(
-            'article',
-            { class: 'ad' },
-            h('h1', {}, ad.title),
-            h('p', { class: 'price' }, formatPrice(ad.price, ad.currency, ad.price_unit)),
-            h('p', { class: 'place' }, formatPlace(ad)),
-            adActions(ad, { signal, navigate }),
-            ad.images?.length ? gallery(ad) : null,
-            attrs.length ? [h('h2', { class: 'visually-hidden' }, tf.attributes), h('dl', { class: 'attrs' }, attrs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))] : null,
-            ad.description ? [h('h2', {}, t.description), h('p', { class: 'description' }, ad.description)] : null,
-            ad.user ? h('p', { class: 'seller' }, `${t.seller}: ${ad.user.name}`) : null,
-            messageButton(ad),
-          ),
-        );
-      })
+    Promise.all([sessionGet(`/api/ads/${id}`, { signal }), categories])
+      .then(([ad, tree]) => draw(ad, tree))
       .catch((err) => {
         if (err.name === 'AbortError') return;
         if (err.status === 404) mount(main, h('h1', {}, t.adNotFound), h('p', {}, h('a', { href: '/', 'data-link': true }, t.goHome)));
