@@ -166,6 +166,25 @@ describe('search filters on a phone', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Ver foto 2 de 2', 'focus back on the thumbnail');
   });
 
+  it('a search the API refuses (a hand-edited URL) names the filter and offers "Limpiar filtros"', async () => {
+    await page.goto('/buscar?min_price=abc');
+    const alert = page.getByRole('main').getByRole('alert');
+    await alert.getByText('No pudimos entender esta búsqueda.').waitFor();
+    await alert.getByText('Revisá el filtro “Precio desde”', { exact: false }).waitFor();
+    assert.equal(await page.getByText('Algo salió mal', { exact: false }).count(), 0, 'not the generic message');
+    assert.deepEqual(await axeSerious(page), [], 'the refused search: no serious or critical axe violation');
+    await alert.getByRole('link', { name: 'Limpiar filtros' }).click();
+    await page.waitForURL((u) => u.pathname === '/buscar' && u.search === '');
+    await expectCards([harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+
+    // An attribute's range, named by the category's label; the text search kept.
+    await page.goto('/buscar?q=deutz&category=tractores&attr.year.min=dos+mil');
+    await alert.getByText('Revisá el filtro “Año desde”', { exact: false }).waitFor();
+    await alert.getByRole('link', { name: 'Limpiar filtros' }).click();
+    await page.waitForURL((u) => u.search === '?q=deutz');
+    await expectCards([tr[2022], tr[2020], tr[2016], tr[2010]]);
+  });
+
   it('no CSP violation or script error was reported', () => {
     assertNoProblems(phone);
   });

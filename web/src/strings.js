@@ -387,5 +387,12 @@ export const tg = {
   adminNote: (status) => `Este aviso no está publicado (${status}). Lo ves porque moderás Rural24.`,
   adminUnderReview: 'Oculto en revisión por denuncias. Lo ves porque moderás Rural24.',
   toReports: 'Ir a Denuncias',
+
+  badSearch: 'No pudimos entender esta búsqueda.',
+  badSearchParam: (label) => `Revisá el filtro “${label}”: su valor no sirve para buscar.`,
+  badSearchHint: 'Puede pasar con un enlace modificado o viejo.',
+  badCursor: 'No pudimos seguir con la lista: la búsqueda cambió mientras la mirabas.',
+  searchAgain: 'Volver a buscar',
+  textSearch: 'Buscar',
   yourAdActions: 'Acciones para tu aviso',
 };
