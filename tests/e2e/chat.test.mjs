@@ -5,7 +5,9 @@
 // sent meanwhile shows once after the reconnect (the since_id catch-up) and
 // what B typed offline goes out when the network returns; B saves a search
 // and an ad A publishes through the API lights B's notification badge (the
-// matcher runs every 200 ms here). axe-core on the conversation at both
+// matcher runs every 200 ms here); two more messages from B raise the
+// unread-messages badge of A's header without a reload, and reading the
+// conversation clears it. axe-core on the conversation at both
 // widths, screenshots of Mensajes, a conversation and Notificaciones.
 
 import assert from 'node:assert/strict';
@@ -156,6 +158,36 @@ describe('messages and notifications', () => {
     await pageB.getByText('1 aviso nuevo').waitFor();
     assert.deepEqual(await axeSerious(pageB), [], 'axe on the saved searches');
 
+  });
+
+  it('A\'s header counts the unread messages live; opening the conversation clears the count', async () => {
+    await pageA.goto('/');
+    const plain = account(pageA).getByRole('link', { name: 'Mensajes', exact: true }); // no badge: nothing unread
+    await plain.waitFor();
+    await pageA.evaluate(() => {
+      window.notReloaded = true;
+    });
+    await pageB.goto(`/mensajes/${A.user.id}`);
+    for (const text of ['¿Tiene los papeles al día?', '¿Acepta una permuta?']) {
+      await pageB.getByLabel('Mensaje', { exact: true }).fill(text);
+      await pageB.getByLabel('Mensaje', { exact: true }).press('Enter');
+      await pageB.locator('li.msg.own:not(.pending)', { hasText: text }).waitFor();
+    }
+    const counted = account(pageA).getByRole('link', { name: /^Mensajes\W+2 mensajes sin leer$/ }); // the badge's text for screen readers
+    await counted.waitFor();
+    assert.equal(await counted.locator('.msg-badge [aria-hidden="true"]').innerText(), '2', 'the number shown');
+    assert.equal(await pageA.evaluate(() => window.notReloaded), true, 'without a reload');
+    await screenshot(pageA, 'messages-badge', DESKTOP);
+
+    await counted.click();
+    await pageA.getByRole('link', { name: /Bruno Tambero/ }).getByText('2 mensajes sin leer').waitFor();
+    await pageA.getByRole('link', { name: /Bruno Tambero/ }).click();
+    await bubble(pageA, '¿Acepta una permuta?').waitFor();
+    await plain.waitFor(); // read: the badge goes
+    assert.equal(await account(pageA).locator('.msg-badge').isVisible(), false);
+  });
+
+  it('no CSP violation or script error was reported', () => {
     assertNoProblems(ctxA, 'A\'s story');
     assertNoProblems(ctxB, 'B\'s story');
   });
