@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { PHONE, accountItem, accountNav, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -28,7 +28,7 @@ after(async () => {
   await app?.stop();
 });
 
-const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+const account = accountNav;
 
 /** The page takes over u's session (its stored refresh token) and the
  *  header greets them. */
@@ -36,7 +36,7 @@ async function takeOver(page, u, path) {
   await page.goto('/');
   await page.evaluate((token) => localStorage.setItem('rural24.refresh', token), u.refresh);
   await page.goto(path);
-  await account(page).getByText(`Hola, ${u.user.name}`).waitFor();
+  await waitGreeting(page, u.user.name);
 }
 
 const word = (tag) => `${tag}${process.pid}x${Date.now() % 100000}`;
@@ -77,7 +77,7 @@ describe('Mi cuenta and moderation', () => {
       await page.getByRole('button', { name: 'Guardar cambios' }).click();
       assert.equal((await saved).status(), 200);
       await page.getByText('Guardamos tus datos.').waitFor();
-      await account(page).getByText('Hola, Rosa B. Benítez').waitFor();
+      await waitGreeting(page, 'Rosa B. Benítez');
       assert.equal(await name.getAttribute('aria-invalid'), null);
 
       // Every session closed: back to the log-in form, nothing stored.
@@ -116,7 +116,7 @@ describe('Mi cuenta and moderation', () => {
     try {
       const page = await ctx.newPage();
       await takeOver(page, admin, '/');
-      await account(page).getByRole('link', { name: 'Denuncias' }).click();
+      await (await accountItem(page, 'link', 'Denuncias')).click();
       await page.getByRole('heading', { level: 1, name: 'Denuncias' }).waitFor();
       const item = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: ad.title }) });
       await item.waitFor();
@@ -187,7 +187,7 @@ describe('Mi cuenta and moderation', () => {
       const page = await ctx.newPage();
       await takeOver(page, u, '/admin/denuncias');
       await page.getByRole('alert').getByText('No estás autorizado para ver esta página.', { exact: false }).waitFor();
-      await account(page).getByRole('link', { name: 'Mi cuenta' }).waitFor();
+      await (await accountItem(page, 'link', 'Mi cuenta')).waitFor(); // the menu open
       assert.equal(await account(page).getByRole('link', { name: 'Denuncias' }).count(), 0);
       assertNoProblems(ctx);
     } finally {

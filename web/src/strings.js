@@ -395,4 +395,7 @@ export const tg = {
   searchAgain: 'Volver a buscar',
   textSearch: 'Buscar',
   yourAdActions: 'Acciones para tu aviso',
+
+  menu: 'Menú',
+  menuUnread: (n) => (n === 1 ? '1 novedad sin leer' : `${n} novedades sin leer`),
 };

@@ -114,6 +114,28 @@ export async function loggedInContext(browser, size, { baseURL, user }) {
   return ctx;
 }
 
+/** The header's account area (nav "Cuenta"). */
+export const accountNav = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+
+/**
+ * A link or button of the header's account area, by role and accessible
+ * name; on a narrow screen, where the logged-in links fold behind "Menú",
+ * the menu is opened first (by a click, as a person would). A string name
+ * matches a part of the name unless exact.
+ */
+export async function accountItem(page, role, name, { exact } = {}) {
+  const nav = accountNav(page);
+  const toggle = nav.getByRole('button', { name: /^Menú/ });
+  if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  return nav.getByRole(role, { name, exact });
+}
+
+/** Waits until the header greets name ("Hola, *name*": logged in), shown
+ *  or folded in the menu. */
+export async function waitGreeting(page, name) {
+  await accountNav(page).getByText(`Hola, ${name}`).waitFor({ state: 'attached' });
+}
+
 /** Fails when a page of ctx reported a CSP violation, an uncaught error or a
  *  console error. */
 export function assertNoProblems(ctx, what = 'the story') {

@@ -194,14 +194,15 @@ export function renderConversation(main, { peer, url, signal }) {
   }
 
   let readTimer = 0;
+  const postRead = () =>
+    authRequest('POST', `/api/conversations/${peerId}/read`)
+      .then(() => refreshUnreadMessages()) // the header's badge
+      .catch(() => {});
   function markRead() {
     clearTimeout(readTimer);
     readTimer = setTimeout(() => {
-      if (document.visibilityState === 'visible' && !signal.aborted) {
-        authRequest('POST', `/api/conversations/${peerId}/read`)
-          .then(() => refreshUnreadMessages()) // the header's badge
-          .catch(() => {});
-      }
+      readTimer = 0;
+      if (document.visibilityState === 'visible' && !signal.aborted) postRead();
     }, 100);
   }
 
@@ -352,6 +353,8 @@ export function renderConversation(main, { peer, url, signal }) {
   signal.addEventListener('abort', () => {
     document.removeEventListener('visibilitychange', onVisible);
     clearTimeout(typingTimer);
+    // A message shown just before leaving was seen: its read still goes.
+    if (readTimer && document.visibilityState === 'visible') postRead();
     clearTimeout(readTimer);
   });
   start();
