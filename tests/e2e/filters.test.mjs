@@ -185,6 +185,46 @@ describe('search filters on a phone', () => {
     await expectCards([tr[2022], tr[2020], tr[2016], tr[2010]]);
   });
 
+  it('a price range typed as people write it ("25.000") in dollars keeps the tractors priced inside it', async () => {
+    await page.goto('/buscar');
+    await expectCards([harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    const form = page.getByRole('form', { name: 'Filtros de búsqueda' });
+    await form.getByLabel('Precio desde').fill('25.000');
+    await form.getByLabel('Precio hasta').fill('40000');
+    await form.getByLabel('Precio en').selectOption({ label: 'Dólares (USD)' });
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.searchParams.get('max_price') === '40000');
+    assert.deepEqual(Object.fromEntries(new URL(page.url()).searchParams), { min_price: '25000', max_price: '40000', price_currency: 'USD' });
+    await expectCards([tr[2022], tr[2010]]); // 35.000 and 30.000; 20.000, 45.000 and 90.000 left out
+    await page.reload();
+    await expectCards([tr[2022], tr[2010]]);
+    const again = page.getByRole('form', { name: 'Filtros de búsqueda', includeHidden: true });
+    await again.getByLabel('Precio desde').waitFor({ state: 'attached' });
+    assert.equal(await again.getByLabel('Precio desde').inputValue(), '25000');
+    assert.equal(await again.getByLabel('Precio hasta').inputValue(), '40000');
+    assert.equal(await again.getByLabel('Precio en').inputValue(), 'USD');
+  });
+
+  it('"Provincia" keeps the ads of that province only', async () => {
+    const salta = await newAd(app, (await app.client.newUser({ name: 'Finca del Norte' }, 'salta')).access, adBody({ title: 'Tractor Hanomag en Metán', province: 'Salta', locality: 'Metán' }));
+    await page.goto('/buscar');
+    await expectCards([salta, harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    const form = page.getByRole('form', { name: 'Filtros de búsqueda' });
+    await form.getByLabel('Provincia').selectOption('Salta');
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.search === '?province=Salta');
+    await expectCards([salta]);
+    await page.getByRole('main').getByText('Metán, Salta').waitFor();
+
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    await form.getByLabel('Provincia').selectOption('Córdoba');
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.search === `?province=${encodeURIComponent('Córdoba')}`);
+    await expectCards([harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+  });
+
   it('no CSP violation or script error was reported', () => {
     assertNoProblems(phone);
   });
