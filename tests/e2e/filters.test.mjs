@@ -166,6 +166,40 @@ describe('search filters on a phone', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Ver foto 2 de 2', 'focus back on the thumbnail');
   });
 
+  it('on a touch screen a swipe on the open photo moves between the photos; a vertical move does not', async () => {
+    await page.goto(`/avisos/${tr[2020].id}`);
+    await page.getByRole('region', { name: 'Fotos' }).getByRole('button', { name: 'Ver foto 1 de 2' }).tap();
+    const first = page.getByRole('dialog', { name: 'Foto 1 de 2' });
+    await first.waitFor();
+    const img = first.getByRole('img');
+    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+    // Real touch input through the DevTools protocol (the PHONE context has
+    // hasTouch): the browser turns it into pointer events as for a finger.
+    const cdp = await phone.newCDPSession(page);
+    const b = await img.boundingBox();
+    const drag = async (from, to) => {
+      const steps = 6;
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: from.x, y: from.y }] });
+      for (let i = 1; i <= steps; i++) {
+        const x = from.x + ((to.x - from.x) * i) / steps;
+        const y = from.y + ((to.y - from.y) * i) / steps;
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
+      }
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    };
+    const mid = { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+    const w = Math.min(120, b.width / 2 - 4);
+    await drag({ x: mid.x + w, y: mid.y }, { x: mid.x - w, y: mid.y }); // to the left
+    await page.getByRole('dialog', { name: 'Foto 2 de 2' }).waitFor();
+    assert.equal(await page.getByRole('dialog').getByRole('img').getAttribute('src'), photos[1].url);
+    await drag({ x: mid.x, y: mid.y - 20 }, { x: mid.x + 10, y: mid.y + 20 }); // mostly vertical: no change
+    await drag({ x: mid.x - w, y: mid.y }, { x: mid.x + w, y: mid.y }); // to the right
+    await page.getByRole('dialog', { name: 'Foto 1 de 2' }).waitFor();
+    await cdp.detach();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cerrar foto' }).tap();
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  });
+
   it('a search the API refuses (a hand-edited URL) names the filter and offers "Limpiar filtros"', async () => {
     await page.goto('/buscar?min_price=abc');
     const alert = page.getByRole('main').getByRole('alert');

@@ -87,9 +87,33 @@ function labelledAttributes(values, category) {
   return out;
 }
 
+// A swipe: a horizontal move of at least SWIPE_MIN_PX, clearly more
+// horizontal than vertical, between one pointer's down and up (touch, pen or
+// a mouse drag). The image's `touch-action: pan-y pinch-zoom` (styles.css)
+// leaves horizontal moves to the page while a vertical one still scrolls and
+// two fingers still zoom.
+const SWIPE_MIN_PX = 40;
+function swipe(el, onSwipe) {
+  let start = null;
+  el.addEventListener('pointerdown', (e) => {
+    if (e.isPrimary) start = { id: e.pointerId, x: e.clientX, y: e.clientY };
+  });
+  el.addEventListener('pointerup', (e) => {
+    if (!start || e.pointerId !== start.id) return;
+    const dx = e.clientX - start.x;
+    const dy = e.clientY - start.y;
+    start = null;
+    if (Math.abs(dx) >= SWIPE_MIN_PX && Math.abs(dx) > 1.5 * Math.abs(dy)) onSwipe(dx < 0 ? 1 : -1); // to the left: the next one
+  });
+  el.addEventListener('pointercancel', () => {
+    start = null;
+  });
+  el.addEventListener('dragstart', (e) => e.preventDefault()); // a mouse drag swipes, it does not drag the image out
+}
+
 /** The thumbnails (lazy) as buttons; the full photo is loaded only when one
  *  is opened, in a modal <dialog> (Escape or "Cerrar foto" closes it, the
- *  arrows and buttons move between photos). */
+ *  arrows, the buttons and a swipe on the photo move between photos). */
 function gallery(ad) {
   const images = ad.images;
   const n = images.length;
@@ -124,6 +148,7 @@ function gallery(ad) {
     if (n > 1 && e.key === 'ArrowLeft') show(index - 1);
     else if (n > 1 && e.key === 'ArrowRight') show(index + 1);
   });
+  if (n > 1) swipe(full, (step) => show(index + step));
   dialog.addEventListener('close', () => opener?.focus());
   return h(
     'section',
