@@ -8,7 +8,7 @@
 // log-in form and back here.
 import { h, mount, announce } from '../dom.js';
 import { accessToken, authRequest, loggedInUser } from '../session.js';
-import { t, ta, tg, ts } from '../strings.js';
+import { t, tg, ts } from '../strings.js';
 import { moves } from './mine.js';
 
 const REASONS = ['spam', 'fraud', 'wrong_category', 'offensive', 'other'];
