@@ -5,7 +5,7 @@
 import { errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
 import { on, refreshUnread, setUnread, unreadMessages, unreadNotifications } from '../realtime.js';
-import { authRequest, currentUser, onSessionChange } from '../session.js';
+import { authRequest, loggedInUser, onSessionChange } from '../session.js';
 import { t } from '../strings.js';
 import { loginPrompt, whoAmI } from './messages.js';
 
@@ -119,7 +119,9 @@ export function saveSearchButton(params) {
   const status = h('p', { class: 'saved-status', role: 'status' });
   const button = h('button', { type: 'button', class: 'save-search' }, t.saveSearch);
   button.addEventListener('click', async () => {
-    if (!currentUser()) {
+    // Not currentUser(): just after a reload it is null until the stored
+    // session is restored, and the click would wrongly go to "Ingresar".
+    if (!(await loggedInUser())) {
       const here = window.location.pathname + window.location.search;
       window.location.assign(`/ingresar?next=${encodeURIComponent(here)}`);
       return;
