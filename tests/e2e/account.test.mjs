@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
 
 const REFRESH_KEY = 'rural24.refresh';
 
@@ -53,7 +53,7 @@ describe('accounts', () => {
       renewal.catch(() => {}); // awaited below; a failure before that is reported there
       const { access_token: firstAccess, refresh_token: firstRefresh } = await registerAnswer.json();
       const expiresAtMs = JSON.parse(Buffer.from(firstAccess.split('.')[1], 'base64url').toString()).exp * 1000;
-      await account(page).getByText('Hola, Ana Gómez').waitFor();
+      await waitGreeting(page, 'Ana Gómez');
       await page.waitForURL((u) => u.pathname === '/');
       assert.equal(await account(page).getByRole('link', { name: 'Ingresar' }).count(), 0);
 
@@ -72,11 +72,11 @@ describe('accounts', () => {
       // A reload keeps the session: the stored refresh token is traded for a
       // new pair and /api/me names the person.
       await page.reload();
-      await account(page).getByText('Hola, Ana Gómez').waitFor();
+      await waitGreeting(page, 'Ana Gómez');
       const refreshBeforeLogout = await page.evaluate((k) => localStorage.getItem(k), REFRESH_KEY);
 
       const loggedOut = page.waitForResponse((r) => r.url().endsWith('/api/auth/logout'));
-      await account(page).getByRole('button', { name: 'Salir' }).click();
+      await (await accountItem(page, 'button', 'Salir')).click();
       assert.equal((await loggedOut).status(), 204);
       await account(page).getByRole('link', { name: 'Ingresar' }).waitFor();
       assert.equal(await page.evaluate((k) => localStorage.getItem(k), REFRESH_KEY), null);

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, account, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp, takeOver } from './lib/browser.mjs';
+import { PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp, takeOver, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -66,7 +66,7 @@ describe('Mi cuenta and moderation', () => {
       await page.getByRole('button', { name: 'Guardar cambios' }).click();
       assert.equal((await saved).status(), 200);
       await page.getByText('Guardamos tus datos.').waitFor();
-      await account(page).getByText('Hola, Rosa B. Benítez').waitFor();
+      await waitGreeting(page, 'Rosa B. Benítez');
       assert.equal(await name.getAttribute('aria-invalid'), null);
 
       // Every session closed: back to the log-in form, nothing stored.
@@ -105,7 +105,7 @@ describe('Mi cuenta and moderation', () => {
     try {
       const page = await ctx.newPage();
       await takeOver(page, admin, '/');
-      await account(page).getByRole('link', { name: 'Denuncias' }).click();
+      await (await accountItem(page, 'link', 'Denuncias')).click();
       await page.getByRole('heading', { level: 1, name: 'Denuncias' }).waitFor();
       const item = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: ad.title }) });
       await item.waitFor();
@@ -176,7 +176,7 @@ describe('Mi cuenta and moderation', () => {
       const page = await ctx.newPage();
       await takeOver(page, u, '/admin/denuncias');
       await page.getByRole('alert').getByText('No estás autorizado para ver esta página.', { exact: false }).waitFor();
-      await account(page).getByRole('link', { name: 'Mi cuenta' }).waitFor();
+      await (await accountItem(page, 'link', 'Mi cuenta')).waitFor(); // the menu open
       assert.equal(await account(page).getByRole('link', { name: 'Denuncias' }).count(), 0);
       assertNoProblems(ctx);
     } finally {

@@ -5,13 +5,15 @@
 // sent meanwhile shows once after the reconnect (the since_id catch-up) and
 // what B typed offline goes out when the network returns; B saves a search
 // and an ad A publishes through the API lights B's notification badge (the
-// matcher runs every 200 ms here). axe-core on the conversation at both
+// matcher runs every 200 ms here); two more messages from B raise the
+// unread-messages badge of A's header without a reload, and reading the
+// conversation clears it. axe-core on the conversation at both
 // widths, screenshots of Mensajes, a conversation and Notificaciones.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, launchBrowser, loggedInContext, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -24,15 +26,8 @@ let ctxB;
 let pageA;
 let pageB;
 
-/** A context logged in as u: its refresh token stored before the app loads. */
-async function loggedIn(u, size) {
-  const ctx = await newContext(browser, size, { baseURL: app.url });
-  await ctx.addInitScript((token) => {
-    if (window.location.protocol !== 'http:') return; // about:blank has no storage
-    if (!localStorage.getItem('rural24.refresh')) localStorage.setItem('rural24.refresh', token);
-  }, u.refresh);
-  return ctx;
-}
+/** A context logged in as u. */
+const loggedIn = (u, size) => loggedInContext(browser, size, { baseURL: app.url, user: u });
 
 before(async () => {
   [app, browser] = await Promise.all([startApp({ extra: { MATCHER_INTERVAL_MS: '200' } }), launchBrowser()]);
@@ -144,16 +139,22 @@ describe('messages and notifications', () => {
     await pageB.goto('/buscar?q=sembradora');
     await pageB.getByRole('button', { name: 'Guardar búsqueda' }).click();
     await pageB.getByRole('button', { name: 'Búsqueda guardada' }).waitFor();
-    const badge = account(pageB).locator('.notif-badge');
-    assert.equal(await badge.isVisible(), false);
+    // On B's phone the links are folded behind "Menú" (its badge sums the
+    // unread messages and notifications); the menu stays open meanwhile.
+    const notif = (name) => accountItem(pageB, 'link', name, { exact: true });
+    await (await notif('Notificaciones')).waitFor(); // exactly: no badge
 
     await newAd(app, apiA.access, { title: 'Sembradora Agrometal MX 33 de grano grueso' });
-    await badge.getByText('1', { exact: true }).waitFor();
-    await account(pageB).getByRole('link', { name: /Notificaciones/ }).click();
+    const link = await notif(/^Notificaciones\W+1 notificación sin leer$/);
+    await link.waitFor();
+    assert.equal(await link.locator('.notif-badge [aria-hidden="true"]').innerText(), '1');
+    await account(pageB).getByRole('button', { name: /^Menú\W+\d+ novedad(es)? sin leer$/ }).waitFor();
+    await link.click();
     await pageB
       .getByRole('link', { name: 'Un aviso nuevo para tu búsqueda “sembradora”: Sembradora Agrometal MX 33 de grano grueso' })
       .waitFor();
-    await badge.waitFor({ state: 'hidden' }); // read once shown
+    await (await notif('Notificaciones')).waitFor(); // read once shown: no badge
+    await account(pageB).getByRole('button', { name: /^Menú/ }).click(); // closed again
     await screenshot(pageB, 'notifications', PHONE);
 
     await pageB.goto('/busquedas');
@@ -161,6 +162,36 @@ describe('messages and notifications', () => {
     await pageB.getByText('1 aviso nuevo').waitFor();
     assert.deepEqual(await axeSerious(pageB), [], 'axe on the saved searches');
 
+  });
+
+  it('A\'s header counts the unread messages live; opening the conversation clears the count', async () => {
+    await pageA.goto('/');
+    const plain = account(pageA).getByRole('link', { name: 'Mensajes', exact: true }); // no badge: nothing unread
+    await plain.waitFor();
+    await pageA.evaluate(() => {
+      window.notReloaded = true;
+    });
+    await pageB.goto(`/mensajes/${A.user.id}`);
+    for (const text of ['¿Tiene los papeles al día?', '¿Acepta una permuta?']) {
+      await pageB.getByLabel('Mensaje', { exact: true }).fill(text);
+      await pageB.getByLabel('Mensaje', { exact: true }).press('Enter');
+      await pageB.locator('li.msg.own:not(.pending)', { hasText: text }).waitFor();
+    }
+    const counted = account(pageA).getByRole('link', { name: /^Mensajes\W+2 mensajes sin leer$/ }); // the badge's text for screen readers
+    await counted.waitFor();
+    assert.equal(await counted.locator('.msg-badge [aria-hidden="true"]').innerText(), '2', 'the number shown');
+    assert.equal(await pageA.evaluate(() => window.notReloaded), true, 'without a reload');
+    await screenshot(pageA, 'messages-badge', DESKTOP);
+
+    await counted.click();
+    await pageA.getByRole('link', { name: /Bruno Tambero/ }).getByText('2 mensajes sin leer').waitFor();
+    await pageA.getByRole('link', { name: /Bruno Tambero/ }).click();
+    await bubble(pageA, '¿Acepta una permuta?').waitFor();
+    await plain.waitFor(); // read: the badge goes
+    assert.equal(await account(pageA).locator('.msg-badge').isVisible(), false);
+  });
+
+  it('no CSP violation or script error was reported', () => {
     assertNoProblems(ctxA, 'A\'s story');
     assertNoProblems(ctxB, 'B\'s story');
   });

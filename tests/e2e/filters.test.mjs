@@ -153,6 +153,101 @@ describe('search filters on a phone', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Ver foto 2 de 2', 'focus back on the thumbnail');
   });
 
+  it('on a touch screen a swipe on the open photo moves between the photos; a vertical move does not', async () => {
+    await page.goto(`/avisos/${tr[2020].id}`);
+    await page.getByRole('region', { name: 'Fotos' }).getByRole('button', { name: 'Ver foto 1 de 2' }).tap();
+    const first = page.getByRole('dialog', { name: 'Foto 1 de 2' });
+    await first.waitFor();
+    const img = first.getByRole('img');
+    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
+    // Real touch input through the DevTools protocol (the PHONE context has
+    // hasTouch): the browser turns it into pointer events as for a finger.
+    const cdp = await phone.newCDPSession(page);
+    const b = await img.boundingBox();
+    const drag = async (from, to) => {
+      const steps = 6;
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: from.x, y: from.y }] });
+      for (let i = 1; i <= steps; i++) {
+        const x = from.x + ((to.x - from.x) * i) / steps;
+        const y = from.y + ((to.y - from.y) * i) / steps;
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x, y }] });
+      }
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    };
+    const mid = { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+    const w = Math.min(120, b.width / 2 - 4);
+    await drag({ x: mid.x + w, y: mid.y }, { x: mid.x - w, y: mid.y }); // to the left
+    await page.getByRole('dialog', { name: 'Foto 2 de 2' }).waitFor();
+    assert.equal(await page.getByRole('dialog').getByRole('img').getAttribute('src'), photos[1].url);
+    await drag({ x: mid.x, y: mid.y - 20 }, { x: mid.x + 10, y: mid.y + 20 }); // mostly vertical: no change
+    await drag({ x: mid.x - w, y: mid.y }, { x: mid.x + w, y: mid.y }); // to the right
+    await page.getByRole('dialog', { name: 'Foto 1 de 2' }).waitFor();
+    await cdp.detach();
+    // A click, not a tap: a tap right after a fast drag is taken by Chrome as
+    // stopping the fling and sends no click (as on a phone).
+    await page.getByRole('dialog').getByRole('button', { name: 'Cerrar foto' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  });
+
+  it('a search the API refuses (a hand-edited URL) names the filter and offers "Limpiar filtros"', async () => {
+    await page.goto('/buscar?min_price=abc');
+    const alert = page.getByRole('main').getByRole('alert');
+    await alert.getByText('No pudimos entender esta búsqueda.').waitFor();
+    await alert.getByText('Revisá el filtro “Precio desde”', { exact: false }).waitFor();
+    assert.equal(await page.getByText('Algo salió mal', { exact: false }).count(), 0, 'not the generic message');
+    assert.deepEqual(await axeSerious(page), [], 'the refused search: no serious or critical axe violation');
+    await alert.getByRole('link', { name: 'Limpiar filtros' }).click();
+    await page.waitForURL((u) => u.pathname === '/buscar' && u.search === '');
+    await expectCards(page, [harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+
+    // An attribute's range, named by the category's label; the text search kept.
+    await page.goto('/buscar?q=deutz&category=tractores&attr.year.min=dos+mil');
+    await alert.getByText('Revisá el filtro “Año desde”', { exact: false }).waitFor();
+    await alert.getByRole('link', { name: 'Limpiar filtros' }).click();
+    await page.waitForURL((u) => u.search === '?q=deutz');
+    await expectCards(page, [tr[2022], tr[2020], tr[2016], tr[2010]]);
+  });
+
+  it('a price range typed as people write it ("25.000") in dollars keeps the tractors priced inside it', async () => {
+    await page.goto('/buscar');
+    await expectCards(page, [harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    const form = page.getByRole('form', { name: 'Filtros de búsqueda' });
+    await form.getByLabel('Precio desde').fill('25.000');
+    await form.getByLabel('Precio hasta').fill('40000');
+    await form.getByLabel('Precio en').selectOption({ label: 'Dólares (USD)' });
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.searchParams.get('max_price') === '40000');
+    assert.deepEqual(Object.fromEntries(new URL(page.url()).searchParams), { min_price: '25000', max_price: '40000', price_currency: 'USD' });
+    await expectCards(page, [tr[2022], tr[2010]]); // 35.000 and 30.000; 20.000, 45.000 and 90.000 left out
+    await page.reload();
+    await expectCards(page, [tr[2022], tr[2010]]);
+    const again = page.getByRole('form', { name: 'Filtros de búsqueda', includeHidden: true });
+    await again.getByLabel('Precio desde').waitFor({ state: 'attached' });
+    assert.equal(await again.getByLabel('Precio desde').inputValue(), '25000');
+    assert.equal(await again.getByLabel('Precio hasta').inputValue(), '40000');
+    assert.equal(await again.getByLabel('Precio en').inputValue(), 'USD');
+  });
+
+  it('"Provincia" keeps the ads of that province only', async () => {
+    const salta = await newAd(app, (await app.client.newUser({ name: 'Finca del Norte' }, 'salta')).access, adBody({ title: 'Tractor Hanomag en Metán', province: 'Salta', locality: 'Metán' }));
+    await page.goto('/buscar');
+    await expectCards(page, [salta, harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    const form = page.getByRole('form', { name: 'Filtros de búsqueda' });
+    await form.getByLabel('Provincia').selectOption('Salta');
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.search === '?province=Salta');
+    await expectCards(page, [salta]);
+    await page.getByRole('main').getByText('Metán, Salta').waitFor();
+
+    await page.locator('summary', { hasText: 'Filtros' }).click();
+    await form.getByLabel('Provincia').selectOption('Córdoba');
+    await form.getByRole('button', { name: 'Aplicar filtros' }).click();
+    await page.waitForURL((u) => u.search === `?province=${encodeURIComponent('Córdoba')}`);
+    await expectCards(page, [harvester, tr[2022], tr[2020], tr[2016], tr[2010]]);
+  });
+
   it('no CSP violation or script error was reported', () => {
     assertNoProblems(phone);
   });

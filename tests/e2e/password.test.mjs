@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, waitGreeting, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -74,14 +74,14 @@ describe('changing the password', () => {
     await form.getByRole('button', { name: 'Cambiar contraseña' }).click();
     await form.getByText('Cambiamos tu contraseña.', { exact: false }).waitFor();
     assert.equal(await form.getByLabel('Contraseña actual').inputValue(), '', 'the fields are emptied');
-    await account(pagePhone).getByText('Hola, Marta Sembrado').waitFor();
+    await waitGreeting(pagePhone, 'Marta Sembrado');
     const sessions = pagePhone.getByRole('list', { name: 'Sesiones abiertas' });
     await sessions.getByText('Este dispositivo').waitFor();
     assert.equal(await sessions.getByRole('listitem').count(), 1, 'the other device is gone');
     // Still logged in after a reload (the new refresh token was kept).
     await pagePhone.reload();
     await pagePhone.getByRole('heading', { level: 2, name: 'Contraseña' }).waitFor();
-    await account(pagePhone).getByText('Hola, Marta Sembrado').waitFor();
+    await waitGreeting(pagePhone, 'Marta Sembrado');
   });
 
   it('the desktop is sent to the log-in form; the old password is refused, the new one works', async () => {

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, assertNoProblems, launchBrowser, newContext, startApp } from './lib/browser.mjs';
+import { PHONE, assertNoProblems, launchBrowser, loggedInContext, startApp } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -33,10 +33,7 @@ after(async () => {
 describe('the real-time connection', () => {
   it('lives on across token renewals (auth frames), without reconnecting', async () => {
     const [A, B] = await Promise.all([app.client.newUser({ name: 'Ana Ganadera' }, 'ana'), app.client.newUser({ name: 'Bruno Tambero' }, 'bruno')]);
-    const ctx = await newContext(browser, PHONE, { baseURL: app.url });
-    await ctx.addInitScript((token) => {
-      if (window.location.protocol === 'http:' && !localStorage.getItem('rural24.refresh')) localStorage.setItem('rural24.refresh', token);
-    }, B.refresh);
+    const ctx = await loggedInContext(browser, PHONE, { baseURL: app.url, user: B });
     const page = await ctx.newPage();
     const sockets = [];
     const authFrames = [];
@@ -78,10 +75,7 @@ describe('the real-time connection', () => {
 
   it('a 4401 close renews and reconnects; a dropped socket catches up once', async () => {
     const [A, B] = await Promise.all([app.client.newUser({ name: 'Ana Ganadera' }, 'ana2'), app.client.newUser({ name: 'Bruno Tambero' }, 'bruno2')]);
-    const ctx = await newContext(browser, PHONE, { baseURL: app.url });
-    await ctx.addInitScript((token) => {
-      if (window.location.protocol === 'http:' && !localStorage.getItem('rural24.refresh')) localStorage.setItem('rural24.refresh', token);
-    }, B.refresh);
+    const ctx = await loggedInContext(browser, PHONE, { baseURL: app.url, user: B });
     const page = await ctx.newPage();
     const sockets = []; // {page side, server side, the server's close code}
     let gate = null;

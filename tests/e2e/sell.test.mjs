@@ -19,7 +19,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { uniqueWord } from '../integration/lib/catalog.mjs';
-import { DESKTOP, PHONE, account, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 const MIB = 1024 * 1024;
@@ -70,7 +70,7 @@ async function logIn(page, u) {
   await page.getByLabel('Email').fill(u.email);
   await page.getByLabel('Contraseña').fill(u.password);
   await page.getByRole('main').getByRole('button', { name: 'Ingresar' }).click();
-  await account(page).getByText(`Hola, ${u.user.name}`).waitFor();
+  await waitGreeting(page, u.user.name);
 }
 
 describe('selling', () => {
@@ -83,7 +83,7 @@ describe('selling', () => {
       await page.getByLabel('Email').fill(`marta.${process.pid}@campo.example.com`);
       await page.getByLabel('Contraseña').fill('alfalfa-2026');
       await page.getByRole('button', { name: 'Crear cuenta' }).click();
-      await account(page).getByText('Hola, Marta Sosa').waitFor();
+      await waitGreeting(page, 'Marta Sosa');
 
       await account(page).getByRole('link', { name: 'Publicar' }).click();
       await page.getByRole('heading', { level: 1, name: 'Publicar aviso' }).waitFor();
@@ -160,7 +160,7 @@ describe('selling', () => {
       await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await thumb.elementHandle());
 
       // Mis avisos, at phone width.
-      await account(page).getByRole('link', { name: 'Mis avisos' }).click();
+      await (await accountItem(page, 'link', 'Mis avisos')).click();
       await page.getByRole('list', { name: 'Mis avisos' }).getByText(adTitle).waitFor();
       await screenshot(page, 'my-ads', PHONE);
       assertNoProblems(ctx);
@@ -178,7 +178,7 @@ describe('selling', () => {
     try {
       const page = await ctx.newPage();
       await logIn(page, seller);
-      await account(page).getByRole('link', { name: 'Mis avisos' }).click();
+      await (await accountItem(page, 'link', 'Mis avisos')).click();
       const list = page.getByRole('list', { name: 'Mis avisos' });
       await list.getByText(sold.title).waitFor();
       await screenshot(page, 'my-ads', DESKTOP);
@@ -230,7 +230,7 @@ describe('selling', () => {
     try {
       const page = await ctx.newPage();
       await logIn(page, seller);
-      await account(page).getByRole('link', { name: 'Mis avisos' }).click();
+      await (await accountItem(page, 'link', 'Mis avisos')).click();
       const item = page.getByRole('list', { name: 'Mis avisos' }).getByRole('listitem').filter({ hasText: ad.title });
       await item.getByRole('link', { name: 'Editar', exact: true }).click();
       await page.waitForURL(`**/mis-avisos/${ad.id}/editar`);
@@ -298,7 +298,7 @@ describe('selling', () => {
       assert.equal((await put).status(), 204);
       await page.getByRole('button', { name: /Guardado en favoritos/, pressed: true }).waitFor();
 
-      await account(page).getByRole('link', { name: 'Favoritos' }).click();
+      await (await accountItem(page, 'link', 'Favoritos')).click();
       await page.getByRole('heading', { level: 1, name: 'Favoritos' }).waitFor();
       await page.getByRole('list', { name: 'Favoritos' }).getByRole('link', { name: new RegExp(ad.title) }).waitFor();
 

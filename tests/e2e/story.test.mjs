@@ -26,6 +26,7 @@ import {
   DESKTOP,
   PHONE,
   account,
+  accountItem,
   adBody,
   assertNoProblems,
   axeSerious,
@@ -37,6 +38,7 @@ import {
   screenshot,
   startApp,
   takeOver,
+  waitGreeting,
 } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
@@ -87,7 +89,11 @@ after(async () => {
 });
 
 const bubble = (p, text) => p.locator('li.msg', { hasText: text });
-const unread = (p, n) => account(p).getByRole('link', { name: new RegExp(`Notificaciones.*${n === 1 ? '1 notificación' : `${n} notificaciones`} sin leer`) });
+// On a phone the header's links fold behind "Menú": accountItem opens it.
+const unread = (p, n) => accountItem(p, 'link', new RegExp(`Notificaciones.*${n === 1 ? '1 notificación' : `${n} notificaciones`} sin leer`));
+/** Whether every notifications badge of p is hidden (folded or not). */
+const badgeHidden = (p) => p.evaluate(() => [...document.querySelectorAll('.notif-badge')].every((el) => el.hidden));
+const waitBadgeHidden = (p) => p.waitForFunction(() => [...document.querySelectorAll('.notif-badge')].every((el) => el.hidden));
 /** Marks the page's document, so that live() can tell later that what
  *  arrived came without a reload (the app's links move within the page). */
 const mark = (p) => p.evaluate(() => (window.storyMark = true));
@@ -149,7 +155,7 @@ describe('the story of issue 14', () => {
     await p.getByLabel('Contraseña').fill('alfalfa-2026');
     await p.getByLabel('Provincia (opcional)').selectOption('Córdoba');
     await p.getByRole('main').getByRole('button', { name: 'Crear cuenta' }).click();
-    await account(p).getByText('Hola, Ana Ganadera').waitFor();
+    await waitGreeting(p, 'Ana Ganadera');
 
     adA = await publishTractor(p, { title: TITLE_A, brand: 'John Deere', year: 2018, hp: 90, price: '42.000', province: 'Córdoba', locality: 'Marcos Juárez' });
     assert.deepEqual(adA.attributes, { brand: 'John Deere', year: 2018, hp: 90, traction: 'doble', condition: 'usado' });
@@ -204,7 +210,7 @@ describe('the story of issue 14', () => {
   });
 
   step('B writes to A; A sees it arrive without reloading and answers; B sees the answer', async () => {
-    await account(page.A).getByRole('link', { name: 'Mensajes' }).click();
+    await (await accountItem(page.A, 'link', 'Mensajes')).click();
     await page.A.getByRole('heading', { level: 1, name: 'Mensajes' }).waitFor();
     await page.A.getByText('Todavía no tenés mensajes.', { exact: false }).waitFor();
     await mark(page.A);
@@ -234,9 +240,9 @@ describe('the story of issue 14', () => {
   });
 
   step('A lowers the price in the edit form; B\'s badge lights up live with a price drop', async () => {
-    assert.equal(await account(page.B).locator('.notif-badge').isVisible(), false, 'nothing unread yet');
+    assert.equal(await badgeHidden(page.B), true, 'nothing unread yet');
     const p = page.A;
-    await account(p).getByRole('link', { name: 'Mis avisos' }).click();
+    await (await accountItem(p, 'link', 'Mis avisos')).click();
     const item = p.getByRole('list', { name: 'Mis avisos' }).getByRole('listitem').filter({ hasText: TITLE_A });
     await item.getByText('Publicado', { exact: true }).waitFor();
     assert.deepEqual(await axeSerious(p), [], 'Mis avisos');
@@ -251,13 +257,13 @@ describe('the story of issue 14', () => {
     await p.getByRole('main').getByText('Guardamos los cambios.').waitFor();
 
     // B, still in the conversation: the badge, then the notification.
-    await unread(page.B, 1).waitFor();
+    await (await unread(page.B, 1)).waitFor();
     await live(page.B, 'the price drop');
-    await unread(page.B, 1).click();
+    await (await unread(page.B, 1)).click();
     await page.B.getByRole('heading', { level: 1, name: 'Notificaciones' }).waitFor();
     const drop = page.B.getByRole('link', { name: `Bajó de precio un aviso de tus favoritos: ${TITLE_A}, de USD 42.000 a USD 38.000` });
     await drop.waitFor();
-    await account(page.B).locator('.notif-badge').waitFor({ state: 'hidden' }); // read once shown
+    await waitBadgeHidden(page.B); // read once shown
     assert.deepEqual(await axeSerious(page.B), [], 'Notificaciones');
     await screenshot(page.B, 'story-notifications', PHONE);
     await drop.click();
@@ -266,7 +272,7 @@ describe('the story of issue 14', () => {
 
   step('A marks the ad sold in Mis avisos; it leaves B\'s search', async () => {
     const p = page.A;
-    await account(p).getByRole('link', { name: 'Mis avisos' }).click();
+    await (await accountItem(p, 'link', 'Mis avisos')).click();
     const item = p.getByRole('list', { name: 'Mis avisos' }).getByRole('listitem').filter({ hasText: TITLE_A });
     const patched = p.waitForResponse((r) => r.url().endsWith(`/api/ads/${adA.id}`) && r.request().method() === 'PATCH');
     await item.getByRole('button', { name: 'Marcar vendido' }).click();
@@ -283,8 +289,8 @@ describe('the story of issue 14', () => {
     await takeOver(p, C, '/');
     adC = await publishTractor(p, { title: TITLE_C, brand: 'John Deere', year: 2020, hp: 110, price: '55.000', province: 'Santa Fe', locality: 'Venado Tuerto' });
 
-    await unread(page.B, 1).waitFor();
-    await unread(page.B, 1).click();
+    await (await unread(page.B, 1)).waitFor();
+    await (await unread(page.B, 1)).click();
     const match = page.B.getByRole('link', { name: `Un aviso nuevo para tu búsqueda “${QUERY}”: ${TITLE_C}` });
     await match.click();
     await page.B.getByRole('heading', { level: 1, name: 'Búsquedas guardadas' }).waitFor();
@@ -307,15 +313,15 @@ describe('the story of issue 14', () => {
     await p.getByRole('status').getByText('Gracias. Recibimos tu denuncia y la vamos a revisar.').waitFor();
 
     // C waits in Mis avisos, with nothing unread.
-    await account(page.C).getByRole('link', { name: 'Mis avisos' }).click();
+    await (await accountItem(page.C, 'link', 'Mis avisos')).click();
     const mine = page.C.getByRole('list', { name: 'Mis avisos' }).getByRole('listitem').filter({ hasText: TITLE_C });
     await mine.getByText('Publicado', { exact: true }).waitFor();
-    assert.equal(await account(page.C).locator('.notif-badge').isVisible(), false);
+    assert.equal(await badgeHidden(page.C), true);
     await mark(page.C);
 
     const q = page.admin;
     await takeOver(q, admin, '/');
-    await account(q).getByRole('link', { name: 'Denuncias' }).click();
+    await (await accountItem(q, 'link', 'Denuncias')).click();
     await q.getByRole('heading', { level: 1, name: 'Denuncias' }).waitFor();
     const item = q.getByRole('listitem').filter({ has: q.getByRole('heading', { name: TITLE_C }) });
     await item.getByText('1 denuncia', { exact: true }).waitFor();
@@ -337,15 +343,15 @@ describe('the story of issue 14', () => {
     await expectCards(p, []);
 
     // C is told live, and Mis avisos says paused.
-    await unread(page.C, 1).waitFor();
+    await (await unread(page.C, 1)).waitFor();
     await live(page.C, 'the moderation notice');
-    await unread(page.C, 1).click();
+    await (await unread(page.C, 1)).click();
     await page.C
       .getByRole('link', { name: `Un moderador pausó tu aviso “${TITLE_C}”: no aparece en las búsquedas hasta que lo corrijas y lo reactives desde Mis avisos. Nota: ${NOTE}` })
       .waitFor();
-    await account(page.C).locator('.notif-badge').waitFor({ state: 'hidden' });
+    await waitBadgeHidden(page.C);
     await screenshot(page.C, 'story-moderated', PHONE);
-    await account(page.C).getByRole('link', { name: 'Mis avisos' }).click();
+    await (await accountItem(page.C, 'link', 'Mis avisos')).click();
     await mine.getByText('Pausado', { exact: true }).waitFor();
   });
 

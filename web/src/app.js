@@ -3,6 +3,7 @@
 // here and renders the same screen), the search box and the account links of
 // the header.
 import { apiGet } from './api.js';
+import { accountMenu } from './menu.js';
 import { announce, h, mount } from './dom.js';
 import { renderLogin, renderRegister } from './screens/account.js';
 import { accountLinks, renderReports } from './screens/admin.js';
@@ -105,25 +106,30 @@ form.addEventListener('submit', (e) => {
   navigate(q ? `/buscar?${new URLSearchParams({ q })}` : '/buscar');
 });
 
-// The header's account area: "Ingresar" and "Crear cuenta", or the person's
-// name and "Salir".
+// The header's account area: "Ingresar" and "Crear cuenta", or "Publicar"
+// and the person's links, name and "Salir" (folded behind "Menú" on narrow
+// screens: menu.js).
 const account = document.querySelector('nav.account');
 function renderAccount(user) {
   if (user) {
+    const [publish, ...links] = userLinks();
     mount(
       account,
-      userLinks(),
-      h('span', { class: 'who' }, t.hello(user.name)),
-      headerLinks(),
-      accountLinks(user),
-      h('button', {
-        type: 'button',
-        onclick: async () => {
-          await logout();
-          announce(t.loggedOut);
-          if (window.location.pathname !== '/') navigate('/');
-        },
-      }, t.logout),
+      publish,
+      accountMenu(account, [
+        links,
+        h('span', { class: 'who' }, t.hello(user.name)),
+        headerLinks(),
+        accountLinks(user),
+        h('button', {
+          type: 'button',
+          onclick: async () => {
+            await logout();
+            announce(t.loggedOut);
+            if (window.location.pathname !== '/') navigate('/');
+          },
+        }, t.logout),
+      ]),
     );
   } else {
     mount(account, h('a', { href: '/ingresar', 'data-link': true }, t.login), h('a', { href: '/registro', 'data-link': true }, t.register));

@@ -17,7 +17,8 @@
 // to this tab), 'ack' ({client_id, message}), 'failed' ({client_id, code}),
 // 'outbox' (the pending list changed), 'typing' ({from}), 'read' ({peer_id,
 // up_to}), 'notification' (the stored notification), 'status' ('online' |
-// 'connecting' | 'offline'), 'unread' (the notifications' unread count).
+// 'connecting' | 'offline'), 'unread' (the notifications' unread count),
+// 'unreadMessages' (the messages not read yet, across conversations).
 import { accessToken, authRequest, currentUser, onSessionChange, onTokenRenewed, refresh } from './session.js';
 
 const BASE_MS = 500;
@@ -34,6 +35,7 @@ const seen = new Set();
 let outbox = [];
 let status = 'offline';
 let unread = 0;
+let unreadMsgs = 0;
 
 /** fn(detail) for every event of that type; returns a function that stops it. */
 export function on(type, fn) {
@@ -53,6 +55,7 @@ function emit(type, detail) {
 
 export const connectionStatus = () => status;
 export const unreadNotifications = () => unread;
+export const unreadMessages = () => unreadMsgs;
 export const pending = () => outbox.slice();
 
 function setStatus(s) {
@@ -139,6 +142,7 @@ function deliver(message) {
   seen.add(message.id);
   if (highest === null || message.id > highest) highest = message.id;
   emit('message', message);
+  if (message.receiver_id === userId && message.sender_id !== userId) refreshUnreadMessages();
 }
 
 /** Marks messages loaded by a screen (a conversation's pages) as seen, so
@@ -210,6 +214,31 @@ export function setUnread(n) {
   emit('unread', unread);
 }
 
+// The messages' count: the sum of unread_count over the conversations (GET
+// /api/conversations, the 100 most recent: the API has no total). Asked
+// again after a message to this person arrives (pushed or caught up), after
+// a conversation was read (screens/messages.js) and on every hello; the
+// Mensajes list sets it from the page it loaded.
+const CONVERSATIONS_COUNTED = 100;
+let unreadMsgsTimer = 0;
+export function refreshUnreadMessages() {
+  clearTimeout(unreadMsgsTimer);
+  unreadMsgsTimer = setTimeout(async () => {
+    if (!userId) return;
+    try {
+      const { items } = await authRequest('GET', '/api/conversations', { params: { limit: CONVERSATIONS_COUNTED } });
+      setUnreadMessages(items);
+    } catch {
+      /* the next message, read or reconnect asks again */
+    }
+  }, 150);
+}
+/** Sets the count from conversations (GET /api/conversations items). */
+export function setUnreadMessages(conversations) {
+  unreadMsgs = conversations.reduce((n, c) => n + (Number(c.unread_count) || 0), 0);
+  emit('unreadMessages', unreadMsgs);
+}
+
 // ---- the socket ----------------------------------------------------------
 
 function onFrame(socket, data) {
@@ -225,6 +254,7 @@ function onFrame(socket, data) {
       attempt = 0;
       setStatus('online');
       refreshUnread();
+      refreshUnreadMessages();
       catchUp(socket).catch(() => socket.close(4000, 'catch-up failed'));
       break;
     case 'message':
@@ -344,6 +374,7 @@ onSessionChange((user) => {
   } else {
     outbox = [];
     setUnread(0);
+    setUnreadMessages([]);
     setStatus('offline');
   }
 });

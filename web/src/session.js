@@ -127,16 +127,59 @@ export async function authRequest(method, path, opts = {}) {
   }
 }
 
-/** On start-up: a stored refresh token becomes a session again. */
-export async function restore() {
-  if (!readRefresh()) return;
-  try {
-    await refresh();
-    user = await authRequest('GET', '/api/me');
-    changed();
-  } catch {
-    /* a refused token ended the session; offline, the next refresh retries */
+/**
+ * A read that anyone may make but whose answer depends on who asks (GET
+ * /api/ads/{id}: a paused, sold or hidden ad is a 404 unless the caller owns
+ * it or is an admin). With an access token at hand it goes with the token; a
+ * 401 left after the renewal (the session ended) falls back to asking
+ * anonymously. Without one (nobody logged in, or the session still being
+ * restored after a reload) it goes anonymously first, so an anonymous page
+ * never waits for a renewal, and only a 404 with a stored session is asked
+ * again with the token (authRequest renews it, sharing a renewal under way).
+ */
+export async function sessionGet(path, { params, signal } = {}) {
+  if (access) {
+    try {
+      return await authRequest('GET', path, { params, signal });
+    } catch (err) {
+      if (err.status !== 401) throw err;
+      return apiRequest('GET', path, { params, signal });
+    }
   }
+  try {
+    return await apiRequest('GET', path, { params, signal });
+  } catch (err) {
+    if (err.status !== 404 || !readRefresh()) throw err;
+    try {
+      return await authRequest('GET', path, { params, signal });
+    } catch (again) {
+      throw again.status === 401 || again.status === 400 ? err : again;
+    }
+  }
+}
+
+let restoring = null;
+/** On start-up: a stored refresh token becomes a session again. Once per
+ *  page; resolves when done (whether or not it worked). */
+export function restore() {
+  restoring ??= (async () => {
+    if (!readRefresh()) return;
+    try {
+      await refresh();
+      user = await authRequest('GET', '/api/me');
+      changed();
+    } catch {
+      /* a refused token ended the session; offline, the next refresh retries */
+    }
+  })();
+  return restoring;
+}
+
+/** The person logged in, or null, once the session stored before a reload
+ *  has been restored (currentUser() is null until GET /api/me answers). */
+export async function loggedInUser() {
+  if (!user && readRefresh()) await restore();
+  return user;
 }
 
 function started(body) {

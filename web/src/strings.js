@@ -404,3 +404,29 @@ export const tf = {
   nextPhoto: 'Foto siguiente',
   attributes: 'Características',
 };
+
+// ---- The ad page for its owner and admins, a refused search, the header's
+// menu and messages badge, swiping photos (branch webgaps) -----------------
+
+export const tg = {
+  ownerNote: {
+    paused: 'Este aviso está pausado: no aparece en las búsquedas y solo vos lo ves.',
+    sold: 'Este aviso está vendido: ya no aparece en las búsquedas.',
+    expired: 'Este aviso venció: ya no aparece en las búsquedas. Renovalo para publicarlo de nuevo.',
+  },
+  ownerUnderReview: 'Este aviso está oculto mientras revisamos denuncias. Podés editarlo; vuelve a las búsquedas cuando lo revise un moderador.',
+  adminNote: (status) => `Este aviso no está publicado (${status}). Lo ves porque moderás Rural24.`,
+  adminUnderReview: 'Oculto en revisión por denuncias. Lo ves porque moderás Rural24.',
+  toReports: 'Ir a Denuncias',
+
+  badSearch: 'No pudimos entender esta búsqueda.',
+  badSearchParam: (label) => `Revisá el filtro “${label}”: su valor no sirve para buscar.`,
+  badSearchHint: 'Puede pasar con un enlace modificado o viejo.',
+  badCursor: 'No pudimos seguir con la lista: la búsqueda cambió mientras la mirabas.',
+  searchAgain: 'Volver a buscar',
+  textSearch: 'Buscar',
+  yourAdActions: 'Acciones para tu aviso',
+
+  menu: 'Menú',
+  menuUnread: (n) => (n === 1 ? '1 novedad sin leer' : `${n} novedades sin leer`),
+};

@@ -99,6 +99,45 @@ export async function newContext(browser, size, { baseURL } = {}) {
   return ctx;
 }
 
+/**
+ * A context (see newContext) in which u (a newUser / newSession of the API
+ * client) is logged in: u's refresh token is stored before the app's first
+ * script runs, so the app restores the session as after a reload. Only when
+ * nothing is stored yet: a renewal the app made is kept across navigations.
+ */
+export async function loggedInContext(browser, size, { baseURL, user }) {
+  const ctx = await newContext(browser, size, { baseURL });
+  await ctx.addInitScript((token) => {
+    if (window.location.protocol !== 'http:') return; // about:blank has no storage
+    if (!localStorage.getItem('rural24.refresh')) localStorage.setItem('rural24.refresh', token);
+  }, user.refresh);
+  return ctx;
+}
+
+/** The header's account area (nav "Cuenta"): "Ingresar", or "Hola,
+ *  *nombre*" and the logged-in links (folded behind "Menú" on a narrow
+ *  screen: accountItem opens it). */
+export const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
+
+/**
+ * A link or button of the header's account area, by role and accessible
+ * name; on a narrow screen, where the logged-in links fold behind "Menú",
+ * the menu is opened first (by a click, as a person would). A string name
+ * matches a part of the name unless exact.
+ */
+export async function accountItem(page, role, name, { exact } = {}) {
+  const nav = account(page);
+  const toggle = nav.getByRole('button', { name: /^Menú/ });
+  if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+  return nav.getByRole(role, { name, exact });
+}
+
+/** Waits until the header greets name ("Hola, *name*": logged in), shown
+ *  or folded in the menu. */
+export async function waitGreeting(page, name) {
+  await account(page).getByText(`Hola, ${name}`).waitFor({ state: 'attached' });
+}
+
 /** Fails when a page of ctx reported a CSP violation, an uncaught error or a
  *  console error. */
 export function assertNoProblems(ctx, what = 'the story') {
@@ -158,10 +197,6 @@ export async function newAdmin(app) {
   return u;
 }
 
-/** The header's account area: "Ingresar", or "Hola, *nombre*" and the
- *  logged-in links. */
-export const account = (page) => page.getByRole('navigation', { name: 'Cuenta' });
-
 /** The page takes over u's session (an API session: its refresh token
  *  stored, so the browser opens none of its own), opens path and waits for
  *  the header to greet u. */
@@ -169,7 +204,7 @@ export async function takeOver(page, u, path) {
   await page.goto('/');
   await page.evaluate((token) => localStorage.setItem('rural24.refresh', token), u.refresh);
   await page.goto(path);
-  await account(page).getByText(`Hola, ${u.user.name}`).waitFor();
+  await waitGreeting(page, u.user.name);
 }
 
 /** Waits (bounded) until the search results' cards are exactly `ads`, in

@@ -1,11 +1,15 @@
 // What a person can do on an ad's page besides reading it: save it in
 // favorites (PUT/DELETE /api/ads/{id}/favorite, a toggle button with
-// aria-pressed) and report it (POST /api/ads/{id}/report with a reason). The
-// owner gets a link to edit instead. Logged out, both lead to the log-in
-// form and back here.
+// aria-pressed) and report it (POST /api/ads/{id}/report with a reason).
+// The owner gets instead a note when the ad is not public (paused, sold,
+// expired, hidden under review), its status moves (PATCH status, as in Mis
+// avisos) and a link to edit; an admin looking at someone else's hidden ad a
+// note and a link to the queue. Logged out, favorite and report lead to the
+// log-in form and back here.
 import { h, mount, announce } from '../dom.js';
-import { accessToken, authRequest, currentUser } from '../session.js';
-import { t, ts } from '../strings.js';
+import { accessToken, authRequest, loggedInUser } from '../session.js';
+import { t, tg, ts } from '../strings.js';
+import { moves } from './mine.js';
 
 const REASONS = ['spam', 'fraud', 'wrong_category', 'offensive', 'other'];
 
@@ -69,8 +73,56 @@ function reportForm(ad, { signal, navigate }) {
   return [toggle, form, status];
 }
 
-/** The actions bar for ad (a detail), filled in once the session is known. */
-export function adActions(ad, { signal, navigate }) {
+/** The owner's part: what the status means and the moves it allows. The
+ *  PATCH answers the new detail, handed to onChange (the page redraws). */
+function ownerActions(ad, { signal, onChange }) {
+  const note = ad.under_review ? tg.ownerUnderReview : tg.ownerNote[ad.status];
+  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
+  const group = h(
+    'div',
+    { class: 'actions', role: 'group', 'aria-label': tg.yourAdActions },
+    moves(ad.status).map(([to, label]) =>
+      h('button', {
+        type: 'button',
+        onclick: async (e) => {
+          const button = e.currentTarget;
+          for (const b of group.querySelectorAll('button')) b.disabled = true;
+          error.hidden = true;
+          try {
+            const updated = await authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal });
+            announce(ts.changed[to]);
+            onChange(updated);
+          } catch (err) {
+            if (err.name === 'AbortError') return;
+            error.textContent = err.message || t.errors.generic;
+            error.hidden = false;
+            for (const b of group.querySelectorAll('button')) b.disabled = false;
+            button.focus();
+          }
+        },
+      }, label),
+    ),
+    h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.editYourAd),
+  );
+  return [note ? h('p', { class: 'owner-note' }, note) : null, group, error];
+}
+
+/** An admin on someone else's ad that the public cannot see. */
+function adminNote(ad) {
+  if (!ad.under_review && ad.status === 'active') return null;
+  return h(
+    'p',
+    { class: 'owner-note' },
+    ad.under_review ? tg.adminUnderReview : tg.adminNote(ts.status[ad.status] ?? ad.status),
+    ' ',
+    h('a', { href: '/admin/denuncias', 'data-link': true }, tg.toReports),
+  );
+}
+
+/** The actions bar for ad (a detail), filled in once the session is known;
+ *  onChange(detail) redraws the page after the owner changed the status
+ *  (then `changed`: the focus goes to the new moves). */
+export function adActions(ad, { signal, navigate, onChange, changed = false }) {
   const bar = h('div', { class: 'ad-actions' });
   const favorite = h('button', { type: 'button', class: 'secondary favorite', 'aria-pressed': 'false' }, ts.favorite);
   let saved = false;
@@ -105,10 +157,15 @@ export function adActions(ad, { signal, navigate }) {
   show();
   (async () => {
     const mine = await loggedIn();
-    if (mine && currentUser() && currentUser().id === ad.user?.id) {
-      mount(bar, h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.editYourAd));
+    const me = mine ? await loggedInUser() : null;
+    if (me && me.id === ad.user?.id) {
+      mount(bar, ownerActions(ad, { signal, onChange }));
+      // After a status move the page was drawn again: focus goes to the new
+      // moves rather than being lost with the button that was pressed.
+      if (changed) bar.querySelector('button, a')?.focus();
       return;
     }
+    const admin = me?.role === 'admin' ? adminNote(ad) : null;
     if (mine) {
       try {
         const { items } = await authRequest('GET', '/api/me/favorites', { signal });
@@ -118,7 +175,7 @@ export function adActions(ad, { signal, navigate }) {
         /* the toggle still works; it starts as not saved */
       }
     }
-    mount(bar, favorite, reportForm(ad, { signal, navigate }));
+    mount(bar, admin, favorite, reportForm(ad, { signal, navigate }));
   })();
   return bar;
 }

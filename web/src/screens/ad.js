@@ -1,7 +1,11 @@
 // An ad's page: photos (thumbnails; the full photo loaded only when opened),
 // price, place, description, the attributes labelled from the category's
-// definitions (GET /api/categories) with their units.
+// definitions (GET /api/categories) with their units. The detail is asked
+// with the person's token when there is one (session.js sessionGet), so the
+// owner and admins see a paused, sold or hidden ad; anonymous visitors ask
+// without one and never wait for a token renewal.
 import { apiGet } from '../api.js';
+import { sessionGet } from '../session.js';
 import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
 import { formatPlace, formatPrice } from '../format.js';
@@ -13,28 +17,29 @@ export function renderAd(main, { id, signal, navigate }) {
   mount(main, h('p', {}, t.loading));
   // The category tree names the attributes; without it the keys show.
   const categories = apiGet('/api/categories', {}, { signal }).then(({ items }) => items, () => []);
+  const draw = (ad, tree, { changed = false } = {}) => {
+    document.title = t.titleAd(ad.title);
+    const attrs = labelledAttributes(ad.attributes ?? {}, findCategory(tree, ad.category?.id));
+    mount(
+      main,
+      h(
+        'article',
+        { class: 'ad' },
+        h('h1', {}, ad.title),
+        h('p', { class: 'price' }, formatPrice(ad.price, ad.currency, ad.price_unit)),
+        h('p', { class: 'place' }, formatPlace(ad)),
+        adActions(ad, { signal, navigate, changed, onChange: (updated) => draw(updated, tree, { changed: true }) }),
+        ad.images?.length ? gallery(ad) : null,
+        attrs.length ? [h('h2', { class: 'visually-hidden' }, tf.attributes), h('dl', { class: 'attrs' }, attrs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))] : null,
+        ad.description ? [h('h2', {}, t.description), h('p', { class: 'description' }, ad.description)] : null,
+        ad.user ? h('p', { class: 'seller' }, `${t.seller}: ${ad.user.name}`) : null,
+        messageButton(ad),
+      ),
+    );
+  };
   const load = () =>
-    Promise.all([apiGet(`/api/ads/${id}`, {}, { signal }), categories])
-      .then(([ad, tree]) => {
-        document.title = t.titleAd(ad.title);
-        const attrs = labelledAttributes(ad.attributes ?? {}, findCategory(tree, ad.category?.id));
-        mount(
-          main,
-          h(
-            'article',
-            { class: 'ad' },
-            h('h1', {}, ad.title),
-            h('p', { class: 'price' }, formatPrice(ad.price, ad.currency, ad.price_unit)),
-            h('p', { class: 'place' }, formatPlace(ad)),
-            adActions(ad, { signal, navigate }),
-            ad.images?.length ? gallery(ad) : null,
-            attrs.length ? [h('h2', { class: 'visually-hidden' }, tf.attributes), h('dl', { class: 'attrs' }, attrs.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]))] : null,
-            ad.description ? [h('h2', {}, t.description), h('p', { class: 'description' }, ad.description)] : null,
-            ad.user ? h('p', { class: 'seller' }, `${t.seller}: ${ad.user.name}`) : null,
-            messageButton(ad),
-          ),
-        );
-      })
+    Promise.all([sessionGet(`/api/ads/${id}`, { signal }), categories])
+      .then(([ad, tree]) => draw(ad, tree))
       .catch((err) => {
         if (err.name === 'AbortError') return;
         if (err.status === 404) mount(main, h('h1', {}, t.adNotFound), h('p', {}, h('a', { href: '/', 'data-link': true }, t.goHome)));
@@ -82,9 +87,33 @@ function labelledAttributes(values, category) {
   return out;
 }
 
+// A swipe: a horizontal move of at least SWIPE_MIN_PX, clearly more
+// horizontal than vertical, between one pointer's down and up (touch, pen or
+// a mouse drag). The image's `touch-action: pan-y pinch-zoom` (styles.css)
+// leaves horizontal moves to the page while a vertical one still scrolls and
+// two fingers still zoom.
+const SWIPE_MIN_PX = 40;
+function swipe(el, onSwipe) {
+  let start = null;
+  el.addEventListener('pointerdown', (e) => {
+    if (e.isPrimary) start = { id: e.pointerId, x: e.clientX, y: e.clientY };
+  });
+  el.addEventListener('pointerup', (e) => {
+    if (!start || e.pointerId !== start.id) return;
+    const dx = e.clientX - start.x;
+    const dy = e.clientY - start.y;
+    start = null;
+    if (Math.abs(dx) >= SWIPE_MIN_PX && Math.abs(dx) > 1.5 * Math.abs(dy)) onSwipe(dx < 0 ? 1 : -1); // to the left: the next one
+  });
+  el.addEventListener('pointercancel', () => {
+    start = null;
+  });
+  el.addEventListener('dragstart', (e) => e.preventDefault()); // a mouse drag swipes, it does not drag the image out
+}
+
 /** The thumbnails (lazy) as buttons; the full photo is loaded only when one
  *  is opened, in a modal <dialog> (Escape or "Cerrar foto" closes it, the
- *  arrows and buttons move between photos). */
+ *  arrows, the buttons and a swipe on the photo move between photos). */
 function gallery(ad) {
   const images = ad.images;
   const n = images.length;
@@ -119,6 +148,7 @@ function gallery(ad) {
     if (n > 1 && e.key === 'ArrowLeft') show(index - 1);
     else if (n > 1 && e.key === 'ArrowRight') show(index + 1);
   });
+  if (n > 1) swipe(full, (step) => show(index + step));
   dialog.addEventListener('close', () => opener?.focus());
   return h(
     'section',

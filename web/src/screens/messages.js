@@ -4,7 +4,7 @@
 import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
-import { connectionStatus, markSeen, on, pending, sendMessage, sendTyping } from '../realtime.js';
+import { connectionStatus, markSeen, on, pending, refreshUnreadMessages, sendMessage, sendTyping, setUnreadMessages } from '../realtime.js';
 import { authRequest, currentUser } from '../session.js';
 import { t } from '../strings.js';
 
@@ -64,6 +64,7 @@ export function renderMessages(main, { url, signal }) {
       if (!me) return loginPrompt(main, url);
       const { items } = await authRequest('GET', '/api/conversations', { signal });
       if (signal.aborted) return;
+      setUnreadMessages(items); // the header's badge agrees with the list
       state.textContent = items.length ? '' : t.noConversations;
       state.hidden = items.length > 0;
       mount(
@@ -193,10 +194,15 @@ export function renderConversation(main, { peer, url, signal }) {
   }
 
   let readTimer = 0;
+  const postRead = () =>
+    authRequest('POST', `/api/conversations/${peerId}/read`)
+      .then(() => refreshUnreadMessages()) // the header's badge
+      .catch(() => {});
   function markRead() {
     clearTimeout(readTimer);
     readTimer = setTimeout(() => {
-      if (document.visibilityState === 'visible' && !signal.aborted) authRequest('POST', `/api/conversations/${peerId}/read`).catch(() => {});
+      readTimer = 0;
+      if (document.visibilityState === 'visible' && !signal.aborted) postRead();
     }, 100);
   }
 
@@ -347,6 +353,8 @@ export function renderConversation(main, { peer, url, signal }) {
   signal.addEventListener('abort', () => {
     document.removeEventListener('visibilitychange', onVisible);
     clearTimeout(typingTimer);
+    // A message shown just before leaving was seen: its read still goes.
+    if (readTimer && document.visibilityState === 'visible') postRead();
     clearTimeout(readTimer);
   });
   start();

@@ -20,7 +20,7 @@ export function userLinks() {
 
 /** The status moves offered for an ad in `status` (API.md: the owner moves
  *  an ad between active, paused and sold; active on an expired ad renews it). */
-function moves(status) {
+export function moves(status) {
   if (status === 'active') return [['paused', ts.pause], ['sold', ts.markSold]];
   if (status === 'paused') return [['active', ts.reactivate], ['sold', ts.markSold]];
   if (status === 'sold') return [['active', ts.reactivate]];
@@ -96,7 +96,7 @@ function myAdItem(ad, { signal, onChange }) {
     h(
       'div',
       { class: 'my-ad-body' },
-      h('h2', { class: 'card-title' }, ad.status === 'active' ? h('a', { href: `/avisos/${ad.id}`, 'data-link': true }, ad.title) : ad.title),
+      h('h2', { class: 'card-title' }, h('a', { href: `/avisos/${ad.id}`, 'data-link': true }, ad.title)),
       h('p', { class: 'price' }, formatPrice(ad.price, ad.currency, ad.price_unit)),
       h('p', {}, h('span', { class: `badge status-${ad.status}` }, ts.status[ad.status] ?? ad.status)),
       actions,

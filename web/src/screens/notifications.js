@@ -5,30 +5,35 @@
 import { errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
 import { formatPrice } from '../format.js';
-import { on, refreshUnread, setUnread, unreadNotifications } from '../realtime.js';
-import { authRequest, currentUser, onSessionChange } from '../session.js';
+import { on, refreshUnread, setUnread, unreadMessages, unreadNotifications } from '../realtime.js';
+import { authRequest, loggedInUser, onSessionChange } from '../session.js';
 import { t } from '../strings.js';
 import { loginPrompt, whoAmI } from './messages.js';
 
 // ---- the header --------------------------------------------------------------
 
-function badgeText(el, n) {
-  mount(el, h('span', { 'aria-hidden': 'true' }, String(n)), h('span', { class: 'visually-hidden' }, `: ${t.notificationsUnread(n)}`));
+function badgeText(el, n, text = t.notificationsUnread) {
+  mount(el, h('span', { 'aria-hidden': 'true' }, String(n)), h('span', { class: 'visually-hidden' }, `: ${text(n)}`));
   el.hidden = n === 0;
 }
 
-/** "Mensajes" and "Notificaciones" (with the unread badge) for the header's
- *  account area of a logged-in person. */
+/** "Mensajes" and "Notificaciones" (each with its unread badge) for the
+ *  header's account area of a logged-in person. */
 export function headerLinks() {
   const badge = h('span', { class: 'badge notif-badge', hidden: true });
   badgeText(badge, unreadNotifications());
+  const msgBadge = h('span', { class: 'badge msg-badge', hidden: true });
+  badgeText(msgBadge, unreadMessages(), t.unreadMessages);
   return [
-    h('a', { href: '/mensajes', 'data-link': true }, t.messages),
+    h('a', { href: '/mensajes', 'data-link': true, class: 'msg-link' }, t.messages, msgBadge),
     h('a', { href: '/notificaciones', 'data-link': true, class: 'notif-link' }, t.notifications, badge),
   ];
 }
 on('unread', (n) => {
   for (const el of document.querySelectorAll('.notif-badge')) badgeText(el, n);
+});
+on('unreadMessages', (n) => {
+  for (const el of document.querySelectorAll('.msg-badge')) badgeText(el, n, t.unreadMessages);
 });
 onSessionChange((user) => user && refreshUnread());
 
@@ -115,7 +120,9 @@ export function saveSearchButton(params) {
   const status = h('p', { class: 'saved-status', role: 'status' });
   const button = h('button', { type: 'button', class: 'save-search' }, t.saveSearch);
   button.addEventListener('click', async () => {
-    if (!currentUser()) {
+    // Not currentUser(): just after a reload it is null until the stored
+    // session is restored, and the click would wrongly go to "Ingresar".
+    if (!(await loggedInUser())) {
       const here = window.location.pathname + window.location.search;
       window.location.assign(`/ingresar?next=${encodeURIComponent(here)}`);
       return;

@@ -1,10 +1,14 @@
 // Search results: the URL holds the search (/buscar?q=...&category=...), so
 // a reload or a shared link shows the same results; "Ver más" follows
-// next_cursor.
+// next_cursor. A search the API refuses (400 invalid_parameter from a
+// hand-edited or old URL, invalid_cursor) says so in Spanish, names the
+// filter when the API's error.fields does, and offers "Limpiar filtros".
+// URL parameters that are not the API's (utm_source...) are left out, not
+// refused.
 import { apiGet } from '../api.js';
 import { adCard, errorBox } from '../cards.js';
 import { announce, h, mount } from '../dom.js';
-import { t } from '../strings.js';
+import { t, tf, tg } from '../strings.js';
 import { filtersForm } from './filters.js';
 import { saveSearchButton } from './notifications.js';
 
@@ -26,9 +30,8 @@ export function renderSearch(main, { url, signal, navigate }) {
   mount(main, h('h1', { id: 'h-results' }, t.searchResults(q)), filters, saveSearchButton(params), count, list, more);
   // The filters need the category tree (cached by the browser for an hour);
   // without it the results still show.
-  apiGet('/api/categories', {}, { signal })
-    .then(({ items }) => mount(filters, filtersForm(params, items, { navigate })))
-    .catch(() => {});
+  const tree = apiGet('/api/categories', {}, { signal }).then(({ items }) => items);
+  tree.then((items) => mount(filters, filtersForm(params, items, { navigate }))).catch(() => {});
 
   let shown = 0;
   const load = (cursor) => {
@@ -42,11 +45,66 @@ export function renderSearch(main, { url, signal, navigate }) {
         announce(text);
         mount(more, next ? h('button', { type: 'button', onclick: () => load(next) }, t.loadMore) : null);
       })
-      .catch((err) => {
+      .catch(async (err) => {
         if (err.name === 'AbortError') return;
         count.textContent = '';
+        if (err.status === 400 && (err.code === 'invalid_parameter' || err.code === 'invalid_cursor')) {
+          const items = await tree.catch(() => []);
+          if (!signal.aborted) mount(more, refusedSearch(err, params, items));
+          return;
+        }
         mount(more, errorBox(err, () => load(cursor)));
       });
   };
   load(undefined);
+}
+
+/** The Spanish name of a search parameter (the filters' labels; an
+ *  attribute's from its category), or null when there is none to give. */
+function paramLabel(name, params, tree) {
+  const labels = {
+    q: tg.textSearch,
+    category: tf.category,
+    province: tf.province,
+    currency: tf.currency,
+    min_price: tf.minPrice,
+    max_price: tf.maxPrice,
+    price_currency: tf.priceCurrency,
+    price_unit: tf.priceUnit,
+    sort: tf.sort,
+    attr: tf.features,
+  };
+  if (labels[name]) return labels[name];
+  const m = /^attr\.([^.]+)(?:\.(min|max))?$/.exec(name ?? '');
+  if (!m) return null;
+  const find = (list) => {
+    for (const c of list ?? []) {
+      if (c.slug === params.category || String(c.id) === params.category) return c;
+      const found = find(c.children);
+      if (found) return found;
+    }
+    return null;
+  };
+  const def = find(tree)?.attributes?.find((a) => a.key === m[1]);
+  const label = def ? (def.unit && m[2] ? `${def.label} (${def.unit})` : def.label) : m[1];
+  return m[2] === 'min' ? tf.from(label) : m[2] === 'max' ? tf.to(label) : label;
+}
+
+/** The alert for a search the API refused, with the way out: the filters
+ *  cleared (the text kept unless it is the text that was refused), or for a
+ *  stale cursor the same search from its first page. */
+function refusedSearch(err, params, tree) {
+  if (err.code === 'invalid_cursor') {
+    const here = window.location.pathname + window.location.search;
+    return h('div', { class: 'error', role: 'alert' }, h('p', {}, tg.badCursor), h('p', {}, h('a', { href: here, 'data-link': true }, tg.searchAgain)));
+  }
+  const name = Object.keys(err.fields ?? {})[0];
+  const label = paramLabel(name, params, tree);
+  const keepQ = params.q && name !== 'q';
+  return h(
+    'div',
+    { class: 'error', role: 'alert' },
+    h('p', {}, h('strong', {}, tg.badSearch), ' ', label ? tg.badSearchParam(label) : tg.badSearchHint),
+    h('p', {}, h('a', { href: keepQ ? `/buscar?${new URLSearchParams({ q: params.q })}` : '/buscar', 'data-link': true, class: 'button secondary' }, tf.clear)),
+  );
 }

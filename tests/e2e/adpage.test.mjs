@@ -1,0 +1,147 @@
+// The ad page for its owner and for admins (docs/WEB.md "The ad page for its
+// owner and admins"), in Debian's chromium at phone width: the page asks the
+// detail with the person's token, so the owner of a paused or sold ad reaches
+// it from Mis avisos, reads what the status means and changes it there; an
+// expired access token is renewed and the request retried; a session that
+// ended falls back to the public page; an admin sees a hidden (under review)
+// or paused ad of someone else with a note; anonymous visitors still get the
+// 404. axe-core on the owner's page. Data through the API.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { PHONE, assertNoProblems, axeSerious, expectJson, launchBrowser, loggedInContext, newAd, newAdmin, newContext, screenshot, startApp } from './lib/browser.mjs';
+
+let app;
+let browser;
+let seller;
+let paused;
+let sold;
+let hidden;
+const contexts = [];
+
+before(async () => {
+  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  seller = await app.client.newUser({ name: 'Marta Chacarera' }, 'marta');
+  paused = await newAd(app, seller.access, { title: 'Sembradora Agrometal pausada' });
+  sold = await newAd(app, seller.access, { title: 'Rastra de discos vendida' });
+  hidden = await newAd(app, seller.access, { title: 'Tolva Cestari denunciada' });
+  await app.client.patchOk(seller.access, paused.id, { status: 'paused' });
+  await app.client.patchOk(seller.access, sold.id, { status: 'sold' });
+  // Three people report it: hidden under review (REPORTS_AUTO_HIDE=3).
+  for (const i of [1, 2, 3]) {
+    const r = await app.client.newUser({ name: `Denunciante ${i}` }, `rep${i}`);
+    expectJson(await app.client.call('POST', `/api/ads/${hidden.id}/report`, { token: r.access, body: { reason: 'spam' } }), 201, 'report');
+  }
+});
+
+after(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await app?.stop();
+});
+
+/** A phone context, anonymous or logged in as user with a session of its
+ *  own (refresh tokens rotate: two contexts must not share one). */
+async function context(user) {
+  const ctx = user ? await loggedInContext(browser, PHONE, { baseURL: app.url, user: await app.client.newSession(user) }) : await newContext(browser, PHONE, { baseURL: app.url });
+  contexts.push(ctx);
+  return ctx;
+}
+
+const notFound = (page) => page.getByRole('heading', { level: 1, name: 'Este aviso no existe o ya no está publicado.' });
+const actions = (page) => page.getByRole('group', { name: 'Acciones para tu aviso' });
+
+describe('the ad page for its owner and admins', () => {
+  it('anonymous visitors get the 404 of a paused or hidden ad', async () => {
+    const page = await (await context(null)).newPage();
+    await page.goto(`/avisos/${paused.id}`);
+    await notFound(page).waitFor();
+    await page.goto(`/avisos/${hidden.id}`);
+    await notFound(page).waitFor();
+    assertNoProblems(page.context());
+  });
+
+  it('the owner follows Mis avisos to the paused ad, reads the note and reactivates it there', async () => {
+    const page = await (await context(seller)).newPage();
+    await page.goto('/mis-avisos');
+    await page.getByRole('link', { name: paused.title }).click();
+    await page.waitForURL((u) => u.pathname === `/avisos/${paused.id}`);
+    await page.getByRole('heading', { level: 1, name: paused.title }).waitFor();
+    await page.getByText('Este aviso está pausado', { exact: false }).waitFor();
+    const group = actions(page);
+    assert.deepEqual(await group.getByRole('button').allTextContents(), ['Reactivar', 'Marcar vendido']);
+    await group.getByRole('link', { name: 'Editar tu aviso' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /Denunciar aviso|Guardar en favoritos/ }).count(), 0, 'no report or favorite on one\'s own ad');
+    assert.deepEqual(await axeSerious(page), [], 'the owner\'s paused ad: no serious or critical axe violation');
+    await screenshot(page, 'ad-owner-paused', PHONE);
+
+    await group.getByRole('button', { name: 'Reactivar' }).click();
+    await group.getByRole('button', { name: 'Pausar' }).waitFor();
+    assert.equal(await page.getByText('Este aviso está pausado', { exact: false }).count(), 0, 'the note goes with the pause');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Pausar', 'the focus is on the new moves');
+    expectJson(await app.client.ad(paused.id), 200, 'public again');
+    assertNoProblems(page.context());
+  });
+
+  it('a sold ad: the note and only "Reactivar"; an expired access token is renewed and the request retried', async () => {
+    const ctx = await context(seller);
+    const page = await ctx.newPage();
+    await page.goto('/mis-avisos');
+    await page.getByRole('link', { name: sold.title }).waitFor(); // logged in: the access token is in memory
+    // The next detail request with a token is answered as if the token had
+    // just expired: the app renews it and asks again.
+    let refused = 0;
+    let renewed = 0;
+    page.on('request', (r) => r.url().endsWith('/api/auth/refresh') && renewed++);
+    await page.route(`**/api/ads/${sold.id}`, async (route) => {
+      if (refused === 0 && route.request().headers().authorization) {
+        refused++;
+        await route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":{"code":"token_expired","message":"the access token expired"}}' });
+      } else await route.continue();
+    });
+    await page.getByRole('link', { name: sold.title }).click();
+    await page.getByText('Este aviso está vendido', { exact: false }).waitFor();
+    assert.deepEqual(await actions(page).getByRole('button').allTextContents(), ['Reactivar']);
+    assert.equal(refused, 1);
+    assert.equal(renewed, 1, 'one renewal');
+  });
+
+  it('a session that ended meanwhile falls back to the public page', async () => {
+    const other = await app.client.newUser({ name: 'Pedro Visitante' }, 'pedro');
+    const open = await newAd(app, seller.access, { title: 'Acoplado tolva a la vista' });
+    const ctx = await context(other);
+    const page = await ctx.newPage();
+    await page.goto('/favoritos');
+    await page.getByRole('heading', { level: 1, name: 'Favoritos' }).waitFor();
+    await page.route(`**/api/ads/${open.id}`, async (route) => {
+      if (route.request().headers().authorization) {
+        await route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":{"code":"token_revoked","message":"the session was revoked"}}' });
+      } else await route.continue();
+    });
+    // In the app (the access token in memory): search, then the card.
+    await page.getByLabel('Buscar avisos').fill('Acoplado tolva');
+    await page.getByLabel('Buscar avisos').press('Enter');
+    await page.getByRole('main').getByRole('link', { name: new RegExp(open.title) }).click();
+    await page.getByRole('heading', { level: 1, name: open.title }).waitFor();
+    await page.getByRole('navigation', { name: 'Cuenta' }).getByRole('link', { name: 'Ingresar' }).waitFor();
+  });
+
+  it('an admin sees someone else\'s hidden and paused ads with a note; the owner sees the hidden one too', async () => {
+    const admin = await newAdmin(app);
+    await app.client.patchOk(seller.access, paused.id, { status: 'paused' });
+    const page = await (await context(admin)).newPage();
+    await page.goto(`/avisos/${hidden.id}`);
+    await page.getByRole('heading', { level: 1, name: hidden.title }).waitFor();
+    await page.getByText('Oculto en revisión por denuncias.', { exact: false }).waitFor();
+    await page.getByRole('link', { name: 'Ir a Denuncias' }).waitFor();
+    await page.goto(`/avisos/${paused.id}`);
+    await page.getByText('Este aviso no está publicado (Pausado).', { exact: false }).waitFor();
+    assertNoProblems(page.context());
+
+    const owner = await (await context(seller)).newPage();
+    await owner.goto(`/avisos/${hidden.id}`);
+    await owner.getByText('Este aviso está oculto mientras revisamos denuncias.', { exact: false }).waitFor();
+    assert.deepEqual(await actions(owner).getByRole('button').allTextContents(), ['Pausar', 'Marcar vendido']);
+  });
+});
