@@ -4,6 +4,7 @@
 #include "auth/sessions.h"
 #include "auth/refresh.h"
 #include "auth/token.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 
@@ -69,9 +70,13 @@ static void op_free(op_t *op)
     free(op);
 }
 
+/* The precise wall clock, not time(NULL): that one is the kernel's coarse
+ * clock, up to a tick behind, so just after a second begins it could still
+ * say the previous one while PostgreSQL's clock (a rotation's iat) says the
+ * new one, and a pair would claim 901 s of life for a 900 s token. */
 static int64_t now_s(void)
 {
-    return (int64_t)time(NULL);
+    return clock_wall_ms() / 1000;
 }
 
 auth_t *auth_new(uv_loop_t *loop, const config_t *cfg, db_t *db, redis_client_t *redis)
@@ -138,7 +143,10 @@ static void deliver_session_pair(op_t *op, const auth_refresh_t *rt, int64_t iat
         op->cb.pair(false, API_ERR_INTERNAL, NULL, op->user_data);
         return;
     }
-    int64_t left = iat + auth->cfg->access_token_ttl_s - now_s();
+    int64_t ttl = auth->cfg->access_token_ttl_s;
+    int64_t left = iat + ttl - now_s();
+    if (left > ttl)
+        left = ttl; /* iat a moment ahead of this clock: never more than a token's life */
     auth_pair_t pair = {
         .user_id = op->user_id,
         .session_id = rt->session_id,

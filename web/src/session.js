@@ -65,8 +65,9 @@ function keep(tokens) {
     /* storage disabled or full: the session lasts as long as the page */
   }
   // Renew a minute before expiry (a third of the life when it is short), so
-  // that no request leaves with a token about to expire.
-  const life = Number(tokens.expires_in) || 900;
+  // that no request leaves with a token about to expire. expires_in counts
+  // whole seconds from an iat rounded down: up to one of them is already gone.
+  const life = Math.max(1, (Number(tokens.expires_in) || 900) - 1);
   schedule(Math.max(1, life - Math.min(60, life / 3)) * 1000);
 }
 
