@@ -4,6 +4,9 @@
 //   dist/assets/app.<hash>.js            one ES module bundle (esbuild, minified)
 //   dist/assets/app.<hash>.css           one stylesheet (esbuild, minified)
 //   dist/assets/favicon.<hash>.svg
+//   dist/preload-home.txt                the Link header of the home page's HTML
+//                                        (the API answers it asks first, from
+//                                        src/home-preload.json; the server reads it)
 //   dist/robots.txt ...                  web/public copied as is
 //   <file>.br, <file>.gz                 beside every compressible file, when smaller
 //
@@ -119,6 +122,19 @@ async function main() {
   if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html)) throw new Error('index.html: inline script (the CSP forbids it)');
   if (/<style\b|\sstyle=/i.test(html)) throw new Error('index.html: inline style (the CSP forbids it)');
   emit('index.html', html);
+
+  // The home page's first API answers, preloaded from the server's Link
+  // header on "/" only (other pages would not use them). crossorigin: fetch()
+  // asks in cors mode with same-origin credentials, and a preload is reused
+  // only by a request of the same mode.
+  const homeRequests = JSON.parse(fs.readFileSync(path.join(src, 'home-preload.json'), 'utf8'));
+  const link = Object.values(homeRequests)
+    .map((url) => {
+      if (!/^\/api\/[\x21-\x7e]*$/.test(url) || /[<>,;]/.test(url)) throw new Error(`home-preload.json: ${url} is not an API path fit for a Link header`);
+      return `<${url}>; rel=preload; as=fetch; crossorigin`;
+    })
+    .join(', ');
+  emit('preload-home.txt', `${link}\n`);
 
   if (fs.existsSync(publicDir)) {
     for (const name of listFiles(publicDir)) emit(name, fs.readFileSync(path.join(publicDir, name)));

@@ -14,7 +14,8 @@
 enum {
     WEB_MAX_BYTES = 16 * 1024 * 1024, /* all files and their .br/.gz together */
     WEB_MAX_FILES = 1024,
-    WEB_MAX_DEPTH = 8, /* directory levels under WEB_DIR */
+    WEB_MAX_LINK_BYTES = 2048, /* preload-home.txt */
+    WEB_MAX_DEPTH = 8,         /* directory levels under WEB_DIR */
 };
 
 /* The representations of a file, by content coding. */
@@ -39,14 +40,19 @@ typedef struct web_s {
     size_t count;
     size_t total_bytes;
     const web_file_t *index; /* index.html, or NULL */
-    bool loaded;             /* false: no WEB_DIR folder */
-    char root[4096];         /* WEB_DIR resolved (realpath) */
+    /* The Link header of the home page's HTML (preload-home.txt, written by
+     * the build: the API answers the home page asks first), or NULL. */
+    char *home_link;
+    bool loaded;     /* false: no WEB_DIR folder */
+    char root[4096]; /* WEB_DIR resolved (realpath) */
 } web_t;
 
 /* Reads dir into web: every regular file whose path is made of
  * [A-Za-z0-9._-] names not starting with '.', at most WEB_MAX_DEPTH deep;
  * a symbolic link only when realpath() keeps it inside dir and it names a
- * regular file; "x.br" and "x.gz" become x's variants. A missing dir (or an
+ * regular file; "x.br" and "x.gz" become x's variants. preload-home.txt,
+ * when it is one line of printable ASCII (at most WEB_MAX_LINK_BYTES),
+ * becomes home_link. A missing dir (or an
  * empty dir argument) is not an error: web->loaded stays false. Returns 0,
  * or -1 with one line in err when the files exceed WEB_MAX_BYTES or
  * WEB_MAX_FILES or one cannot be read; web_free() is safe either way.

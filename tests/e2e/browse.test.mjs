@@ -70,7 +70,18 @@ describe('a buyer browsing on a phone', () => {
   });
 
   it('the HTML carries the CSP and the home shows featured ads and the categories', async () => {
+    // The home page's two API answers are preloaded (the Link header of
+    // "/"): each must be asked once, the script's fetch finding the
+    // preloaded answer (a preload the page did not match would be a second
+    // request).
+    const asked = [];
+    const onRequest = (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/ads/featured' || u.pathname === '/api/categories') asked.push(u.pathname + u.search);
+    };
+    page.on('request', onRequest);
     const res = await page.goto('/');
+    assert.match(res.headers().link ?? '', /<\/api\/ads\/featured\?limit=8>; rel=preload; as=fetch; crossorigin/);
     assert.equal(res.status(), 200);
     const csp = res.headers()['content-security-policy'] ?? '';
     assert.match(csp, /script-src 'self'/, 'the HTML answer carries the CSP');
@@ -87,6 +98,8 @@ describe('a buyer browsing on a phone', () => {
     const cats = page.getByRole('region', { name: 'Categorías' });
     await cats.getByRole('link', { name: 'Tractores', exact: true }).waitFor();
     assert.ok((await cats.getByRole('link').count()) > 5, 'the category tree is listed');
+    page.off('request', onRequest);
+    assert.deepEqual(asked.sort(), ['/api/ads/featured?limit=8', '/api/categories'], 'each answer asked once');
     await screenshot(page, 'home', PHONE);
   });
 

@@ -51,6 +51,7 @@ const files = {
   'robots.txt': Buffer.from('User-agent: *\nAllow: /\n'),
   'manifest.webmanifest': Buffer.from('{"name":"Rural24"}'),
   'data.json': Buffer.from('{"ok":true}'),
+  'preload-home.txt': Buffer.from('</api/ads/featured?limit=8>; rel=preload; as=fetch; crossorigin, </api/categories>; rel=preload; as=fetch; crossorigin\n'),
   '.hidden': Buffer.from('hidden'),
 };
 
@@ -237,6 +238,17 @@ describe('web app: static files', () => {
     assert.equal((await get('/api/health')).status, 200);
   });
 
+  it('the home page (and only it) carries the Link header of preload-home.txt', async () => {
+    const home = await get('/');
+    assert.equal(home.status, 200);
+    assert.equal(home.headers.link, '</api/ads/featured?limit=8>; rel=preload; as=fetch; crossorigin, </api/categories>; rel=preload; as=fetch; crossorigin');
+    for (const p of ['/buscar', '/avisos/123', '/index.html', '/assets/app.0123abcd.js', '/robots.txt', '/api/health']) {
+      const res = await get(p);
+      assert.equal(res.status, 200, p);
+      assert.equal(res.headers.link, undefined, `${p}: no Link`);
+    }
+  });
+
   it('HEAD answers the headers of GET without the body', async () => {
     for (const p of ['/', '/buscar', '/assets/app.0123abcd.js']) {
       const g = await get(p, { 'Accept-Encoding': 'gzip' });
@@ -321,6 +333,24 @@ describe('web app: not installed', () => {
     const body = assertErrorShape(res, 'not_found');
     assert.match(JSON.stringify(body), /web app is not installed/);
     assert.equal((await request(fx.server.port, { path: '/api/health' })).status, 200);
+  });
+});
+
+describe('web app: a preload-home.txt that is not one line of printable ASCII', () => {
+  const bad = path.join(root, 'badlink');
+  before(() => {
+    fs.mkdirSync(bad, { recursive: true });
+    fs.writeFileSync(path.join(bad, 'index.html'), INDEX);
+    fs.writeFileSync(path.join(bad, 'preload-home.txt'), '</api/categories>; rel=preload\r\nX-Injected: 1\n');
+  });
+  const fx = serverFixture({ env: { WEB_DIR: bad } });
+
+  it('is ignored: no Link, nothing injected, and the page is served', async () => {
+    const res = await request(fx.server.port, { path: '/' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, INDEX);
+    assert.equal(res.headers.link, undefined);
+    assert.equal(res.headers['x-injected'], undefined);
   });
 });
 

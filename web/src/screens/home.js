@@ -1,5 +1,9 @@
-// Home: featured ads and the category tree.
+// Home: featured ads and the category tree. Their URLs come from
+// home-preload.json, which the build also turns into the Link header the
+// server sends with the home page (preload-home.txt): the browser asks for
+// them while it fetches this script, and these requests find them ready.
 import { apiGet } from '../api.js';
+import requests from '../home-preload.json';
 import { adCard, errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
 import { t } from '../strings.js';
@@ -34,7 +38,7 @@ export function renderHome(main, { signal }) {
   mount(main, h('h1', { class: 'visually-hidden' }, t.appName), featured, cats);
 
   const loadFeatured = () =>
-    apiGet('/api/ads/featured', { limit: 8 }, { signal })
+    apiGet(requests.featured, {}, { signal })
       .then(({ items }) =>
         mount(
           featured,
@@ -44,7 +48,7 @@ export function renderHome(main, { signal }) {
       )
       .catch((err) => err.name !== 'AbortError' && mount(featured, h('h2', { id: 'h-featured' }, t.featured), errorBox(err, loadFeatured)));
   const loadCategories = () =>
-    apiGet('/api/categories', {}, { signal })
+    apiGet(requests.categories, {}, { signal })
       .then(({ items }) => mount(cats, h('h2', { id: 'h-cats' }, t.categories), categoryList(items)))
       .catch((err) => err.name !== 'AbortError' && mount(cats, h('h2', { id: 'h-cats' }, t.categories), errorBox(err, loadCategories)));
   loadFeatured();
