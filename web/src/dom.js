@@ -32,3 +32,21 @@ export function announce(text) {
   const status = document.getElementById('status');
   if (status) status.textContent = text;
 }
+
+/**
+ * Marks a button busy while the request it started runs: aria-disabled and
+ * a flag isBusy() reads, not `disabled`, which would drop the keyboard focus
+ * to the page's body (the next Tab would start from the top of the page).
+ * Returns the function that ends it.
+ */
+export function busy(button) {
+  button.setAttribute('aria-disabled', 'true');
+  button.dataset.busy = '1';
+  return () => {
+    button.removeAttribute('aria-disabled');
+    delete button.dataset.busy;
+  };
+}
+
+/** True while busy(button) holds it: a second press does nothing. */
+export const isBusy = (button) => button.dataset.busy === '1';

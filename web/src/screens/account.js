@@ -2,7 +2,7 @@
 // its errors come back by field and are shown next to each input, in
 // Spanish, with aria-invalid and aria-describedby so a screen reader reads
 // them with the field. What was typed stays in the form on any error.
-import { h, mount, announce } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { login, register } from '../session.js';
 import { t } from '../strings.js';
 
@@ -61,9 +61,10 @@ function accountForm({ title, submitLabel, fields, send, footer, done }) {
   const form = h('form', { class: 'account-form', novalidate: true }, fields, alert, button);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (isBusy(button)) return;
     clearErrors(form);
     alert.hidden = true;
-    button.disabled = true;
+    const idle = busy(button);
     try {
       const user = await send(new FormData(form));
       announce(t.hello(user.name));
@@ -76,7 +77,7 @@ function accountForm({ title, submitLabel, fields, send, footer, done }) {
         alert.hidden = false;
       }
     } finally {
-      button.disabled = false;
+      idle();
     }
   });
   return [h('h1', {}, title), form, footer];

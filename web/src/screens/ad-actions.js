@@ -6,7 +6,7 @@
 // avisos) and a link to edit; an admin looking at someone else's hidden ad a
 // note and a link to the queue. Logged out, favorite and report lead to the
 // log-in form and back here.
-import { h, mount, announce } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { accessToken, authRequest, loggedInUser } from '../session.js';
 import { t, tg, ts } from '../strings.js';
 import { moves } from './mine.js';
@@ -51,7 +51,8 @@ function reportForm(ad, { signal, navigate }) {
   });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    send.disabled = true;
+    if (isBusy(send)) return;
+    const idle = busy(send);
     const body = { reason: reason.value };
     if (details.value.trim()) body.details = details.value.trim();
     try {
@@ -67,7 +68,7 @@ function reportForm(ad, { signal, navigate }) {
         toggle.hidden = true;
       } else status.textContent = err.status === 403 ? ts.reportOwn : err.message || t.errors.generic;
     } finally {
-      send.disabled = false;
+      idle();
     }
   });
   return [toggle, form, status];
@@ -126,18 +127,13 @@ export function adActions(ad, { signal, navigate, onChange, changed = false }) {
   const bar = h('div', { class: 'ad-actions' });
   const favorite = h('button', { type: 'button', class: 'secondary favorite', 'aria-pressed': 'false' }, ts.favorite);
   let saved = false;
-  // Busy while its request runs: aria-disabled, not disabled, because a
-  // disabled button loses the keyboard focus (the next Tab would start from
-  // the top of the page; tests/e2e/keyboard.test.mjs).
-  let busy = false;
   const show = () => {
     favorite.setAttribute('aria-pressed', String(saved));
     favorite.textContent = saved ? `★ ${ts.favorited}` : `☆ ${ts.favorite}`;
   };
   favorite.addEventListener('click', async () => {
-    if (busy) return;
-    busy = true;
-    favorite.setAttribute('aria-disabled', 'true');
+    if (isBusy(favorite)) return; // (busy, not disabled: keyboard.test.mjs)
+    const idle = busy(favorite);
     try {
       if (!(await loggedIn())) {
         navigate(loginHref(ad));
@@ -150,8 +146,7 @@ export function adActions(ad, { signal, navigate, onChange, changed = false }) {
     } catch (err) {
       if (err.name !== 'AbortError') announce(err.message || t.errors.generic);
     } finally {
-      busy = false;
-      favorite.removeAttribute('aria-disabled');
+      idle();
     }
   });
   show();

@@ -3,7 +3,7 @@
 // the search screen's "Guardar búsqueda" (API.md "Saved searches and
 // notifications", docs/NOTIFICATIONS.md).
 import { errorBox } from '../cards.js';
-import { announce, h, mount } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { formatPrice } from '../format.js';
 import { on, refreshUnread, setUnread, unreadMessages, unreadNotifications } from '../realtime.js';
 import { authRequest, loggedInUser, onSessionChange } from '../session.js';
@@ -120,6 +120,7 @@ export function saveSearchButton(params) {
   const status = h('p', { class: 'saved-status', role: 'status' });
   const button = h('button', { type: 'button', class: 'save-search' }, t.saveSearch);
   button.addEventListener('click', async () => {
+    if (isBusy(button) || button.dataset.saved) return;
     // Not currentUser(): just after a reload it is null until the stored
     // session is restored, and the click would wrongly go to "Ingresar".
     if (!(await loggedInUser())) {
@@ -127,13 +128,14 @@ export function saveSearchButton(params) {
       window.location.assign(`/ingresar?next=${encodeURIComponent(here)}`);
       return;
     }
-    button.disabled = true;
+    const idle = busy(button);
     try {
       await authRequest('POST', '/api/me/saved-searches', { body: { name: t.savedSearchName(query).slice(0, 100), query } });
       button.textContent = t.searchSaved;
+      button.dataset.saved = '1'; // stays aria-disabled: saved once
       mount(status, h('a', { href: '/busquedas', 'data-link': true }, t.savedSearches));
     } catch (err) {
-      button.disabled = false;
+      idle();
       status.textContent = err.status === 409 ? t.savedSearchLimit : err.message;
     }
   });

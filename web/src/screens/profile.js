@@ -8,7 +8,7 @@
 // SESSION_STORE=stateless the server keeps no sessions and those routes
 // answer 501: a note says so instead of the list.
 import { errorBox } from '../cards.js';
-import { announce, h, mount } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { authRequest, changePassword, forgetSession, updateUser } from '../session.js';
 import { t, ta } from '../strings.js';
 import { PROVINCES, clearErrors, field, showFieldErrors } from './account.js';
@@ -44,10 +44,9 @@ function settingsForm({ id, title, submitLabel, fields, check = () => null, send
   const alert = h('div', { class: 'error', role: 'alert', hidden: true });
   const button = h('button', { type: 'submit' }, submitLabel);
   const form = h('form', { class: 'account-form', novalidate: true, 'aria-labelledby': id }, h('h2', { id }, title), fields, alert, status, button);
-  let busy = false;
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    if (busy) return;
+    if (isBusy(button)) return;
     clearErrors(form);
     alert.hidden = true;
     status.hidden = true;
@@ -56,8 +55,7 @@ function settingsForm({ id, title, submitLabel, fields, check = () => null, send
       showFieldErrors(form, local);
       return;
     }
-    busy = true;
-    button.setAttribute('aria-disabled', 'true');
+    const idle = busy(button);
     try {
       status.textContent = await send(new FormData(form));
       status.hidden = false;
@@ -68,8 +66,7 @@ function settingsForm({ id, title, submitLabel, fields, check = () => null, send
         alert.hidden = false;
       }
     } finally {
-      busy = false;
-      button.removeAttribute('aria-disabled');
+      idle();
     }
   });
   return form;

@@ -6,7 +6,7 @@
 // and nothing typed is lost on an error.
 import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
-import { announce, h, mount } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { PhotoError, shrink, upload } from '../photos.js';
 import { authRequest, accessToken, currentUser } from '../session.js';
 import { t, ts } from '../strings.js';
@@ -283,9 +283,10 @@ function adForm(categories, ad, { onSaved, signal }) {
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (isBusy(button)) return;
     for (const el of form.querySelectorAll('[id^="s-"]')) if (el.name) setError(el, '');
     alert.hidden = true;
-    button.disabled = true;
+    const idle = busy(button);
     button.textContent = ts.sending;
     const who = currentUser()?.id ?? opener; // the session may have ended already (the socket's 4401)
     try {
@@ -320,7 +321,7 @@ function adForm(categories, ad, { onSaved, signal }) {
       }
       (first ?? alert).focus?.();
     } finally {
-      button.disabled = false;
+      idle();
       button.textContent = ad ? ts.submitEdit : ts.submitPublish;
     }
   });
