@@ -10,33 +10,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { AuthClient, expectError, expectJson, startAuthServer, uniqueEmail } from '../lib/auth.mjs';
-import { freshDatabase } from '../lib/pg.mjs';
-import { startRedis } from '../lib/redis.mjs';
-import { assertCleanExit } from '../lib/server.mjs';
+import { expectError, expectJson, sessionStoreFixture, uniqueEmail } from '../lib/auth.mjs';
 
 const change = (c, token, body) => c.call('POST', '/api/auth/password', { token, body });
 const login = (c, email, password) => c.call('POST', '/api/auth/login', { body: { email, password } });
 
 for (const store of ['db', 'redis', 'stateless']) {
   describe(`POST /api/auth/password with SESSION_STORE=${store}`, () => {
+    const fx = sessionStoreFixture(store, `password_${store}`, { RATE_LIMIT_AUTH_EMAIL: '3/900' });
     let srv;
-    let redis;
     let c;
-
-    before(async () => {
-      const databaseUrl = await freshDatabase(`password_${store}`);
-      if (store === 'redis') redis = await startRedis();
-      srv = await startAuthServer({ store, databaseUrl, redisUrl: redis?.url, extra: { RATE_LIMIT_AUTH_EMAIL: '3/900' } });
-      c = new AuthClient(srv.port);
-    });
-
-    after(async () => {
-      try {
-        if (srv) assertCleanExit(await srv.stop());
-      } finally {
-        if (redis) await redis.stop();
-      }
+    before(() => {
+      srv = fx.srv;
+      c = fx.client;
     });
 
     async function newUser(tag) {

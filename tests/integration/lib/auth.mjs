@@ -328,6 +328,30 @@ const PAST_GRACE_MS = SUITE_GRACE_S * 1000 + 1200;
 const sidOf = (token) => decodeJwt(token).payload.sid;
 
 /**
+ * A server for one SESSION_STORE ('stateless', 'db' or 'redis', with a
+ * redis-server of its own) on a fresh database named after name, with extra
+ * environment: started by a before() and stopped by an after() of the
+ * enclosing describe. Returns { srv, client, redis }, filled in by then.
+ */
+export function sessionStoreFixture(store, name, extra = {}) {
+  const fx = { srv: null, client: null, redis: null };
+  before(async () => {
+    const databaseUrl = await freshDatabase(name);
+    if (store === 'redis') fx.redis = await startRedis();
+    fx.srv = await startAuthServer({ store, databaseUrl, redisUrl: fx.redis?.url, extra });
+    fx.client = new AuthClient(fx.srv.port);
+  });
+  after(async () => {
+    try {
+      if (fx.srv) assertCleanExit(await fx.srv.stop());
+    } finally {
+      if (fx.redis) await fx.redis.stop();
+    }
+  });
+  return fx;
+}
+
+/**
  * Declares the whole auth suite for one SESSION_STORE ('stateless', 'db' or
  * 'redis'): one server (and, for redis, one redis-server) for the suite, a
  * fresh database, and tests that each make their own users, so any order
@@ -337,28 +361,12 @@ export function describeSessionStore(store) {
   const revocable = store !== 'stateless';
 
   describe(`SESSION_STORE=${store}`, () => {
+    const fx = sessionStoreFixture(store, `auth_${store}`, { REFRESH_GRACE_S: String(SUITE_GRACE_S) });
     let srv;
-    let redis;
     let c;
-
-    before(async () => {
-      const databaseUrl = await freshDatabase(`auth_${store}`);
-      if (store === 'redis') redis = await startRedis();
-      srv = await startAuthServer({
-        store,
-        databaseUrl,
-        redisUrl: redis?.url,
-        extra: { REFRESH_GRACE_S: String(SUITE_GRACE_S) },
-      });
-      c = new AuthClient(srv.port);
-    });
-
-    after(async () => {
-      try {
-        if (srv) assertCleanExit(await srv.stop());
-      } finally {
-        if (redis) await redis.stop();
-      }
+    before(() => {
+      srv = fx.srv;
+      c = fx.client;
     });
 
     // -- register ----------------------------------------------------------
