@@ -569,17 +569,17 @@ static void handle_delete_session(http_request_t *req)
 
 /* ---- password change (docs/AUTH.md) ------------------------------------ */
 
-/* A change across its asynchronous steps; lives in the request's arena. */
+/* A change across its asynchronous steps; lives in the request's arena, so
+ * every step wipes the secrets before it answers (an answer frees the arena). */
 typedef struct {
     http_request_t *req;
-    char *current; /* wiped once checked */
+    char *current; /* wiped once handed to the check (which copies it) */
     size_t current_len;
-    char *next; /* wiped once hashed */
+    char *next; /* wiped once handed to the hash (which copies it) */
     size_t next_len;
     char *old_hash; /* what the current password matched */
-    char key[48];   /* the failures' rate-limit key, "password:<user id>" */
+    char key[48];   /* the attempts' rate-limit key, "password:<user id>" */
     size_t key_len;
-    int counts_pending; /* a wrong current password's count not yet in the store */
 } change_t;
 
 static void change_forget(change_t *c)
@@ -646,31 +646,15 @@ static void on_new_password_hashed(const char *hash, void *user_data)
 {
     change_t *c = user_data;
     http_request_t *req = c->req;
-    change_forget(c);
     if (hash == NULL) {
         http_respond_error(req, API_ERR_INTERNAL, NULL, NULL);
         return;
     }
-    app_t *app = req->app;
-    char id[24];
-    snprintf(id, sizeof(id), "%" PRId64, req->user_id);
-    const char *params[] = {id, c->old_hash, hash};
-    int rc = db_query(app->db, &db_users_set_password, params, NULL, 3, DB_WRITE, req->user_id,
-                      on_password_set, req);
+    const char *params[] = {api_user_text(req), c->old_hash, hash};
+    int rc = db_query(((app_t *)req->app)->db, &db_users_set_password, params, NULL, 3, DB_WRITE,
+                      req->user_id, on_password_set, req);
     if (rc != 0)
         http_respond_error(req, db_error_api(rc), NULL, NULL);
-}
-
-/* A wrong current password is answered once its count is in the store. */
-static void on_change_failure_counted(const ratelimit_result_t *result, void *user_data)
-{
-    change_t *c = user_data;
-    (void)result;
-    if (--c->counts_pending > 0)
-        return;
-    json_t *fields = json_pack("{s:s}", "current_password", "incorrect");
-    http_respond_error(c->req, API_ERR_VALIDATION_FAILED, "current_password is not correct",
-                       fields);
 }
 
 static void on_current_checked(bool matches, void *user_data)
@@ -680,31 +664,28 @@ static void on_current_checked(bool matches, void *user_data)
     app_t *app = req->app;
     if (!matches) {
         change_forget(c);
-        c->counts_pending = 1;
-        if (app->ratelimit != NULL) {
-            c->counts_pending++;
-            if (ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_COUNT, c->key,
-                                c->key_len, on_change_failure_counted, c) != 0)
-                c->counts_pending--;
-        }
-        on_change_failure_counted(NULL, c);
+        json_t *fields = json_pack("{s:s}", "current_password", "incorrect");
+        http_respond_error(req, API_ERR_VALIDATION_FAILED, "current_password is not correct",
+                           fields);
         return;
     }
+    /* Right: this person's attempts start afresh. */
     if (app->ratelimit != NULL)
         (void)ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_CLEAR, c->key,
                               c->key_len, NULL, NULL);
-    if (auth_password_hash(app->loop, c->next, c->next_len, on_new_password_hashed, c) != 0) {
-        change_forget(c);
+    int rc = auth_password_hash(app->loop, c->next, c->next_len, on_new_password_hashed, c);
+    change_forget(c); /* the hash has its own copy */
+    if (rc != 0)
         http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
-    }
 }
 
 static void on_password_hash_row(db_result_t *res, void *user_data)
 {
     change_t *c = user_data;
     http_request_t *req = c->req;
-    if (api_db_failed(req, res)) {
-        change_forget(c);
+    if (db_result_error(res) != 0) {
+        change_forget(c); /* before the answer, which frees c */
+        api_db_failed(req, res);
         return;
     }
     const char *hash = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, NULL) : NULL;
@@ -716,32 +697,19 @@ static void on_password_hash_row(db_result_t *res, void *user_data)
     }
     c->old_hash = arena_strndup(&req->arena, hash, strlen(hash));
     app_t *app = req->app;
-    if (auth_password_verify(app->loop, c->current, c->current_len, c->old_hash, on_current_checked,
-                             c) != 0) {
+    int rc = auth_password_verify(app->loop, c->current, c->current_len, c->old_hash,
+                                  on_current_checked, c);
+    /* The check has its own copy; the new password waits for the hash. */
+    sodium_memzero(c->current, c->current_len);
+    if (rc != 0) {
         change_forget(c);
         http_respond_error(req, API_ERR_UNAVAILABLE, NULL, NULL);
     }
 }
 
-static void after_change_limit(http_request_t *req, void *user_data)
-{
-    change_t *c = user_data;
-    app_t *app = req->app;
-    char id[24];
-    snprintf(id, sizeof(id), "%" PRId64, req->user_id);
-    const char *params[] = {id};
-    /* From the primary: a change right after another must see it. */
-    int rc = db_query(app->db, &db_users_password_hash, params, NULL, 1, DB_WRITE, req->user_id,
-                      on_password_hash_row, c);
-    if (rc != 0) {
-        change_forget(c);
-        http_respond_error(req, db_error_api(rc), NULL, NULL);
-    }
-}
-
-/* A password member of the change's body and its complaints (literals: a
- * validation keeps the first message by reference). min_message NULL: any
- * length from 1 will do. */
+/* A member holding a password and its complaints (literals: a validation
+ * keeps the first message by reference). min_message NULL: any length from
+ * 1 will do. */
 typedef struct {
     const char *member;
     const char *required_message;
@@ -777,6 +745,39 @@ static void read_secret(json_t *body, http_request_t *req, const secret_rule_t *
     *out = arena_strndup(&req->arena, value, *out_len);
 }
 
+/* The attempt is counted: the hash it is checked against, from the primary
+ * (a change right after another must see it). */
+static void check_current(change_t *c)
+{
+    http_request_t *req = c->req;
+    app_t *app = req->app;
+    const char *params[] = {api_user_text(req)};
+    int rc = db_query(app->db, &db_users_password_hash, params, NULL, 1, DB_WRITE, req->user_id,
+                      on_password_hash_row, c);
+    if (rc != 0) {
+        change_forget(c);
+        http_respond_error(req, db_error_api(rc), NULL, NULL);
+    }
+}
+
+static void on_attempt_counted(const ratelimit_result_t *result, void *user_data)
+{
+    change_t *c = user_data;
+    http_request_t *req = c->req;
+    if (!result->allowed &&
+        api_ratelimit_should_refuse(req, RATE_CLASS_AUTH_EMAIL, c->key, c->key_len)) {
+        change_forget(c); /* before the answer, which frees c */
+        api_ratelimit_refuse(req, result);
+        return;
+    }
+    api_ratelimit_headers(req, result);
+    check_current(c);
+}
+
+/* A well-formed body, then the attempt counts against RATE_LIMIT_AUTH_EMAIL
+ * per user before its check: a check takes an Argon2 hash, and attempts
+ * racing each other must not all pass a peek. A right one clears the count
+ * (on_current_checked). */
 static void handle_change_password(http_request_t *req)
 {
     json_t *body = api_body_json(req, false);
@@ -789,17 +790,16 @@ static void handle_change_password(http_request_t *req)
     read_secret(body, req, &NEW_PASSWORD, &v, &c->next, &c->next_len);
     json_decref(body);
     if (v.fields != NULL) {
-        /* c lives in the request's arena: wipe before answering frees it. */
-        change_forget(c);
+        change_forget(c); /* before the answer, which frees c */
         validation_respond(&v, req);
         return;
     }
     c->key_len = (size_t)snprintf(c->key, sizeof(c->key), "password:%" PRId64, req->user_id);
     app_t *app = req->app;
     if (app->ratelimit == NULL ||
-        api_ratelimit_apply_op(req, RATE_CLASS_AUTH_EMAIL, RATELIMIT_PEEK, c->key, c->key_len,
-                               after_change_limit, c) != 0)
-        after_change_limit(req, c);
+        ratelimit_apply(app->ratelimit, RATE_CLASS_AUTH_EMAIL, RATELIMIT_COUNT, c->key, c->key_len,
+                        on_attempt_counted, c) != 0)
+        check_current(c);
 }
 
 void api_auth_register(app_t *app)
@@ -821,8 +821,11 @@ void api_auth_register(app_t *app)
     app_route(app, HTTP_METHOD_POST, "/api/auth/logout-all", handle_logout_all, &required);
     app_route(app, HTTP_METHOD_GET, "/api/auth/sessions", handle_sessions, &required);
     app_route(app, HTTP_METHOD_DELETE, "/api/auth/sessions/{id}", handle_delete_session, &required);
+    /* The auth class: counted per address too (the middleware adds headers
+     * only when it refuses; the per-user count's are the answer's). */
     static const http_route_opts_t password_json = {.body_kind = HTTP_BODY_JSON,
                                                     .auth = HTTP_AUTH_REQUIRED,
+                                                    .rate_class = HTTP_RATE_AUTH,
                                                     .body_limit_bytes = HTTP_BODY_LIMIT_AUTH};
     app_route(app, HTTP_METHOD_POST, "/api/auth/password", handle_change_password, &password_json);
 }

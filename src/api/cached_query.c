@@ -50,6 +50,7 @@ static void on_loaded(db_result_t *res, void *user_data)
     char *page = load->render(load->app, &load->arena, load->render_arg, res, &len);
     load_free(load);
     if (page == NULL) {
+        log_error("cached query: the statement's row could not be rendered", NULL);
         cache_load_done(flight, LOAD_E_RENDER, NULL, 0);
         return;
     }
@@ -61,6 +62,11 @@ static void run_load(cache_load_t *flight, void *loader_data)
 {
     const caller_t *caller = loader_data;
     app_t *app = caller->req->app;
+    if (app->db == NULL) {
+        /* Shutting down: the database closed before a Redis read came back. */
+        cache_load_done(flight, DB_E_UNAVAILABLE, NULL, 0);
+        return;
+    }
     load_t *load = xcalloc(1, sizeof(*load));
     load->app = app;
     load->flight = flight;

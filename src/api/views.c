@@ -55,10 +55,17 @@ static void restore(batch_t *batch)
 static void on_flushed(db_result_t *res, void *user_data)
 {
     batch_t *batch = user_data;
-    if (db_result_error(res) != 0) {
+    int err = db_result_error(res);
+    if (err == DB_E_UNAVAILABLE || err == DB_E_BUSY || err == DB_E_TIMEOUT) {
+        /* The database went away (or took too long): the next flush tries
+         * again. A connection lost after the statement committed counts
+         * these views twice; an outage drops none. */
         log_warn("view counts not written; kept for the next flush", "error",
-                 json_string(db_error_name(db_result_error(res))), NULL);
+                 json_string(db_error_name(err)), NULL);
         restore(batch);
+    } else if (err != 0) {
+        /* Anything else would fail again: the batch is dropped. */
+        log_warn("view counts not written", "error", json_string(db_error_name(err)), NULL);
     }
     free(batch);
 }

@@ -1,7 +1,9 @@
 /* Ad views counted in memory and written in batches (DESIGN.md: no UPDATE per
  * view). Every VIEWS_FLUSH_MS the counts gathered are added in one statement;
  * a crash loses at most that many seconds of views. A flush the database
- * refuses or fails (an outage) keeps its counts for the next one. At most
+ * refuses or fails for want of a connection (an outage, a timeout) keeps its
+ * counts for the next one: a connection lost just after the statement
+ * committed counts them twice. At most
  * VIEWS_MAX_ADS distinct ads are held between flushes; past that a flush
  * starts at once, and while it cannot be handed to the database views of
  * further ads are dropped (counted in dropped). */

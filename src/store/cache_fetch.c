@@ -21,8 +21,10 @@
  * that fetches the same key again starts a new flight rather than joining one
  * that is finishing. An invalidation of its key (or namespace) also takes it
  * out of the table, and its load is then not stored: a writer whose change
- * was invalidated before it was answered never joins a load that read the
- * data before the change. */
+ * was invalidated before it was answered never joins a load that started
+ * before the change. (With a read replica, a load started after it by
+ * someone else may still read a replica that lags, as before single flight:
+ * such a value lives at most its TTL.) */
 #include "store/cache.h"
 #include "store/cache_backend.h"
 

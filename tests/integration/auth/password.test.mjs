@@ -11,6 +11,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { expectError, expectJson, sessionStoreFixture, uniqueEmail } from '../lib/auth.mjs';
+import { eventually } from '../lib/pg.mjs';
+import { request } from '../lib/server.mjs';
 
 const change = (c, token, body) => c.call('POST', '/api/auth/password', { token, body });
 const login = (c, email, password) => c.call('POST', '/api/auth/login', { body: { email, password } });
@@ -82,6 +84,22 @@ for (const store of ['db', 'redis', 'stateless']) {
       expectJson(await change(c, v.reg.access_token, { current_password: v.password, new_password: 'girasol-alto-7' }), 200);
     });
 
+    it('attempts racing each other: at most RATE_LIMIT_AUTH_EMAIL of them are checked; one set of RateLimit headers', async () => {
+      const u = await newUser('pwrace8');
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => change(c, u.reg.access_token, { current_password: `no-es-${i}`, new_password: 'girasol-alto-7' })),
+      );
+      const statuses = answers.map((r) => r.status).sort();
+      assert.ok(statuses.filter((x) => x === 400).length <= 3, `at most 3 checked: ${statuses}`);
+      assert.deepEqual([...new Set(statuses)].filter((x) => x !== 400 && x !== 429), [], `only 400 and 429: ${statuses}`);
+      for (const r of answers) {
+        assert.doesNotMatch(String(r.headers['ratelimit-limit']), /,/, 'one RateLimit-Limit (the per-user count)');
+        assert.equal(r.headers['ratelimit-limit'], '3');
+      }
+      // Still limited: the right password too is refused before its check.
+      expectError(await change(c, u.reg.access_token, { current_password: u.password, new_password: 'girasol-alto-7' }), 429, 'rate_limited');
+    });
+
     it('checks the body: both members, the new one 8 to 128 characters', async () => {
       const u = await newUser('pwbody');
       const t = u.reg.access_token;
@@ -124,3 +142,22 @@ for (const store of ['db', 'redis', 'stateless']) {
     });
   });
 }
+
+describe('POST /api/auth/password when the database does not answer the hash lookup', () => {
+  // One connection, held by a slow statement of the test build: the lookup
+  // waits 500 ms for it and fails; the answer is 503, and the server (under
+  // ASan in `make test`) exits clean: the secrets are wiped before the answer
+  // frees them.
+  const fx = sessionStoreFixture('stateless', 'password_pool', { DB_POOL_SIZE: '1', DB_ACQUIRE_TIMEOUT_MS: '500' });
+
+  it('answers 503 and nothing is left changed', async () => {
+    const c = fx.client;
+    const email = uniqueEmail('pwpool');
+    const reg = expectJson(await c.register({ email, password: 'alfalfa-vieja-1', name: 'Rosa Campos' }), 201);
+    const hold = request(fx.srv.port, { path: '/api/_test/db/sleep?ms=2500', timeoutMs: 10000 });
+    await eventually(async () => (await c.call('GET', '/api/_test/db/stats')).body.toString().includes('"in_use":1'), { what: 'the connection held' });
+    expectError(await change(c, reg.access_token, { current_password: 'alfalfa-vieja-1', new_password: 'trigo-nuevo-2026' }), 503, 'unavailable');
+    assert.equal((await hold).status, 200);
+    expectJson(await login(c, email, 'alfalfa-vieja-1'), 200, 'the old password still works');
+  });
+});
