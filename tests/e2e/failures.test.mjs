@@ -30,7 +30,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { eventually, psql, sharedUrl } from '../integration/lib/pg.mjs';
-import { DESKTOP, PHONE, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, accountItem, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 const UNAVAILABLE = 'El servicio no está disponible en este momento. Probá de nuevo en un rato.';
@@ -234,6 +234,54 @@ describe('failures a person can meet', () => {
     assert.equal(await page.getByLabel('Título').inputValue(), '');
     assert.equal(await page.getByText('Recuperamos lo que habías escrito.').count(), 0);
     assertNoOtherProblems(ctx, 'the 401 story');
+  });
+
+  it('a draft is its owner\'s only: another person logging in on the same tab never sees it, and "Salir" drops it', async () => {
+    const dora = await app.client.newUser({ name: 'Dora Alambrado' }, 'doradraft');
+    const eloy = await app.client.newUser({ name: 'Eloy Vecino' }, 'eloydraft');
+    const ctx = await loggedIn(dora, DESKTOP);
+    const page = await ctx.newPage();
+    const drafts = () => page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('rural24.draft.')));
+    const logIn = async (u) => {
+      await page.goto('/ingresar?next=%2Fpublicar');
+      await page.getByLabel('Email').fill(u.email);
+      await page.getByLabel('Contraseña').fill(u.password);
+      await page.getByRole('button', { name: 'Ingresar' }).click();
+      await page.waitForURL((url) => url.pathname === '/publicar');
+      await page.getByLabel('Título').waitFor();
+    };
+    const title = 'Campo de Dora, datos privados (borrador)';
+    const keepADraft = async () => {
+      await page.goto('/publicar');
+      await page.getByRole('heading', { level: 1, name: 'Publicar aviso' }).waitFor();
+      await fillPublish(page, title);
+      const phone = await app.client.newSession(dora);
+      assert.equal((await app.client.logoutAll(phone.access)).status, 204);
+      await page.getByRole('button', { name: 'Publicar aviso' }).click();
+      await formAlert(page).getByText(SESSION_ENDED, { exact: false }).waitFor();
+      assert.deepEqual(await drafts(), ['rural24.draft.new'], "Dora's draft kept");
+    };
+
+    await keepADraft();
+    // Eloy logs in on the same tab: Dora's draft is dropped, his form is empty.
+    await logIn(eloy);
+    assert.equal(await page.getByLabel('Título').inputValue(), '');
+    assert.equal(await page.getByText('Recuperamos lo que habías escrito.').count(), 0);
+    assert.deepEqual(await drafts(), [], "Dora's draft gone once Eloy logged in");
+    await (await accountItem(page, 'button', 'Salir')).click();
+    await page.getByRole('navigation', { name: 'Cuenta' }).getByRole('link', { name: 'Ingresar' }).waitFor();
+
+    // Dora again: her draft comes back to her...
+    await logIn(dora);
+    await keepADraft();
+    await logIn(dora);
+    await page.getByText('Recuperamos lo que habías escrito.').waitFor();
+    assert.equal(await page.getByLabel('Título').inputValue(), title);
+    // ... and "Salir" leaves nothing typed behind on this computer.
+    await (await accountItem(page, 'button', 'Salir')).click();
+    await page.getByRole('navigation', { name: 'Cuenta' }).getByRole('link', { name: 'Ingresar' }).waitFor();
+    assert.deepEqual(await drafts(), [], '"Salir" dropped the draft');
+    assertNoOtherProblems(ctx, 'the drafts story');
   });
 
   it('offline: an edit and a search say "Sin conexión", the text stays; back online both go through', async () => {

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, assertNoProblems, waitGreeting, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, loggedInContext, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -92,6 +92,60 @@ describe('changing the password', () => {
     await logIn(pageDesktop, 'trigo-nuevo-2026');
     await pageDesktop.getByRole('heading', { level: 1, name: 'Mi cuenta' }).waitFor();
     await account(pageDesktop).getByText('Hola, Marta Sembrado').waitFor();
+  });
+
+  it('with a second tab of the same browser open: the tab that changed it stays logged in, the other follows', async () => {
+    // Both tabs share the stored refresh token. The change revokes it; the
+    // other tab's socket is closed (4401) and renews, racing with this tab
+    // storing the new pair: neither may log the other out.
+    const u = await app.client.newUser({ name: 'Teresa Dospestañas', password: 'alfalfa-vieja-1' }, 'pwtabs');
+    const ctx = await loggedInContext(browser, DESKTOP, { baseURL: app.url, user: u });
+    try {
+      const hello = (page, n, what) =>
+        page.waitForFunction((want) => (window.__hellos ?? 0) >= want, n).catch(async (err) => {
+          const state = await page.evaluate(() => ({ hellos: window.__hellos ?? 0, stored: !!localStorage.getItem('rural24.refresh'), greeting: document.querySelector('nav[aria-label="Cuenta"]')?.textContent }));
+          throw new Error(`${what}: hello ${n} not seen (${JSON.stringify(state)}): ${err.message}`);
+        });
+      // Counts the socket's hello frames in the page itself (an init script:
+      // the CSP does not apply to it), so the test can wait for a reconnect.
+      await ctx.addInitScript(() => {
+        const Native = window.WebSocket;
+        window.WebSocket = class extends Native {
+          constructor(...args) {
+            super(...args);
+            this.addEventListener('message', (e) => {
+              if (typeof e.data === 'string' && e.data.includes('"type":"hello"')) window.__hellos = (window.__hellos ?? 0) + 1;
+            });
+          }
+        };
+      });
+      const a = await ctx.newPage();
+      await a.goto('/cuenta');
+      await a.getByRole('heading', { level: 2, name: 'Contraseña' }).waitFor();
+      const b = await ctx.newPage();
+      await b.goto('/');
+      await waitGreeting(b, u.user.name);
+      await hello(a, 1, 'tab A');
+      await hello(b, 1, 'tab B');
+
+      const form = a.getByRole('form', { name: 'Contraseña' });
+      await form.getByLabel('Contraseña actual').fill('alfalfa-vieja-1');
+      await form.getByLabel('Contraseña nueva').fill('trigo-nuevo-2026');
+      await form.getByRole('button', { name: 'Cambiar contraseña' }).click();
+      await form.getByText('Cambiamos tu contraseña.', { exact: false }).waitFor();
+      // Both sockets were closed by the revocation and came back with the new session.
+      await hello(a, 2, 'tab A after the change');
+      await hello(b, 2, 'tab B after the change');
+      for (const [name, page] of [['the tab that changed it', a], ['the other tab', b]]) {
+        await waitGreeting(page, u.user.name);
+        assert.ok(await page.evaluate(() => localStorage.getItem('rural24.refresh')), `${name}: a refresh token stored`);
+      }
+      await b.reload();
+      await waitGreeting(b, u.user.name);
+      assertNoProblems(ctx, 'two tabs');
+    } finally {
+      await ctx.close();
+    }
   });
 
   it('no CSP violation or script error was reported', () => {

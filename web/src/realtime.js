@@ -219,22 +219,30 @@ export function setUnread(n) {
 // again after a message to this person arrives (pushed or caught up), after
 // a conversation was read (screens/messages.js) and on every hello; the
 // Mensajes list sets it from the page it loaded.
-const CONVERSATIONS_COUNTED = 100;
+export const CONVERSATIONS_COUNTED = 100;
 let unreadMsgsTimer = 0;
+// Answers are applied only when they are the latest asked, for the person
+// still logged in: overlapping requests answer in any order, and one asked
+// before a log-out must not show the last person's count to the next.
+let unreadMsgsAsked = 0;
 export function refreshUnreadMessages() {
   clearTimeout(unreadMsgsTimer);
   unreadMsgsTimer = setTimeout(async () => {
     if (!userId) return;
+    const asked = ++unreadMsgsAsked;
+    const forUser = userId;
     try {
       const { items } = await authRequest('GET', '/api/conversations', { params: { limit: CONVERSATIONS_COUNTED } });
-      setUnreadMessages(items);
+      if (asked === unreadMsgsAsked && forUser === userId) setUnreadMessages(items);
     } catch {
       /* the next message, read or reconnect asks again */
     }
   }, 150);
 }
-/** Sets the count from conversations (GET /api/conversations items). */
+/** Sets the count from conversations (GET /api/conversations items, the
+ *  CONVERSATIONS_COUNTED most recent); an answer asked before it is dropped. */
 export function setUnreadMessages(conversations) {
+  unreadMsgsAsked++;
   unreadMsgs = conversations.reduce((n, c) => n + (Number(c.unread_count) || 0), 0);
   emit('unreadMessages', unreadMsgs);
 }

@@ -11,12 +11,14 @@
 // grace window). A refresh refused with 401 ends the session here too; one
 // that fails for want of a connection keeps the token and tries again.
 import { ApiError, apiRequest } from './api.js';
+import { dropDrafts } from './drafts.js';
 import { t } from './strings.js';
 
 const KEY = 'rural24.refresh';
 const RETRY_MS = 30000;
 
 let access = null;
+let mine = null; // the refresh token this tab last stored (keep) or presented (refresh)
 let user = null;
 let timer = 0;
 let inflight = null;
@@ -58,6 +60,7 @@ function readRefresh() {
 
 function keep(tokens) {
   access = tokens.access_token;
+  mine = tokens.refresh_token;
   for (const fn of tokenListeners) fn(access);
   try {
     localStorage.setItem(KEY, tokens.refresh_token);
@@ -76,16 +79,41 @@ function schedule(ms) {
   timer = setTimeout(() => refresh().catch(() => {}), ms);
 }
 
-function end() {
+/** Ends the session in this tab. dead: the refresh token found refused; the
+ *  stored one is removed only while it is still that one (another tab may
+ *  have stored a newer one meanwhile, e.g. after changing the password, and
+ *  removing it would log that tab out too). Without dead (log-out), always. */
+function end(dead) {
   access = null;
   user = null;
+  mine = null;
   clearTimeout(timer);
   try {
-    localStorage.removeItem(KEY);
+    if (dead === undefined || localStorage.getItem(KEY) === dead) localStorage.removeItem(KEY);
   } catch {
     /* nothing kept */
   }
   changed();
+}
+
+/** Presents token for a new pair. Refused (401/400): when another tab has
+ *  stored a newer token meanwhile (it rotated it, or changed the password,
+ *  which revoked this one), that one is tried instead, a few times at most;
+ *  otherwise the session ends here. */
+async function renew(token, tries = 3) {
+  mine = token;
+  try {
+    keep(await apiRequest('POST', '/api/auth/refresh', { body: { refresh_token: token } }));
+  } catch (err) {
+    if (err.status !== 401 && err.status !== 400) {
+      schedule(RETRY_MS);
+      throw err;
+    }
+    const stored = readRefresh();
+    if (stored && stored !== token && tries > 1) return renew(stored, tries - 1);
+    end(token);
+    throw err;
+  }
 }
 
 /** Trades the stored refresh token for a new pair; resolves when done. */
@@ -98,16 +126,9 @@ export function refresh() {
   if (changing) return changing.then(() => (access ? undefined : refresh()), () => refresh());
   const token = readRefresh();
   if (!token) return Promise.reject(new ApiError(401, 'unauthorized', t.errors.session_ended));
-  inflight = apiRequest('POST', '/api/auth/refresh', { body: { refresh_token: token } })
-    .then((tokens) => keep(tokens))
-    .catch((err) => {
-      if (err.status === 401 || err.status === 400) end();
-      else schedule(RETRY_MS);
-      throw err;
-    })
-    .finally(() => {
-      inflight = null;
-    });
+  inflight = renew(token).finally(() => {
+    inflight = null;
+  });
   return inflight;
 }
 
@@ -119,11 +140,13 @@ export async function authRequest(method, path, opts = {}) {
     return await apiRequest(method, path, { ...opts, token: access });
   } catch (err) {
     if (err.status !== 401) throw err;
-    if (err.code === 'token_expired') {
+    // Expired, or revoked while another tab holds a newer session (it
+    // changed the password): renew from the stored token and ask once more.
+    if (err.code === 'token_expired' || (readRefresh() && readRefresh() !== mine)) {
       await refresh();
       return apiRequest(method, path, { ...opts, token: access });
     }
-    end(); // revoked elsewhere (log-out on another device, session closed)
+    end(mine); // revoked elsewhere (log-out on another device, session closed)
     throw err;
   }
 }
@@ -144,7 +167,14 @@ export async function sessionGet(path, { params, signal } = {}) {
       return await authRequest('GET', path, { params, signal });
     } catch (err) {
       if (err.status !== 401) throw err;
-      return apiRequest('GET', path, { params, signal });
+      try {
+        return await apiRequest('GET', path, { params, signal });
+      } catch (again) {
+        // Not public: the person may own it but their session ended; say
+        // that (with the 401's "Tu sesión se cerró") rather than "no existe".
+        err.sessionEnded = true;
+        throw again.status === 404 ? err : again;
+      }
     }
   }
   try {
@@ -168,6 +198,7 @@ export function restore() {
     try {
       await refresh();
       user = await authRequest('GET', '/api/me');
+      dropDrafts(user.id);
       changed();
     } catch {
       /* a refused token ended the session; offline, the next refresh retries */
@@ -186,6 +217,7 @@ export async function loggedInUser() {
 function started(body) {
   keep(body);
   user = body.user;
+  dropDrafts(user.id); // another person's drafts never reach this one
   changed();
   return user;
 }
@@ -222,7 +254,7 @@ export async function changePassword(current, next) {
         access = null;
         continue;
       }
-      if (err.status === 401) end(); // the session was already gone
+      if (err.status === 401) end(mine); // the session was already gone
       throw err;
     } finally {
       changing = null;
@@ -246,15 +278,26 @@ export async function logout() {
   } catch {
     /* offline or already revoked: forgetting the tokens here is what matters */
   }
+  dropDrafts(); // "Salir" on a shared computer leaves nothing typed behind
   end();
 }
 
 // Another tab logged out: this one follows.
 window.addEventListener('storage', (e) => {
-  if ((e.key === KEY || e.key === null) && readRefresh() === null && user) {
+  if (e.key !== KEY && e.key !== null) return;
+  // (Not while this tab changes the password: another tab, refused with the
+  // token the change revoked, may remove it just before this one stores the
+  // new pair.)
+  if (readRefresh() === null && user && !changing) {
     access = null;
     user = null;
+    mine = null;
     clearTimeout(timer);
     changed();
+  } else if (readRefresh() !== null && !user && !inflight) {
+    // Another tab logged in, or stored the new pair of a password change
+    // after this one found its own token refused: this one follows.
+    restoring = null;
+    restore();
   }
 });

@@ -339,6 +339,7 @@ export const ta = {
   changePassword: 'Cambiar contraseña',
   passwordChanged: 'Cambiamos tu contraseña. Cerramos tus sesiones en los demás dispositivos.',
   passwordConflict: 'Tu contraseña cambió recién desde otro dispositivo. Ingresá de nuevo con la nueva.',
+  passwordMaybeChanged: 'El servicio no respondió del todo: puede que la contraseña nueva ya valga. Si “Contraseña actual” no acepta la anterior, usá la nueva; si algo no cierra, cerrá todas las sesiones.',
   sessionsUnsupported: 'En este servidor las sesiones no se pueden ver ni cerrar una por una: para salir, usá “Salir” en cada dispositivo. Cada sesión vence sola al rato.',
 
   reports: 'Denuncias',

@@ -87,7 +87,8 @@ function ownerActions(ad, { signal, onChange }) {
         type: 'button',
         onclick: async (e) => {
           const button = e.currentTarget;
-          for (const b of group.querySelectorAll('button')) b.disabled = true;
+          if (isBusy(button)) return;
+          const idles = [...group.querySelectorAll('button')].map((b) => busy(b));
           error.hidden = true;
           try {
             const updated = await authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal });
@@ -97,7 +98,7 @@ function ownerActions(ad, { signal, onChange }) {
             if (err.name === 'AbortError') return;
             error.textContent = err.message || t.errors.generic;
             error.hidden = false;
-            for (const b of group.querySelectorAll('button')) b.disabled = false;
+            for (const idle of idles) idle();
             button.focus();
           }
         },

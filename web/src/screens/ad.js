@@ -9,7 +9,7 @@ import { sessionGet } from '../session.js';
 import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
 import { formatPlace, formatPrice } from '../format.js';
-import { t, tf } from '../strings.js';
+import { t, tf, ts } from '../strings.js';
 import { messageButton } from './messages.js';
 import { adActions } from './ad-actions.js';
 
@@ -43,7 +43,10 @@ export function renderAd(main, { id, signal, navigate }) {
       .catch((err) => {
         if (err.name === 'AbortError') return;
         if (err.status === 404) mount(main, h('h1', {}, t.adNotFound), h('p', {}, h('a', { href: '/', 'data-link': true }, t.goHome)));
-        else mount(main, errorBox(err, load));
+        else if (err.sessionEnded) {
+          const back = `/ingresar?next=${encodeURIComponent(`/avisos/${id}`)}`;
+          mount(main, h('h1', {}, t.adNotFound), h('p', { class: 'error', role: 'alert' }, ts.sessionEnded, ' ', h('a', { href: back, 'data-link': true }, ts.loginAgain), '.'));
+        } else mount(main, errorBox(err, load));
       });
   load();
 }

@@ -4,7 +4,7 @@
 import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
-import { connectionStatus, markSeen, on, pending, refreshUnreadMessages, sendMessage, sendTyping, setUnreadMessages } from '../realtime.js';
+import { CONVERSATIONS_COUNTED, connectionStatus, markSeen, on, pending, refreshUnreadMessages, sendMessage, sendTyping, setUnreadMessages } from '../realtime.js';
 import { authRequest, currentUser } from '../session.js';
 import { t } from '../strings.js';
 
@@ -62,7 +62,8 @@ export function renderMessages(main, { url, signal }) {
     try {
       const me = await whoAmI();
       if (!me) return loginPrompt(main, url);
-      const { items } = await authRequest('GET', '/api/conversations', { signal });
+      // As many as the header's badge counts: the two agree.
+      const { items } = await authRequest('GET', '/api/conversations', { params: { limit: CONVERSATIONS_COUNTED }, signal });
       if (signal.aborted) return;
       setUnreadMessages(items); // the header's badge agrees with the list
       state.textContent = items.length ? '' : t.noConversations;

@@ -121,14 +121,17 @@ export function saveSearchButton(params) {
   const button = h('button', { type: 'button', class: 'save-search' }, t.saveSearch);
   button.addEventListener('click', async () => {
     if (isBusy(button) || button.dataset.saved) return;
+    // Busy from the first press: the session's restore below can take a
+    // while, and a second press meanwhile would save the search twice.
+    const idle = busy(button);
     // Not currentUser(): just after a reload it is null until the stored
     // session is restored, and the click would wrongly go to "Ingresar".
     if (!(await loggedInUser())) {
+      idle();
       const here = window.location.pathname + window.location.search;
       window.location.assign(`/ingresar?next=${encodeURIComponent(here)}`);
       return;
     }
-    const idle = busy(button);
     try {
       await authRequest('POST', '/api/me/saved-searches', { body: { name: t.savedSearchName(query).slice(0, 100), query } });
       button.textContent = t.searchSaved;

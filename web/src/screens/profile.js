@@ -114,7 +114,8 @@ function passwordForm({ onChanged }) {
       onChanged();
       return ta.passwordChanged;
     },
-    failMessage: (err) => (err.status === 409 ? ta.passwordConflict : err.message || t.errors.generic),
+    // A 503 may come after the new password took effect (docs/AUTH.md).
+    failMessage: (err) => (err.status === 409 ? ta.passwordConflict : err.status === 503 ? ta.passwordMaybeChanged : err.message || t.errors.generic),
   });
 }
 

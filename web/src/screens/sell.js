@@ -8,7 +8,8 @@ import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
 import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { PhotoError, shrink, upload } from '../photos.js';
-import { authRequest, accessToken, currentUser } from '../session.js';
+import { dropDraft, keepDraft, readDraft } from '../drafts.js';
+import { authRequest, accessToken, currentUser, loggedInUser } from '../session.js';
 import { t, ts } from '../strings.js';
 import { PROVINCES } from './account.js';
 
@@ -48,6 +49,7 @@ function setError(control, message) {
 export async function requireLogin(main, url, heading = ts.publishHeading) {
   try {
     await accessToken();
+    await loggedInUser(); // who it is, too: a form's draft is read for them only
     return true;
   } catch (err) {
     if (err.status !== 401) throw err;
@@ -117,39 +119,6 @@ function parseNumber(text) {
   return Number.isFinite(n) ? n : s;
 }
 
-// A form refused because the session ended (revoked elsewhere, expired) is
-// kept in sessionStorage until the person has logged in again and sent it:
-// the log-in link of the message comes back to this screen, which fills the
-// form in from the draft. Only this tab keeps it, and only for the same person.
-const draftKey = (ad) => (ad ? `rural24.draft.ad.${ad.id}` : 'rural24.draft.new');
-
-function readDraft(ad) {
-  try {
-    const d = JSON.parse(sessionStorage.getItem(draftKey(ad)) ?? 'null');
-    const me = currentUser()?.id;
-    return d && (!d.user || !me || d.user === me) ? d : null;
-  } catch {
-    return null;
-  }
-}
-
-function keepDraft(ad, draft) {
-  try {
-    sessionStorage.setItem(draftKey(ad), JSON.stringify(draft));
-  } catch {
-    /* storage disabled or full: the form on screen still holds the text */
-  }
-}
-
-function dropDraft(ad) {
-  try {
-    sessionStorage.removeItem(draftKey(ad));
-  } catch {
-    /* nothing kept */
-  }
-}
-
-/** The publish form (ad null) or the edit form of ad. */
 function adForm(categories, ad, { onSaved, signal }) {
   const byId = indexCategories(categories);
   const attrValues = { ...(ad?.attributes ?? {}) }; // kept across category changes
@@ -192,8 +161,10 @@ function adForm(categories, ad, { onSaved, signal }) {
     province.value = ad.province ?? '';
     locality.value = ad.locality ?? '';
   }
-  const opener = currentUser()?.id ?? null; // who opened the form, when known yet
-  const draft = readDraft(ad);
+  // Who opened the form (requireLogin waited for the session to be known): a
+  // draft is read for them only, and kept for them if the session ends.
+  const opener = currentUser()?.id ?? null;
+  const draft = readDraft(ad?.id, opener);
   if (draft) {
     category.value = draft.category;
     Object.assign(attrValues, draft.attributes);
@@ -293,14 +264,14 @@ function adForm(categories, ad, { onSaved, signal }) {
       const saved = ad
         ? await authRequest('PATCH', `/api/ads/${ad.id}`, { body: body(), signal })
         : await authRequest('POST', '/api/ads', { body: body(), signal });
-      dropDraft(ad);
+      dropDraft(ad?.id);
       onSaved(saved);
     } catch (err) {
       if (err.name === 'AbortError') return;
       if (err.status === 401) {
-        keepDraft(ad, snapshot(who));
+        const kept = keepDraft(ad?.id, snapshot(who));
         const next = window.location.pathname + window.location.search;
-        mount(alert, ts.sessionEnded, ' ', h('a', { href: `/ingresar?next=${encodeURIComponent(next)}`, 'data-link': true }, ts.loginAgain), ts.draftKept);
+        mount(alert, ts.sessionEnded, ' ', h('a', { href: `/ingresar?next=${encodeURIComponent(next)}`, 'data-link': true }, ts.loginAgain), kept ? ts.draftKept : '');
         alert.hidden = false;
         return;
       }
