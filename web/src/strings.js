@@ -430,3 +430,13 @@ export const tg = {
   menu: 'Menú',
   menuUnread: (n) => (n === 1 ? '1 novedad sin leer' : `${n} novedades sin leer`),
 };
+
+// ---- Favoritos, Mis avisos por estado, editar un aviso ajeno, salir con
+// fotos subiendo, el botón de mensaje del dueño (branch polish) --------------
+
+export const tp = {
+  unfavorite: 'Quitar de favoritos',
+  unfavorited: (title) => `Quitamos “${title}” de tus favoritos.`,
+  noFavorites: 'Aún no guardaste avisos. En un aviso, tocá “Guardar en favoritos” para encontrarlo acá.',
+  browseAds: 'Ver avisos',
+};

@@ -3,10 +3,10 @@
 // reactivate, renew an expired one, delete after a confirmation) and
 // "Favoritos" (GET /api/me/favorites). Also the header's links to them.
 import { adCard, errorBox } from '../cards.js';
-import { announce, h, mount } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { formatPrice } from '../format.js';
 import { authRequest } from '../session.js';
-import { t, ts } from '../strings.js';
+import { t, tp, ts } from '../strings.js';
 import { requireLogin } from './sell.js';
 
 /** The header's links for a logged-in person. */
@@ -131,6 +131,50 @@ export async function renderMyAds(main, { url, signal }) {
   load();
 }
 
+/** A card of Favoritos with its "Quitar de favoritos" (DELETE
+ *  /api/ads/{id}/favorite): the card leaves the list, the change is
+ *  announced and the focus goes to the next card's button (the previous one
+ *  for the last card), or to the heading once the list is empty. */
+function favoriteItem(ad, { signal, onEmpty }) {
+  const li = adCard(ad);
+  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary unfavorite',
+      // The visible words first (WCAG 2.5.3), then which ad.
+      'aria-label': `${tp.unfavorite}: ${ad.title}`,
+      onclick: async () => {
+        if (isBusy(button)) return;
+        const idle = busy(button);
+        error.hidden = true;
+        try {
+          await authRequest('DELETE', `/api/ads/${ad.id}/favorite`, { signal });
+          const list = li.parentElement;
+          const next = li.nextElementSibling ?? li.previousElementSibling;
+          li.remove();
+          announce(tp.unfavorited(ad.title));
+          if (next) next.querySelector('button.unfavorite')?.focus();
+          else onEmpty(list);
+        } catch (err) {
+          if (err.name === 'AbortError') return;
+          error.textContent = err.message || t.errors.generic;
+          error.hidden = false;
+        } finally {
+          idle();
+        }
+      },
+    },
+    tp.unfavorite,
+  );
+  li.classList.add('favorite-card');
+  li.append(button, error);
+  return li;
+}
+
+const noFavorites = () => h('p', { class: 'empty' }, tp.noFavorites, ' ', h('a', { href: '/buscar', 'data-link': true }, tp.browseAds));
+
 export async function renderFavorites(main, { url, signal }) {
   document.title = ts.titleFavorites;
   mount(main, h('h1', {}, ts.favorites), h('p', {}, t.loading));
@@ -138,10 +182,15 @@ export async function renderFavorites(main, { url, signal }) {
     try {
       if (!(await requireLogin(main, url, ts.favorites))) return;
       const { items } = await authRequest('GET', '/api/me/favorites', { signal });
+      const heading = h('h1', { id: 'h-favorites', tabindex: '-1' }, ts.favorites);
+      const onEmpty = (list) => {
+        list.replaceWith(noFavorites());
+        heading.focus();
+      };
       mount(
         main,
-        h('h1', { id: 'h-favorites' }, ts.favorites),
-        items.length ? h('ul', { class: 'cards', 'aria-labelledby': 'h-favorites' }, items.map(adCard)) : h('p', {}, ts.noFavorites),
+        heading,
+        items.length ? h('ul', { class: 'cards', 'aria-labelledby': 'h-favorites' }, items.map((ad) => favoriteItem(ad, { signal, onEmpty }))) : noFavorites(),
       );
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.favorites), errorBox(err, load));

