@@ -87,4 +87,67 @@ describe('my lists and the edit screen', () => {
     await page.getByRole('main').getByText('Aún no guardaste avisos.', { exact: false }).waitFor();
     assertNoProblems(ctx, 'Favoritos');
   });
+
+  it('Mis avisos filtered by status: ?estado= in the URL, kept on a reload; an empty status says so', async () => {
+    const seller = await app.client.newUser({ name: 'Chacra Don Luis' }, 'donluis');
+    const word = uniqueWord('mine');
+    const active = await newAd(app, seller.access, adBody({ title: `Tractor ${word} publicado` }));
+    const paused = await newAd(app, seller.access, adBody({ title: `Sembradora ${word} pausada`, category_id: 103, attributes: {} }));
+    const sold = await newAd(app, seller.access, adBody({ title: `Rastra ${word} vendida`, category_id: 105, attributes: {} }));
+    await app.client.patchOk(seller.access, paused.id, { status: 'paused' });
+    await app.client.patchOk(seller.access, sold.id, { status: 'sold' });
+
+    const ctx = await context(DESKTOP, seller);
+    const page = await ctx.newPage();
+    const list = page.getByRole('list', { name: 'Mis avisos' });
+    const tabs = page.getByRole('navigation', { name: 'Filtrar por estado' });
+    const shown = async (ads) => {
+      const want = ads.map((a) => a.title).sort();
+      try {
+        await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('main .my-ads .card-title')].map((e) => e.textContent).sort()) === JSON.stringify(w), want);
+      } catch {
+        /* the assertion says what was shown instead */
+      }
+      assert.deepEqual((await list.getByRole('heading').allTextContents()).sort(), want);
+    };
+    await page.goto('/mis-avisos');
+    await shown([active, paused, sold]);
+    assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), 'page');
+
+    const asked = page.waitForRequest((r) => r.url().includes('/api/me/ads?'));
+    await tabs.getByRole('link', { name: 'Pausados' }).click();
+    assert.equal(new URL((await asked).url()).searchParams.get('status'), 'paused');
+    await page.waitForURL((u) => u.pathname === '/mis-avisos' && u.search === '?estado=pausados');
+    await shown([paused]);
+    assert.equal(await tabs.getByRole('link', { name: 'Pausados' }).getAttribute('aria-current'), 'page');
+    assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), null);
+    assert.deepEqual(await axeSerious(page), [], 'Mis avisos filtered: no serious or critical axe violation');
+    await screenshot(page, 'my-ads-paused', DESKTOP);
+
+    await page.reload();
+    await shown([paused]);
+    assert.equal(await tabs.getByRole('link', { name: 'Pausados' }).getAttribute('aria-current'), 'page');
+    assert.equal(await page.title(), 'Mis avisos: Pausados — Rural24');
+
+    await tabs.getByRole('link', { name: 'Vendidos' }).click();
+    await page.waitForURL((u) => u.search === '?estado=vendidos');
+    await shown([sold]);
+    await tabs.getByRole('link', { name: 'Publicados' }).click();
+    await page.waitForURL((u) => u.search === '?estado=publicados');
+    await shown([active]);
+    await tabs.getByRole('link', { name: 'Vencidos' }).click();
+    await page.waitForURL((u) => u.search === '?estado=vencidos');
+    await page.getByRole('main').getByText('No tenés avisos vencidos.').waitFor();
+    assert.equal(await list.count(), 0);
+    assert.deepEqual(await axeSerious(page), [], 'Mis avisos with an empty status: no serious or critical axe violation');
+
+    // The back button returns to the previous filter; an unknown value is "Todos".
+    await page.goBack();
+    await page.waitForURL((u) => u.search === '?estado=publicados');
+    await shown([active]);
+    await page.goto('/mis-avisos?estado=borradores');
+    await shown([active, paused, sold]);
+    assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), 'page');
+    assertNoProblems(ctx, 'Mis avisos');
+  });
 });

@@ -439,4 +439,17 @@ export const tp = {
   unfavorited: (title) => `Quitamos “${title}” de tus favoritos.`,
   noFavorites: 'Aún no guardaste avisos. En un aviso, tocá “Guardar en favoritos” para encontrarlo acá.',
   browseAds: 'Ver avisos',
+
+  statusFilter: 'Filtrar por estado',
+  statusAll: 'Todos',
+  // ?estado= in the URL → the API's status.
+  statusParam: { publicados: 'active', pausados: 'paused', vendidos: 'sold', vencidos: 'expired' },
+  statusTabs: { publicados: 'Publicados', pausados: 'Pausados', vendidos: 'Vendidos', vencidos: 'Vencidos' },
+  noAdsIn: {
+    active: 'No tenés avisos publicados.',
+    paused: 'No tenés avisos pausados.',
+    sold: 'No tenés avisos vendidos.',
+    expired: 'No tenés avisos vencidos.',
+  },
+  titleMyAdsIn: (tab) => `Mis avisos: ${tab} — Rural24`,
 };

@@ -105,13 +105,24 @@ function myAdItem(ad, { signal, onChange }) {
   );
 }
 
+/** The status tabs of Mis avisos: links to ?estado=..., so a reload or a
+ *  shared link keeps the filter; "Todos" has no parameter. */
+function statusTabs(current) {
+  const tab = (label, key) =>
+    h('a', { href: key ? `/mis-avisos?estado=${key}` : '/mis-avisos', 'data-link': true, class: key === current ? 'tab current' : 'tab', 'aria-current': key === current ? 'page' : null }, label);
+  return h('nav', { class: 'tabs status-tabs', 'aria-label': tp.statusFilter }, tab(tp.statusAll, null), Object.entries(tp.statusTabs).map(([key, label]) => tab(label, key)));
+}
+
 export async function renderMyAds(main, { url, signal }) {
-  document.title = ts.titleMyAds;
+  // ?estado=pausados → GET /api/me/ads?status=paused; an unknown value is "Todos".
+  const key = Object.hasOwn(tp.statusParam, url.searchParams.get('estado') ?? '') ? url.searchParams.get('estado') : null;
+  const status = key ? tp.statusParam[key] : null;
+  document.title = key ? tp.titleMyAdsIn(tp.statusTabs[key]) : ts.titleMyAds;
   mount(main, h('h1', {}, ts.myAds), h('p', {}, t.loading));
   const load = async () => {
     try {
       if (!(await requireLogin(main, url, ts.myAds))) return;
-      const { items } = await authRequest('GET', '/api/me/ads', { signal });
+      const { items } = await authRequest('GET', '/api/me/ads', { params: status ? { status } : undefined, signal });
       const list = h('ul', { class: 'my-ads', 'aria-label': ts.myAds });
       const draw = () => {
         const shown = items.filter((a) => a.status !== 'deleted');
@@ -121,8 +132,10 @@ export async function renderMyAds(main, { url, signal }) {
         );
         if (!shown.length) list.replaceWith(empty);
       };
-      const empty = h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
-      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), list);
+      const empty = status
+        ? h('p', { class: 'empty' }, tp.noAdsIn[status])
+        : h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
+      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), list);
       draw();
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.myAds), errorBox(err, load));
