@@ -150,4 +150,34 @@ describe('my lists and the edit screen', () => {
     assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), 'page');
     assertNoProblems(ctx, 'Mis avisos');
   });
+
+  it("the edit screen of someone else's ad says it is not theirs; a missing ad says it does not exist", async () => {
+    const owner = await app.client.newUser({ name: 'Campo El Ombú' }, 'ombu');
+    const other = await app.client.newUser({ name: 'Tomás Curioso' }, 'tomas');
+    const ad = await newAd(app, owner.access, adBody({ title: `Tractor ${uniqueWord('ajeno')} ajeno` }));
+    const ctx = await context(PHONE, other);
+    const page = await ctx.newPage();
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('alert').getByText('Este aviso no es tuyo: solo quien lo publicó puede editarlo.').waitFor();
+    assert.equal(await page.getByLabel('Título').count(), 0, 'no form to fill in');
+    assert.equal(await page.getByRole('button', { name: 'Guardar cambios' }).count(), 0);
+    await page.getByRole('main').getByRole('link', { name: 'Ver el aviso' }).waitFor();
+    assert.deepEqual(await axeSerious(page), [], "someone else's ad: no serious or critical axe violation");
+
+    // In the app too (the session already restored): the ad's page has no
+    // edit link for them, but a typed or old link must say the same.
+    await (await accountItem(page, 'link', 'Mis avisos')).click();
+    await page.getByRole('navigation', { name: 'Filtrar por estado' }).waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the status tabs fit in 360 px (they wrap)');
+    await screenshot(page, 'my-ads-tabs', PHONE);
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('alert').getByText('Este aviso no es tuyo', { exact: false }).waitFor();
+
+    await page.goto('/mis-avisos/987654321/editar');
+    await page.getByRole('alert').getByText('Este aviso no existe o fue eliminado.').waitFor();
+    await page.getByRole('main').getByRole('link', { name: 'Ir a Mis avisos' }).waitFor();
+    assert.deepEqual(await axeSerious(page), [], 'a missing ad: no serious or critical axe violation');
+    expectJson(await app.client.ad(ad.id), 200, 'the ad is unchanged');
+    assertNoProblems(ctx, 'the edit screen');
+  });
 });

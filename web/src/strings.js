@@ -452,4 +452,8 @@ export const tp = {
     expired: 'No tenés avisos vencidos.',
   },
   titleMyAdsIn: (tab) => `Mis avisos: ${tab} — Rural24`,
+
+  notYourAd: 'Este aviso no es tuyo: solo quien lo publicó puede editarlo.',
+  adMissing: 'Este aviso no existe o fue eliminado.',
+  toMyAds: 'Ir a Mis avisos',
 };
