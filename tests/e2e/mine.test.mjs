@@ -180,4 +180,78 @@ describe('my lists and the edit screen', () => {
     expectJson(await app.client.ad(ad.id), 200, 'the ad is unchanged');
     assertNoProblems(ctx, 'the edit screen');
   });
+
+  it('leaving the edit screen while a photo uploads asks first: "Quedarme" keeps it, the tab asks before closing, "Salir igual" cancels it', async () => {
+    const seller = await app.client.newUser({ name: 'Granja Santa Rita' }, 'rita');
+    const ad = await newAd(app, seller.access, adBody({ title: `Tractor ${uniqueWord('sube')} con fotos` }));
+    const photo = { name: 'tractor.png', mimeType: 'image/png', buffer: encodePng(64, 48, (x, y) => [x * 3, y * 4, 90]) };
+    const ctx = await context(DESKTOP, seller);
+    const page = await ctx.newPage();
+    const images = `**/api/ads/${ad.id}/images`;
+    /** Holds the next upload until release() (then it reaches the server, or
+     *  fails quietly if the page gave it up); resolves `reached` when it is held. */
+    const hold = async () => {
+      let release;
+      const gate = new Promise((r) => (release = r));
+      let reached;
+      const held = new Promise((r) => (reached = r));
+      await page.route(images, async (route) => {
+        reached();
+        await gate;
+        await route.continue().catch(() => {});
+      });
+      return { release, held };
+    };
+    const myAdsLink = async () => accountItem(page, 'link', 'Mis avisos');
+    const dialog = page.getByRole('dialog', { name: 'Todavía se están subiendo fotos' });
+
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    let upload = await hold();
+    await page.getByLabel('Agregar fotos').setInputFiles(photo);
+    await upload.held;
+
+    // An app link: the dialog, "Quedarme" focused; Escape stays, the focus back on the link.
+    await (await myAdsLink()).click();
+    await dialog.waitFor();
+    await dialog.getByText('Si salís ahora, se cancela la foto que falta subir.').waitFor();
+    assert.ok(await dialog.getByRole('button', { name: 'Quedarme' }).evaluate((el) => el === document.activeElement), `"Quedarme" has the focus (${await focused(page)})`);
+    assert.deepEqual(await axeSerious(page), [], 'the leave dialog: no serious or critical axe violation');
+    await screenshot(page, 'leave-uploading', DESKTOP);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(new URL(page.url()).pathname, `/mis-avisos/${ad.id}/editar`);
+    assert.ok(await (await myAdsLink()).evaluate((el) => el === document.activeElement), `the focus is back on the link (${await focused(page)})`);
+
+    // Closing the tab: the browser's own question (beforeunload), dismissed.
+    const asked = page.waitForEvent('dialog');
+    await page.close({ runBeforeUnload: true });
+    const question = await asked;
+    assert.equal(question.type(), 'beforeunload');
+    await question.dismiss();
+    assert.equal(page.isClosed(), false);
+
+    // Once the photo is up, nothing is asked.
+    upload.release();
+    await page.getByText('Subida', { exact: true }).waitFor();
+    await page.unrouteAll({ behavior: 'wait' });
+    await (await myAdsLink()).click();
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    assert.equal(await dialog.count(), 0);
+
+    // "Salir igual" leaves and cancels the upload under way.
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    upload = await hold();
+    await page.getByLabel('Agregar fotos').setInputFiles({ ...photo, name: 'otra.png' });
+    await upload.held;
+    await (await myAdsLink()).click();
+    await dialog.getByRole('button', { name: 'Salir igual' }).click();
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    await page.getByRole('list', { name: 'Mis avisos' }).getByText(ad.title).waitFor();
+    upload.release();
+    await page.unrouteAll({ behavior: 'wait' });
+    assert.equal(expectJson(await app.client.ad(ad.id), 200, 'the ad').images.length, 1, 'only the first photo was stored');
+    assertNoProblems(ctx, 'leaving with photos uploading');
+  });
 });

@@ -5,6 +5,7 @@
 import { apiGet } from './api.js';
 import { accountMenu } from './menu.js';
 import { announce, h, mount } from './dom.js';
+import { mayLeave } from './leave.js';
 import { renderLogin, renderRegister } from './screens/account.js';
 import { accountLinks, renderReports } from './screens/admin.js';
 import { renderProfile } from './screens/profile.js';
@@ -62,13 +63,18 @@ export function navigate(href) {
   window.scrollTo(0, 0);
 }
 
+/** navigate(), once the screen's work under way may be left (leave.js). */
+async function go(href) {
+  if (await mayLeave()) navigate(href);
+}
+
 // Links of the app move without a reload; a modified click (new tab) keeps
 // the browser's behaviour.
 document.addEventListener('click', (e) => {
   const a = e.target.closest?.('a[data-link]');
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   e.preventDefault();
-  navigate(a.getAttribute('href'));
+  go(a.getAttribute('href'));
 });
 window.addEventListener('popstate', render);
 
@@ -103,7 +109,7 @@ input.addEventListener('input', () => {
 form.addEventListener('submit', (e) => {
   e.preventDefault();
   const q = input.value.trim();
-  navigate(q ? `/buscar?${new URLSearchParams({ q })}` : '/buscar');
+  go(q ? `/buscar?${new URLSearchParams({ q })}` : '/buscar');
 });
 
 // The header's account area: "Ingresar" and "Crear cuenta", or "Publicar"

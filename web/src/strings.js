@@ -456,4 +456,9 @@ export const tp = {
   notYourAd: 'Este aviso no es tuyo: solo quien lo publicó puede editarlo.',
   adMissing: 'Este aviso no existe o fue eliminado.',
   toMyAds: 'Ir a Mis avisos',
+
+  leaveTitle: 'Todavía se están subiendo fotos',
+  leaveText: (n) => (n === 1 ? 'Si salís ahora, se cancela la foto que falta subir.' : `Si salís ahora, se cancelan las ${n} fotos que faltan subir.`),
+  stay: 'Quedarme',
+  leave: 'Salir igual',
 };

@@ -7,6 +7,7 @@
 import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
 import { announce, busy, h, isBusy, mount } from '../dom.js';
+import { guardLeave } from '../leave.js';
 import { PhotoError, shrink, upload } from '../photos.js';
 import { authRequest, accessToken, currentUser, loggedInUser } from '../session.js';
 import { t, tp, ts } from '../strings.js';
@@ -366,6 +367,12 @@ function photosSection(ad, { signal }) {
   drawExisting();
 
   let queue = Promise.resolve();
+  let pending = 0; // photos queued or uploading: leaving now would cancel them (leave.js)
+  guardLeave(signal, () => pending);
+  const enqueue = (run) => {
+    pending++;
+    queue = queue.then(run).finally(() => pending--);
+  };
   const add = (file) => {
     const n = ++seq;
     const bar = h('progress', { max: 100, value: 0, id: `up-${n}`, 'aria-label': ts.photoProgress(file.name) });
@@ -398,11 +405,11 @@ function photosSection(ad, { signal }) {
         if (err.name === 'AbortError') return;
         item.classList.add('failed');
         const message = err instanceof PhotoError || err.message ? err.message : t.errors.generic;
-        mount(state, message, ' ', err.status === 409 ? null : h('button', { type: 'button', class: 'secondary', onclick: () => (queue = queue.then(run)) }, t.errors.retry));
+        mount(state, message, ' ', err.status === 409 ? null : h('button', { type: 'button', class: 'secondary', onclick: () => enqueue(run) }, t.errors.retry));
         announce(`${file.name}: ${message}`);
       }
     };
-    queue = queue.then(run);
+    enqueue(run);
   };
   input.addEventListener('change', () => {
     const files = [...input.files];
