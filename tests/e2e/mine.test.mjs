@@ -2,7 +2,8 @@
 // Debian's chromium: "Quitar de favoritos" on each card of Favoritos (the
 // card leaves, the change is announced, the focus moves to the next card's
 // button, then to the heading with the empty state); Mis avisos filtered by
-// status through ?estado= (kept on a reload); the edit screen of someone
+// status through ?estado= (kept on a reload), and past its first page with
+// "Ver más"; the edit screen of someone
 // else's ad says at once that it is not theirs, and a missing ad that it
 // does not exist; leaving the edit screen while a photo uploads asks first
 // (a dialog of the app's own for its links, the browser's beforeunload for
@@ -149,6 +150,45 @@ describe('my lists and the edit screen', () => {
     await shown([active, paused, sold]);
     assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), 'page');
     assertNoProblems(ctx, 'Mis avisos');
+  });
+
+  it('Mis avisos past its first page: "Ver más" brings the rest (also filtered), the focus on the first new ad', async () => {
+    const seller = await app.client.newUser({ name: 'Acopio Los Tres' }, 'acopio');
+    const word = uniqueWord('many');
+    const ads = [];
+    for (let i = 1; i <= 23; i++) ads.push(await newAd(app, seller.access, adBody({ title: `Tractor ${word} número ${i}` })));
+    await app.client.patchOk(seller.access, ads[0].id, { status: 'paused' }); // the oldest: on the second page of "Todos"
+
+    const ctx = await context(PHONE, seller);
+    const page = await ctx.newPage();
+    const list = page.getByRole('list', { name: 'Mis avisos' });
+    const more = page.getByRole('main').getByRole('button', { name: 'Ver más' });
+    await page.goto('/mis-avisos');
+    await list.getByRole('link', { name: ads[22].title }).waitFor(); // the newest first
+    assert.equal(await list.getByRole('listitem').count(), 20, 'one page of the API');
+    assert.equal(await list.getByRole('link', { name: ads[0].title, exact: true }).count(), 0);
+    await more.click();
+    await list.getByRole('link', { name: ads[0].title, exact: true }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 23);
+    await more.waitFor({ state: 'hidden' });
+    assert.ok(await list.getByRole('link', { name: ads[2].title, exact: true }).evaluate((el) => el === document.activeElement), `the focus is on the first ad brought (${await focused(page)})`);
+    assert.deepEqual(await axeSerious(page), [], 'Mis avisos with its second page: no serious or critical axe violation');
+
+    // Filtered, the API pages by the status: the paused one alone, no "Ver más".
+    await page.getByRole('navigation', { name: 'Filtrar por estado' }).getByRole('link', { name: 'Pausados' }).click();
+    await page.waitForURL((u) => u.search === '?estado=pausados');
+    await list.getByRole('link', { name: ads[0].title, exact: true }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 1);
+    assert.equal(await more.isVisible(), false);
+    await page.getByRole('navigation', { name: 'Filtrar por estado' }).getByRole('link', { name: 'Publicados' }).click();
+    await page.waitForURL((u) => u.search === '?estado=publicados');
+    await list.getByRole('link', { name: ads[22].title }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 20);
+    await more.click();
+    await list.getByRole('link', { name: ads[1].title, exact: true }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 22);
+    assert.equal(await list.getByRole('link', { name: ads[0].title, exact: true }).count(), 0, 'the paused one is not among the published');
+    assertNoProblems(ctx, 'Mis avisos, two pages');
   });
 
   it("the edit screen of someone else's ad says it is not theirs; a missing ad says it does not exist", async () => {

@@ -122,20 +122,46 @@ export async function renderMyAds(main, { url, signal }) {
   const load = async () => {
     try {
       if (!(await requireLogin(main, url, ts.myAds))) return;
-      const { items } = await authRequest('GET', '/api/me/ads', { params: status ? { status } : undefined, signal });
+      const page = await authRequest('GET', '/api/me/ads', { params: { status }, signal });
+      const items = page.items;
+      let cursor = page.next_cursor; // the API pages them (20 a page)
       const list = h('ul', { class: 'my-ads', 'aria-label': ts.myAds });
+      const more = h('button', { type: 'button', class: 'secondary' }, t.loadMore);
+      const moreBox = h('div', { class: 'more' }, more);
+      const moreError = h('div');
       const draw = () => {
         const shown = items.filter((a) => a.status !== 'deleted');
         mount(
           list,
           shown.map((ad) => myAdItem(ad, { signal, onChange: draw })),
         );
-        if (!shown.length) list.replaceWith(empty);
+        moreBox.hidden = !cursor;
+        if (!shown.length && !cursor) list.replaceWith(empty);
       };
+      // "Ver más" follows next_cursor; the focus goes to the first ad it
+      // brought (the button it was on is gone or moved below).
+      more.addEventListener('click', async () => {
+        if (isBusy(more)) return;
+        const idle = busy(more);
+        moreError.replaceChildren();
+        try {
+          const next = await authRequest('GET', '/api/me/ads', { params: { status, cursor }, signal });
+          const known = new Set(items.map((a) => a.id));
+          const fresh = next.items.filter((a) => !known.has(a.id)); // a page boundary that moved
+          items.push(...fresh);
+          cursor = next.next_cursor;
+          draw();
+          if (fresh.length) list.querySelector(`a[href="/avisos/${fresh[0].id}"]`)?.focus();
+        } catch (err) {
+          if (err.name !== 'AbortError') moreError.replaceChildren(errorBox(err));
+        } finally {
+          idle();
+        }
+      });
       const empty = status
         ? h('p', { class: 'empty' }, tp.noAdsIn[status])
         : h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
-      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), list);
+      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), list, moreBox, moreError);
       draw();
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.myAds), errorBox(err, load));
