@@ -221,7 +221,7 @@ describe('my lists and the edit screen', () => {
     assertNoProblems(ctx, 'the edit screen');
   });
 
-  it('leaving the edit screen while a photo uploads asks first: "Quedarme" keeps it, the tab asks before closing, "Salir igual" cancels it', async () => {
+  it('leaving the edit screen while a photo uploads asks first: "Quedarme" keeps it, the tab asks before closing, "Salir igual" cancels it; the back button too', async () => {
     const seller = await app.client.newUser({ name: 'Granja Santa Rita' }, 'rita');
     const ad = await newAd(app, seller.access, adBody({ title: `Tractor ${uniqueWord('sube')} con fotos` }));
     const photo = { name: 'tractor.png', mimeType: 'image/png', buffer: encodePng(64, 48, (x, y) => [x * 3, y * 4, 90]) };
@@ -286,6 +286,28 @@ describe('my lists and the edit screen', () => {
     await page.getByLabel('Agregar fotos').setInputFiles({ ...photo, name: 'otra.png' });
     await upload.held;
     await (await myAdsLink()).click();
+    await dialog.getByRole('button', { name: 'Salir igual' }).click();
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    await page.getByRole('list', { name: 'Mis avisos' }).getByText(ad.title).waitFor();
+    upload.release();
+    await page.unrouteAll({ behavior: 'wait' });
+
+    // The back button (in the app: Mis avisos → "Editar"): undone and asked.
+    await page.getByRole('list', { name: 'Mis avisos' }).getByRole('link', { name: 'Editar', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    const edit = `/mis-avisos/${ad.id}/editar`;
+    upload = await hold();
+    await page.getByLabel('Agregar fotos').setInputFiles({ ...photo, name: 'tercera.png' });
+    await upload.held;
+    await page.evaluate(() => window.history.back());
+    await dialog.waitFor();
+    await page.waitForURL((u) => u.pathname === edit);
+    await dialog.getByRole('button', { name: 'Quedarme' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(new URL(page.url()).pathname, edit);
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    await page.getByText('tercera.png').waitFor();
+    await page.evaluate(() => window.history.back());
     await dialog.getByRole('button', { name: 'Salir igual' }).click();
     await page.waitForURL((u) => u.pathname === '/mis-avisos');
     await page.getByRole('list', { name: 'Mis avisos' }).getByText(ad.title).waitFor();

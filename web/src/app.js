@@ -5,7 +5,7 @@
 import { apiGet } from './api.js';
 import { accountMenu } from './menu.js';
 import { announce, h, mount } from './dom.js';
-import { mayLeave } from './leave.js';
+import { leavePending, mayLeave } from './leave.js';
 import { renderLogin, renderRegister } from './screens/account.js';
 import { accountLinks, renderReports } from './screens/admin.js';
 import { renderProfile } from './screens/profile.js';
@@ -56,8 +56,14 @@ function render() {
   mount(main, h('h1', {}, t.notFound), h('p', {}, h('a', { href: '/', 'data-link': true }, t.goHome)));
 }
 
+// Each history entry of the app carries its position, so that a popstate
+// tells back from forward (and by how many steps) when leaving must be undone.
+let position = window.history.state?.position ?? 0;
+if (window.history.state?.position === undefined) window.history.replaceState({ position }, '');
+
 export function navigate(href) {
-  window.history.pushState(null, '', href);
+  position += 1;
+  window.history.pushState({ position }, '', href);
   render();
   document.getElementById('main')?.focus({ preventScroll: true });
   window.scrollTo(0, 0);
@@ -76,7 +82,31 @@ document.addEventListener('click', (e) => {
   e.preventDefault();
   go(a.getAttribute('href'));
 });
-window.addEventListener('popstate', render);
+// The back (or forward) button: with work under way (leave.js) the move is
+// undone at once (the URL is the screen's again) and the person asked; "Salir
+// igual" makes the same move again, which then renders.
+let undoing = false; // the popstate of the undo is ours: nothing to render
+let leaving = false; // the popstate of the move the person confirmed
+window.addEventListener('popstate', async (e) => {
+  const to = e.state?.position ?? 0;
+  if (undoing) {
+    undoing = false;
+    return;
+  }
+  const steps = to - position;
+  if (!leaving && steps !== 0 && leavePending()) {
+    undoing = true;
+    window.history.go(-steps);
+    if (await mayLeave()) {
+      leaving = true;
+      window.history.go(steps);
+    }
+    return;
+  }
+  leaving = false;
+  position = to;
+  render();
+});
 
 // The search box: suggestions as the person types (debounced, stale answers
 // cancelled), results on submit.

@@ -2,7 +2,8 @@
 // cancels them). A screen holds a guard while the work runs; a link of the
 // app or the header's search then asks first, in a modal <dialog> of our own
 // ("Quedarme" focused, Escape stays), and a reload or closing the tab gets
-// the browser's own question (beforeunload). The back button is not asked.
+// the browser's own question (beforeunload). The back and forward buttons are
+// undone and asked too (app.js's popstate).
 import { h } from './dom.js';
 import { tp } from './strings.js';
 
@@ -32,6 +33,9 @@ export function guardLeave(signal, count) {
     { once: true },
   );
 }
+
+/** True while a guard says something would be lost by leaving now. */
+export const leavePending = () => pendingCount() > 0;
 
 /** Resolves true when the person may leave: nothing is under way, or they
  *  chose "Salir igual". */
