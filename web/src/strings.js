@@ -288,7 +288,6 @@ export const ts = {
     deleted: 'Eliminaste el aviso.',
   },
 
-  noFavorites: 'Todavía no guardaste avisos. En un aviso, tocá “Guardar en favoritos”.',
   favorite: 'Guardar en favoritos',
   favorited: 'Guardado en favoritos',
   favoriteAdded: 'Guardamos el aviso en tus favoritos.',
