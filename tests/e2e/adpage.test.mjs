@@ -127,6 +127,40 @@ describe('the ad page for its owner and admins', () => {
     await page.getByRole('navigation', { name: 'Cuenta' }).getByRole('link', { name: 'Ingresar' }).waitFor();
   });
 
+  it('a reload of one\'s own ad never shows "Enviar mensaje" (decided once the session is restored); another person gets it', async () => {
+    const own = await newAd(app, seller.access, { title: 'Enfardadora propia recargada' });
+    const page = await (await context(seller)).newPage();
+    // Records whether a visible "Enviar mensaje" was ever in the page.
+    await page.addInitScript(() => {
+      window.sawMessageButton = false;
+      const look = () => {
+        for (const a of document.querySelectorAll('a')) if (a.textContent === 'Enviar mensaje' && !a.closest('[hidden]')) window.sawMessageButton = true;
+      };
+      new MutationObserver(look).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['hidden'] });
+    });
+    // GET /api/me (which names the person after a reload) is held until the
+    // ad is drawn: the page must not decide before it answers.
+    let release;
+    const gate = new Promise((r) => (release = r));
+    await page.route('**/api/me', async (route) => {
+      await gate;
+      await route.continue();
+    });
+    await page.goto(`/avisos/${own.id}`);
+    await page.getByRole('heading', { level: 1, name: own.title }).waitFor();
+    release();
+    await actions(page).getByRole('link', { name: 'Editar tu aviso' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Enviar mensaje' }).count(), 0);
+    assert.equal(await page.evaluate(() => window.sawMessageButton), false, '"Enviar mensaje" never shown to the owner');
+
+    const buyer = await app.client.newUser({ name: 'Nora Compradora' }, 'nora');
+    const other = await (await context(buyer)).newPage();
+    await other.goto(`/avisos/${own.id}`);
+    await other.getByRole('link', { name: 'Enviar mensaje' }).waitFor();
+    assertNoProblems(page.context());
+    assertNoProblems(other.context());
+  });
+
   it('an admin sees someone else\'s hidden and paused ads with a note; the owner sees the hidden one too', async () => {
     const admin = await newAdmin(app);
     await app.client.patchOk(seller.access, paused.id, { status: 'paused' });

@@ -5,6 +5,7 @@
 import { apiGet } from './api.js';
 import { accountMenu } from './menu.js';
 import { announce, h, mount } from './dom.js';
+import { leavePending, mayLeave } from './leave.js';
 import { renderLogin, renderRegister } from './screens/account.js';
 import { accountLinks, renderReports } from './screens/admin.js';
 import { renderProfile } from './screens/profile.js';
@@ -55,11 +56,22 @@ function render() {
   mount(main, h('h1', {}, t.notFound), h('p', {}, h('a', { href: '/', 'data-link': true }, t.goHome)));
 }
 
+// Each history entry of the app carries its position, so that a popstate
+// tells back from forward (and by how many steps) when leaving must be undone.
+let position = window.history.state?.position ?? 0;
+if (window.history.state?.position === undefined) window.history.replaceState({ position }, '');
+
 export function navigate(href) {
-  window.history.pushState(null, '', href);
+  position += 1;
+  window.history.pushState({ position }, '', href);
   render();
   document.getElementById('main')?.focus({ preventScroll: true });
   window.scrollTo(0, 0);
+}
+
+/** navigate(), once the screen's work under way may be left (leave.js). */
+async function go(href) {
+  if (await mayLeave()) navigate(href);
 }
 
 // Links of the app move without a reload; a modified click (new tab) keeps
@@ -68,9 +80,33 @@ document.addEventListener('click', (e) => {
   const a = e.target.closest?.('a[data-link]');
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   e.preventDefault();
-  navigate(a.getAttribute('href'));
+  go(a.getAttribute('href'));
 });
-window.addEventListener('popstate', render);
+// The back (or forward) button: with work under way (leave.js) the move is
+// undone at once (the URL is the screen's again) and the person asked; "Salir
+// igual" makes the same move again, which then renders.
+let undoing = false; // the popstate of the undo is ours: nothing to render
+let leaving = false; // the popstate of the move the person confirmed
+window.addEventListener('popstate', async (e) => {
+  const to = e.state?.position ?? 0;
+  if (undoing) {
+    undoing = false;
+    return;
+  }
+  const steps = to - position;
+  if (!leaving && steps !== 0 && leavePending()) {
+    undoing = true;
+    window.history.go(-steps);
+    if (await mayLeave()) {
+      leaving = true;
+      window.history.go(steps);
+    }
+    return;
+  }
+  leaving = false;
+  position = to;
+  render();
+});
 
 // The search box: suggestions as the person types (debounced, stale answers
 // cancelled), results on submit.
@@ -103,7 +139,7 @@ input.addEventListener('input', () => {
 form.addEventListener('submit', (e) => {
   e.preventDefault();
   const q = input.value.trim();
-  navigate(q ? `/buscar?${new URLSearchParams({ q })}` : '/buscar');
+  go(q ? `/buscar?${new URLSearchParams({ q })}` : '/buscar');
 });
 
 // The header's account area: "Ingresar" and "Crear cuenta", or "Publicar"

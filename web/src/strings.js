@@ -288,7 +288,6 @@ export const ts = {
     deleted: 'Eliminaste el aviso.',
   },
 
-  noFavorites: 'Todavía no guardaste avisos. En un aviso, tocá “Guardar en favoritos”.',
   favorite: 'Guardar en favoritos',
   favorited: 'Guardado en favoritos',
   favoriteAdded: 'Guardamos el aviso en tus favoritos.',
@@ -430,4 +429,36 @@ export const tg = {
 
   menu: 'Menú',
   menuUnread: (n) => (n === 1 ? '1 novedad sin leer' : `${n} novedades sin leer`),
+};
+
+// ---- Favoritos, Mis avisos por estado, editar un aviso ajeno, salir con
+// fotos subiendo, el botón de mensaje del dueño (branch polish) --------------
+
+export const tp = {
+  unfavorite: 'Quitar de favoritos',
+  unfavorited: (title) => `Quitamos “${title}” de tus favoritos.`,
+  noFavorites: 'Aún no guardaste avisos. En un aviso, tocá “Guardar en favoritos” para encontrarlo acá.',
+  browseAds: 'Ver avisos',
+
+  statusFilter: 'Filtrar por estado',
+  statusAll: 'Todos',
+  // ?estado= in the URL → the API's status.
+  statusParam: { publicados: 'active', pausados: 'paused', vendidos: 'sold', vencidos: 'expired' },
+  statusTabs: { publicados: 'Publicados', pausados: 'Pausados', vendidos: 'Vendidos', vencidos: 'Vencidos' },
+  noAdsIn: {
+    active: 'No tenés avisos publicados.',
+    paused: 'No tenés avisos pausados.',
+    sold: 'No tenés avisos vendidos.',
+    expired: 'No tenés avisos vencidos.',
+  },
+  titleMyAdsIn: (tab) => `Mis avisos: ${tab} — Rural24`,
+
+  notYourAd: 'Este aviso no es tuyo: solo quien lo publicó puede editarlo.',
+  adMissing: 'Este aviso no existe o fue eliminado.',
+  toMyAds: 'Ir a Mis avisos',
+
+  leaveTitle: 'Todavía se están subiendo fotos',
+  leaveText: (n) => (n === 1 ? 'Si salís ahora, se cancela la foto que falta subir.' : `Si salís ahora, se cancelan las ${n} fotos que faltan subir.`),
+  stay: 'Quedarme',
+  leave: 'Salir igual',
 };

@@ -5,7 +5,7 @@ import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
 import { CONVERSATIONS_COUNTED, connectionStatus, markSeen, on, pending, refreshUnreadMessages, sendMessage, sendTyping, setUnreadMessages } from '../realtime.js';
-import { authRequest, currentUser } from '../session.js';
+import { authRequest, currentUser, loggedInUser } from '../session.js';
 import { t } from '../strings.js';
 
 const PAGE = 30;
@@ -364,5 +364,18 @@ export function renderConversation(main, { peer, url, signal }) {
 /** The ad page's "Enviar mensaje": to the seller, about this ad (not on one's own ad). */
 export function messageButton(ad) {
   if (!ad.user || currentUser()?.id === ad.user.id) return null;
-  return h('p', { class: 'contact' }, h('a', { class: 'button', href: `/mensajes/${ad.user.id}?aviso=${ad.id}`, 'data-link': true }, t.sendMessage));
+  const box = h('p', { class: 'contact', hidden: true });
+  // After a reload currentUser() is null until the stored session is
+  // restored: decide once loggedInUser() knows who is here, so the owner
+  // never sees the button flash on their own ad.
+  loggedInUser()
+    .catch(() => null)
+    .then((me) => {
+      if (me?.id === ad.user.id) box.remove();
+      else {
+        mount(box, h('a', { class: 'button', href: `/mensajes/${ad.user.id}?aviso=${ad.id}`, 'data-link': true }, t.sendMessage));
+        box.hidden = false;
+      }
+    });
+  return box;
 }

@@ -3,10 +3,10 @@
 // reactivate, renew an expired one, delete after a confirmation) and
 // "Favoritos" (GET /api/me/favorites). Also the header's links to them.
 import { adCard, errorBox } from '../cards.js';
-import { announce, h, mount } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { formatPrice } from '../format.js';
 import { authRequest } from '../session.js';
-import { t, ts } from '../strings.js';
+import { t, tp, ts } from '../strings.js';
 import { requireLogin } from './sell.js';
 
 /** The header's links for a logged-in person. */
@@ -105,24 +105,63 @@ function myAdItem(ad, { signal, onChange }) {
   );
 }
 
+/** The status tabs of Mis avisos: links to ?estado=..., so a reload or a
+ *  shared link keeps the filter; "Todos" has no parameter. */
+function statusTabs(current) {
+  const tab = (label, key) =>
+    h('a', { href: key ? `/mis-avisos?estado=${key}` : '/mis-avisos', 'data-link': true, class: key === current ? 'tab current' : 'tab', 'aria-current': key === current ? 'page' : null }, label);
+  return h('nav', { class: 'tabs status-tabs', 'aria-label': tp.statusFilter }, tab(tp.statusAll, null), Object.entries(tp.statusTabs).map(([key, label]) => tab(label, key)));
+}
+
 export async function renderMyAds(main, { url, signal }) {
-  document.title = ts.titleMyAds;
+  // ?estado=pausados → GET /api/me/ads?status=paused; an unknown value is "Todos".
+  const key = Object.hasOwn(tp.statusParam, url.searchParams.get('estado') ?? '') ? url.searchParams.get('estado') : null;
+  const status = key ? tp.statusParam[key] : null;
+  document.title = key ? tp.titleMyAdsIn(tp.statusTabs[key]) : ts.titleMyAds;
   mount(main, h('h1', {}, ts.myAds), h('p', {}, t.loading));
   const load = async () => {
     try {
       if (!(await requireLogin(main, url, ts.myAds))) return;
-      const { items } = await authRequest('GET', '/api/me/ads', { signal });
+      const page = await authRequest('GET', '/api/me/ads', { params: { status }, signal });
+      const items = page.items;
+      let cursor = page.next_cursor; // the API pages them (20 a page)
       const list = h('ul', { class: 'my-ads', 'aria-label': ts.myAds });
+      const more = h('button', { type: 'button', class: 'secondary' }, t.loadMore);
+      const moreBox = h('div', { class: 'more' }, more);
+      const moreError = h('div');
       const draw = () => {
         const shown = items.filter((a) => a.status !== 'deleted');
         mount(
           list,
           shown.map((ad) => myAdItem(ad, { signal, onChange: draw })),
         );
-        if (!shown.length) list.replaceWith(empty);
+        moreBox.hidden = !cursor;
+        if (!shown.length && !cursor) list.replaceWith(empty);
       };
-      const empty = h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
-      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), list);
+      // "Ver más" follows next_cursor; the focus goes to the first ad it
+      // brought (the button it was on is gone or moved below).
+      more.addEventListener('click', async () => {
+        if (isBusy(more)) return;
+        const idle = busy(more);
+        moreError.replaceChildren();
+        try {
+          const next = await authRequest('GET', '/api/me/ads', { params: { status, cursor }, signal });
+          const known = new Set(items.map((a) => a.id));
+          const fresh = next.items.filter((a) => !known.has(a.id)); // a page boundary that moved
+          items.push(...fresh);
+          cursor = next.next_cursor;
+          draw();
+          if (fresh.length) list.querySelector(`a[href="/avisos/${fresh[0].id}"]`)?.focus();
+        } catch (err) {
+          if (err.name !== 'AbortError') moreError.replaceChildren(errorBox(err));
+        } finally {
+          idle();
+        }
+      });
+      const empty = status
+        ? h('p', { class: 'empty' }, tp.noAdsIn[status])
+        : h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
+      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), list, moreBox, moreError);
       draw();
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.myAds), errorBox(err, load));
@@ -131,6 +170,50 @@ export async function renderMyAds(main, { url, signal }) {
   load();
 }
 
+/** A card of Favoritos with its "Quitar de favoritos" (DELETE
+ *  /api/ads/{id}/favorite): the card leaves the list, the change is
+ *  announced and the focus goes to the next card's button (the previous one
+ *  for the last card), or to the heading once the list is empty. */
+function favoriteItem(ad, { signal, onEmpty }) {
+  const li = adCard(ad);
+  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary unfavorite',
+      // The visible words first (WCAG 2.5.3), then which ad.
+      'aria-label': `${tp.unfavorite}: ${ad.title}`,
+      onclick: async () => {
+        if (isBusy(button)) return;
+        const idle = busy(button);
+        error.hidden = true;
+        try {
+          await authRequest('DELETE', `/api/ads/${ad.id}/favorite`, { signal });
+          const list = li.parentElement;
+          const next = li.nextElementSibling ?? li.previousElementSibling;
+          li.remove();
+          announce(tp.unfavorited(ad.title));
+          if (next) next.querySelector('button.unfavorite')?.focus();
+          else onEmpty(list);
+        } catch (err) {
+          if (err.name === 'AbortError') return;
+          error.textContent = err.message || t.errors.generic;
+          error.hidden = false;
+        } finally {
+          idle();
+        }
+      },
+    },
+    tp.unfavorite,
+  );
+  li.classList.add('favorite-card');
+  li.append(button, error);
+  return li;
+}
+
+const noFavorites = () => h('p', { class: 'empty' }, tp.noFavorites, ' ', h('a', { href: '/buscar', 'data-link': true }, tp.browseAds));
+
 export async function renderFavorites(main, { url, signal }) {
   document.title = ts.titleFavorites;
   mount(main, h('h1', {}, ts.favorites), h('p', {}, t.loading));
@@ -138,10 +221,15 @@ export async function renderFavorites(main, { url, signal }) {
     try {
       if (!(await requireLogin(main, url, ts.favorites))) return;
       const { items } = await authRequest('GET', '/api/me/favorites', { signal });
+      const heading = h('h1', { id: 'h-favorites', tabindex: '-1' }, ts.favorites);
+      const onEmpty = (list) => {
+        list.replaceWith(noFavorites());
+        heading.focus();
+      };
       mount(
         main,
-        h('h1', { id: 'h-favorites' }, ts.favorites),
-        items.length ? h('ul', { class: 'cards', 'aria-labelledby': 'h-favorites' }, items.map(adCard)) : h('p', {}, ts.noFavorites),
+        heading,
+        items.length ? h('ul', { class: 'cards', 'aria-labelledby': 'h-favorites' }, items.map((ad) => favoriteItem(ad, { signal, onEmpty }))) : noFavorites(),
       );
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.favorites), errorBox(err, load));

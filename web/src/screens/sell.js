@@ -7,10 +7,11 @@
 import { apiGet } from '../api.js';
 import { errorBox } from '../cards.js';
 import { announce, busy, h, isBusy, mount } from '../dom.js';
+import { guardLeave } from '../leave.js';
 import { PhotoError, shrink, upload } from '../photos.js';
 import { dropDraft, keepDraft, readDraft } from '../drafts.js';
 import { authRequest, accessToken, currentUser, loggedInUser } from '../session.js';
-import { t, ts } from '../strings.js';
+import { t, tp, ts } from '../strings.js';
 import { PROVINCES } from './account.js';
 
 const UNITS = ['total', 'per_head', 'per_kg', 'per_ha', 'per_month', 'per_ton'];
@@ -337,6 +338,12 @@ function photosSection(ad, { signal }) {
   drawExisting();
 
   let queue = Promise.resolve();
+  let pending = 0; // photos queued or uploading: leaving now would cancel them (leave.js)
+  guardLeave(signal, () => pending);
+  const enqueue = (run) => {
+    pending++;
+    queue = queue.then(run).finally(() => pending--);
+  };
   const add = (file) => {
     const n = ++seq;
     const bar = h('progress', { max: 100, value: 0, id: `up-${n}`, 'aria-label': ts.photoProgress(file.name) });
@@ -369,11 +376,11 @@ function photosSection(ad, { signal }) {
         if (err.name === 'AbortError') return;
         item.classList.add('failed');
         const message = err instanceof PhotoError || err.message ? err.message : t.errors.generic;
-        mount(state, message, ' ', err.status === 409 ? null : h('button', { type: 'button', class: 'secondary', onclick: () => (queue = queue.then(run)) }, t.errors.retry));
+        mount(state, message, ' ', err.status === 409 ? null : h('button', { type: 'button', class: 'secondary', onclick: () => enqueue(run) }, t.errors.retry));
         announce(`${file.name}: ${message}`);
       }
     };
-    queue = queue.then(run);
+    enqueue(run);
   };
   input.addEventListener('change', () => {
     const files = [...input.files];
@@ -426,7 +433,19 @@ export async function renderEdit(main, { url, signal, id }) {
   const load = async () => {
     try {
       if (!(await requireLogin(main, url, ts.editHeading))) return;
-      const [categories, ad] = await Promise.all([loadCategories(signal), authRequest('GET', `/api/ads/${id}`, { signal })]);
+      const [categories, ad, me] = await Promise.all([loadCategories(signal), authRequest('GET', `/api/ads/${id}`, { signal }), loggedInUser()]);
+      // Someone else's ad: said at once, not after the form is filled in
+      // and the save refused (403). (An admin may PATCH it through the API,
+      // but not add photos: the screen is for owners.)
+      if (me && ad.user && ad.user.id !== me.id) {
+        mount(
+          main,
+          h('h1', {}, ts.editHeading),
+          h('p', { class: 'error', role: 'alert' }, tp.notYourAd),
+          h('p', {}, h('a', { href: `/avisos/${ad.id}`, 'data-link': true }, ts.viewAd), ' · ', h('a', { href: '/mis-avisos', 'data-link': true }, tp.toMyAds)),
+        );
+        return;
+      }
       const fresh = url.searchParams.get('nuevo') === '1';
       const notice = h('p', { class: 'notice' }, fresh ? ts.published : '');
       const photos = photosSection(ad, { signal });
@@ -448,7 +467,11 @@ export async function renderEdit(main, { url, signal, id }) {
       );
       if (fresh) photos.querySelector('h2').focus();
     } catch (err) {
-      if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.editHeading), errorBox(err, load));
+      if (err.name === 'AbortError') return;
+      // 404: unknown, deleted, or someone else's ad that is not public.
+      if (err.status === 404) {
+        mount(main, h('h1', {}, ts.editHeading), h('p', { class: 'error', role: 'alert' }, tp.adMissing), h('p', {}, h('a', { href: '/mis-avisos', 'data-link': true }, tp.toMyAds)));
+      } else mount(main, h('h1', {}, ts.editHeading), errorBox(err, load));
     }
   };
   load();

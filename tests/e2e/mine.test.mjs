@@ -1,0 +1,319 @@
+// A person's own lists and the edit screen (docs/WEB.md "Selling"), in
+// Debian's chromium: "Quitar de favoritos" on each card of Favoritos (the
+// card leaves, the change is announced, the focus moves to the next card's
+// button, then to the heading with the empty state); Mis avisos filtered by
+// status through ?estado= (kept on a reload), and past its first page with
+// "Ver más"; the edit screen of someone
+// else's ad says at once that it is not theirs, and a missing ad that it
+// does not exist; leaving the edit screen while a photo uploads asks first
+// (a dialog of the app's own for its links, the browser's beforeunload for
+// closing the tab). axe-core on each new state. Data through the API.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { uniqueWord } from '../integration/lib/catalog.mjs';
+import { DESKTOP, PHONE, accountItem, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, loggedInContext, newAd, screenshot, startApp } from './lib/browser.mjs';
+import { encodePng } from './lib/png.mjs';
+
+let app;
+let browser;
+const contexts = [];
+
+before(async () => {
+  const [a, b] = await Promise.allSettled([startApp(), launchBrowser()]);
+  app = a.value;
+  browser = b.value;
+  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+});
+
+after(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await app?.stop();
+});
+
+/** A context at size in which user is logged in (a session of its own). */
+async function context(size, user) {
+  const ctx = await loggedInContext(browser, size, { baseURL: app.url, user: await app.client.newSession(user) });
+  contexts.push(ctx);
+  return ctx;
+}
+
+/** The element that has the focus, as "role: text" for the assertion messages. */
+const focused = (page) => page.evaluate(() => `${document.activeElement?.tagName}: ${document.activeElement?.textContent}`);
+
+describe('my lists and the edit screen', () => {
+  it('Favoritos: "Quitar de favoritos" takes each card out, announced, the focus on the next one, then the empty state', async () => {
+    const seller = await app.client.newUser({ name: 'Estancia La Paz' }, 'lapaz');
+    const buyer = await app.client.newUser({ name: 'Julia Tambera' }, 'julia');
+    const word = uniqueWord('fav');
+    const first = await newAd(app, seller.access, adBody({ title: `Tractor ${word} primero` }));
+    const second = await newAd(app, seller.access, adBody({ title: `Tractor ${word} segundo` }));
+    for (const ad of [first, second]) assert.equal((await app.client.call('PUT', `/api/ads/${ad.id}/favorite`, { token: buyer.access })).status, 204);
+
+    const ctx = await context(PHONE, buyer);
+    const page = await ctx.newPage();
+    await page.goto('/favoritos');
+    const list = page.getByRole('list', { name: 'Favoritos' });
+    await list.getByRole('link', { name: new RegExp(first.title) }).waitFor();
+    const buttons = list.getByRole('button', { name: /^Quitar de favoritos/ });
+    assert.equal(await buttons.count(), 2);
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos with its buttons: no serious or critical axe violation');
+    await screenshot(page, 'favorites', PHONE);
+
+    // The newest favorite comes first; whichever it is, the other one is next.
+    const titles = await list.getByRole('heading').allTextContents();
+    const [top, other] = titles[0] === first.title ? [first, second] : [second, first];
+    let removed = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${top.id}/favorite`) && r.request().method() === 'DELETE');
+    await list.getByRole('button', { name: `Quitar de favoritos: ${top.title}` }).click();
+    assert.equal((await removed).status(), 204);
+    await list.getByRole('link', { name: new RegExp(top.title) }).waitFor({ state: 'detached' });
+    await page.locator('#status').getByText(`Quitamos “${top.title}” de tus favoritos.`).waitFor();
+    assert.ok(
+      await list.getByRole('button', { name: `Quitar de favoritos: ${other.title}` }).evaluate((el) => el === document.activeElement),
+      `the focus is on the next card's button (${await focused(page)})`,
+    );
+
+    // The last one, from the keyboard: the empty state, the focus on the heading.
+    removed = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${other.id}/favorite`) && r.request().method() === 'DELETE');
+    await page.keyboard.press('Enter');
+    assert.equal((await removed).status(), 204);
+    await page.getByRole('main').getByText('Aún no guardaste avisos.', { exact: false }).waitFor();
+    assert.equal(await list.count(), 0);
+    assert.ok(await page.getByRole('heading', { level: 1, name: 'Favoritos' }).evaluate((el) => el === document.activeElement), `the focus is on the heading (${await focused(page)})`);
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos empty: no serious or critical axe violation');
+    assert.deepEqual(expectJson(await app.client.call('GET', '/api/me/favorites', { token: buyer.access }), 200, 'favorites').items, []);
+    await page.reload();
+    await page.getByRole('main').getByText('Aún no guardaste avisos.', { exact: false }).waitFor();
+    assertNoProblems(ctx, 'Favoritos');
+  });
+
+  it('Mis avisos filtered by status: ?estado= in the URL, kept on a reload; an empty status says so', async () => {
+    const seller = await app.client.newUser({ name: 'Chacra Don Luis' }, 'donluis');
+    const word = uniqueWord('mine');
+    const active = await newAd(app, seller.access, adBody({ title: `Tractor ${word} publicado` }));
+    const paused = await newAd(app, seller.access, adBody({ title: `Sembradora ${word} pausada`, category_id: 103, attributes: {} }));
+    const sold = await newAd(app, seller.access, adBody({ title: `Rastra ${word} vendida`, category_id: 105, attributes: {} }));
+    await app.client.patchOk(seller.access, paused.id, { status: 'paused' });
+    await app.client.patchOk(seller.access, sold.id, { status: 'sold' });
+
+    const ctx = await context(DESKTOP, seller);
+    const page = await ctx.newPage();
+    const list = page.getByRole('list', { name: 'Mis avisos' });
+    const tabs = page.getByRole('navigation', { name: 'Filtrar por estado' });
+    const shown = async (ads) => {
+      const want = ads.map((a) => a.title).sort();
+      try {
+        await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('main .my-ads .card-title')].map((e) => e.textContent).sort()) === JSON.stringify(w), want);
+      } catch {
+        /* the assertion says what was shown instead */
+      }
+      assert.deepEqual((await list.getByRole('heading').allTextContents()).sort(), want);
+    };
+    await page.goto('/mis-avisos');
+    await shown([active, paused, sold]);
+    assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), 'page');
+
+    const asked = page.waitForRequest((r) => r.url().includes('/api/me/ads?'));
+    await tabs.getByRole('link', { name: 'Pausados' }).click();
+    assert.equal(new URL((await asked).url()).searchParams.get('status'), 'paused');
+    await page.waitForURL((u) => u.pathname === '/mis-avisos' && u.search === '?estado=pausados');
+    await shown([paused]);
+    assert.equal(await tabs.getByRole('link', { name: 'Pausados' }).getAttribute('aria-current'), 'page');
+    assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), null);
+    assert.deepEqual(await axeSerious(page), [], 'Mis avisos filtered: no serious or critical axe violation');
+    await screenshot(page, 'my-ads-paused', DESKTOP);
+
+    await page.reload();
+    await shown([paused]);
+    assert.equal(await tabs.getByRole('link', { name: 'Pausados' }).getAttribute('aria-current'), 'page');
+    assert.equal(await page.title(), 'Mis avisos: Pausados — Rural24');
+
+    await tabs.getByRole('link', { name: 'Vendidos' }).click();
+    await page.waitForURL((u) => u.search === '?estado=vendidos');
+    await shown([sold]);
+    await tabs.getByRole('link', { name: 'Publicados' }).click();
+    await page.waitForURL((u) => u.search === '?estado=publicados');
+    await shown([active]);
+    await tabs.getByRole('link', { name: 'Vencidos' }).click();
+    await page.waitForURL((u) => u.search === '?estado=vencidos');
+    await page.getByRole('main').getByText('No tenés avisos vencidos.').waitFor();
+    assert.equal(await list.count(), 0);
+    assert.deepEqual(await axeSerious(page), [], 'Mis avisos with an empty status: no serious or critical axe violation');
+
+    // The back button returns to the previous filter; an unknown value is "Todos".
+    await page.goBack();
+    await page.waitForURL((u) => u.search === '?estado=publicados');
+    await shown([active]);
+    await page.goto('/mis-avisos?estado=borradores');
+    await shown([active, paused, sold]);
+    assert.equal(await tabs.getByRole('link', { name: 'Todos' }).getAttribute('aria-current'), 'page');
+    assertNoProblems(ctx, 'Mis avisos');
+  });
+
+  it('Mis avisos past its first page: "Ver más" brings the rest (also filtered), the focus on the first new ad', async () => {
+    const seller = await app.client.newUser({ name: 'Acopio Los Tres' }, 'acopio');
+    const word = uniqueWord('many');
+    const ads = [];
+    for (let i = 1; i <= 23; i++) ads.push(await newAd(app, seller.access, adBody({ title: `Tractor ${word} número ${i}` })));
+    await app.client.patchOk(seller.access, ads[0].id, { status: 'paused' }); // the oldest: on the second page of "Todos"
+
+    const ctx = await context(PHONE, seller);
+    const page = await ctx.newPage();
+    const list = page.getByRole('list', { name: 'Mis avisos' });
+    const more = page.getByRole('main').getByRole('button', { name: 'Ver más' });
+    await page.goto('/mis-avisos');
+    await list.getByRole('link', { name: ads[22].title }).waitFor(); // the newest first
+    assert.equal(await list.getByRole('listitem').count(), 20, 'one page of the API');
+    assert.equal(await list.getByRole('link', { name: ads[0].title, exact: true }).count(), 0);
+    await more.click();
+    await list.getByRole('link', { name: ads[0].title, exact: true }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 23);
+    await more.waitFor({ state: 'hidden' });
+    assert.ok(await list.getByRole('link', { name: ads[2].title, exact: true }).evaluate((el) => el === document.activeElement), `the focus is on the first ad brought (${await focused(page)})`);
+    assert.deepEqual(await axeSerious(page), [], 'Mis avisos with its second page: no serious or critical axe violation');
+
+    // Filtered, the API pages by the status: the paused one alone, no "Ver más".
+    await page.getByRole('navigation', { name: 'Filtrar por estado' }).getByRole('link', { name: 'Pausados' }).click();
+    await page.waitForURL((u) => u.search === '?estado=pausados');
+    await list.getByRole('link', { name: ads[0].title, exact: true }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 1);
+    assert.equal(await more.isVisible(), false);
+    await page.getByRole('navigation', { name: 'Filtrar por estado' }).getByRole('link', { name: 'Publicados' }).click();
+    await page.waitForURL((u) => u.search === '?estado=publicados');
+    await list.getByRole('link', { name: ads[22].title }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 20);
+    await more.click();
+    await list.getByRole('link', { name: ads[1].title, exact: true }).waitFor();
+    assert.equal(await list.getByRole('listitem').count(), 22);
+    assert.equal(await list.getByRole('link', { name: ads[0].title, exact: true }).count(), 0, 'the paused one is not among the published');
+    assertNoProblems(ctx, 'Mis avisos, two pages');
+  });
+
+  it("the edit screen of someone else's ad says it is not theirs; a missing ad says it does not exist", async () => {
+    const owner = await app.client.newUser({ name: 'Campo El Ombú' }, 'ombu');
+    const other = await app.client.newUser({ name: 'Tomás Curioso' }, 'tomas');
+    const ad = await newAd(app, owner.access, adBody({ title: `Tractor ${uniqueWord('ajeno')} ajeno` }));
+    const ctx = await context(PHONE, other);
+    const page = await ctx.newPage();
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('alert').getByText('Este aviso no es tuyo: solo quien lo publicó puede editarlo.').waitFor();
+    assert.equal(await page.getByLabel('Título').count(), 0, 'no form to fill in');
+    assert.equal(await page.getByRole('button', { name: 'Guardar cambios' }).count(), 0);
+    await page.getByRole('main').getByRole('link', { name: 'Ver el aviso' }).waitFor();
+    assert.deepEqual(await axeSerious(page), [], "someone else's ad: no serious or critical axe violation");
+
+    // In the app too (the session already restored): the ad's page has no
+    // edit link for them, but a typed or old link must say the same.
+    await (await accountItem(page, 'link', 'Mis avisos')).click();
+    await page.getByRole('navigation', { name: 'Filtrar por estado' }).waitFor();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'the status tabs fit in 360 px (they wrap)');
+    await screenshot(page, 'my-ads-tabs', PHONE);
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('alert').getByText('Este aviso no es tuyo', { exact: false }).waitFor();
+
+    await page.goto('/mis-avisos/987654321/editar');
+    await page.getByRole('alert').getByText('Este aviso no existe o fue eliminado.').waitFor();
+    await page.getByRole('main').getByRole('link', { name: 'Ir a Mis avisos' }).waitFor();
+    assert.deepEqual(await axeSerious(page), [], 'a missing ad: no serious or critical axe violation');
+    expectJson(await app.client.ad(ad.id), 200, 'the ad is unchanged');
+    assertNoProblems(ctx, 'the edit screen');
+  });
+
+  it('leaving the edit screen while a photo uploads asks first: "Quedarme" keeps it, the tab asks before closing, "Salir igual" cancels it; the back button too', async () => {
+    const seller = await app.client.newUser({ name: 'Granja Santa Rita' }, 'rita');
+    const ad = await newAd(app, seller.access, adBody({ title: `Tractor ${uniqueWord('sube')} con fotos` }));
+    const photo = { name: 'tractor.png', mimeType: 'image/png', buffer: encodePng(64, 48, (x, y) => [x * 3, y * 4, 90]) };
+    const ctx = await context(DESKTOP, seller);
+    const page = await ctx.newPage();
+    const images = `**/api/ads/${ad.id}/images`;
+    /** Holds the next upload until release() (then it reaches the server, or
+     *  fails quietly if the page gave it up); resolves `reached` when it is held. */
+    const hold = async () => {
+      let release;
+      const gate = new Promise((r) => (release = r));
+      let reached;
+      const held = new Promise((r) => (reached = r));
+      await page.route(images, async (route) => {
+        reached();
+        await gate;
+        await route.continue().catch(() => {});
+      });
+      return { release, held };
+    };
+    const myAdsLink = async () => accountItem(page, 'link', 'Mis avisos');
+    const dialog = page.getByRole('dialog', { name: 'Todavía se están subiendo fotos' });
+
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    let upload = await hold();
+    await page.getByLabel('Agregar fotos').setInputFiles(photo);
+    await upload.held;
+
+    // An app link: the dialog, "Quedarme" focused; Escape stays, the focus back on the link.
+    await (await myAdsLink()).click();
+    await dialog.waitFor();
+    await dialog.getByText('Si salís ahora, se cancela la foto que falta subir.').waitFor();
+    assert.ok(await dialog.getByRole('button', { name: 'Quedarme' }).evaluate((el) => el === document.activeElement), `"Quedarme" has the focus (${await focused(page)})`);
+    assert.deepEqual(await axeSerious(page), [], 'the leave dialog: no serious or critical axe violation');
+    await screenshot(page, 'leave-uploading', DESKTOP);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(new URL(page.url()).pathname, `/mis-avisos/${ad.id}/editar`);
+    assert.ok(await (await myAdsLink()).evaluate((el) => el === document.activeElement), `the focus is back on the link (${await focused(page)})`);
+
+    // Closing the tab: the browser's own question (beforeunload), dismissed.
+    const asked = page.waitForEvent('dialog');
+    await page.close({ runBeforeUnload: true });
+    const question = await asked;
+    assert.equal(question.type(), 'beforeunload');
+    await question.dismiss();
+    assert.equal(page.isClosed(), false);
+
+    // Once the photo is up, nothing is asked.
+    upload.release();
+    await page.getByText('Subida', { exact: true }).waitFor();
+    await page.unrouteAll({ behavior: 'wait' });
+    await (await myAdsLink()).click();
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    assert.equal(await dialog.count(), 0);
+
+    // "Salir igual" leaves and cancels the upload under way.
+    await page.goto(`/mis-avisos/${ad.id}/editar`);
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    upload = await hold();
+    await page.getByLabel('Agregar fotos').setInputFiles({ ...photo, name: 'otra.png' });
+    await upload.held;
+    await (await myAdsLink()).click();
+    await dialog.getByRole('button', { name: 'Salir igual' }).click();
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    await page.getByRole('list', { name: 'Mis avisos' }).getByText(ad.title).waitFor();
+    upload.release();
+    await page.unrouteAll({ behavior: 'wait' });
+
+    // The back button (in the app: Mis avisos → "Editar"): undone and asked.
+    await page.getByRole('list', { name: 'Mis avisos' }).getByRole('link', { name: 'Editar', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    const edit = `/mis-avisos/${ad.id}/editar`;
+    upload = await hold();
+    await page.getByLabel('Agregar fotos').setInputFiles({ ...photo, name: 'tercera.png' });
+    await upload.held;
+    await page.evaluate(() => window.history.back());
+    await dialog.waitFor();
+    await page.waitForURL((u) => u.pathname === edit);
+    await dialog.getByRole('button', { name: 'Quedarme' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(new URL(page.url()).pathname, edit);
+    await page.getByRole('heading', { level: 1, name: 'Editar aviso' }).waitFor();
+    await page.getByText('tercera.png').waitFor();
+    await page.evaluate(() => window.history.back());
+    await dialog.getByRole('button', { name: 'Salir igual' }).click();
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    await page.getByRole('list', { name: 'Mis avisos' }).getByText(ad.title).waitFor();
+    upload.release();
+    await page.unrouteAll({ behavior: 'wait' });
+    assert.equal(expectJson(await app.client.ad(ad.id), 200, 'the ad').images.length, 1, 'only the first photo was stored');
+    assertNoProblems(ctx, 'leaving with photos uploading');
+  });
+});
