@@ -5,7 +5,9 @@
 // expired access token is renewed and the request retried; a session that
 // ended falls back to the public page; an admin sees a hidden (under review)
 // or paused ad of someone else with a note; anonymous visitors still get the
-// 404. axe-core on the owner's page. Data through the API.
+// 404. axe-core on the owner's page. Data through the API; every answer is
+// the server's own (the expired token really expires on a server of 2 s
+// tokens, the ended session is really revoked).
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -84,27 +86,40 @@ describe('the ad page for its owner and admins', () => {
     assertNoProblems(page.context());
   });
 
-  it('a sold ad: the note and only "Reactivar"; an expired access token is renewed and the request retried', async () => {
-    const ctx = await context(seller);
-    const page = await ctx.newPage();
-    await page.goto('/mis-avisos');
-    await page.getByRole('link', { name: sold.title }).waitFor(); // logged in: the access token is in memory
-    // The next detail request with a token is answered as if the token had
-    // just expired: the app renews it and asks again.
-    let refused = 0;
-    let renewed = 0;
-    page.on('request', (r) => r.url().endsWith('/api/auth/refresh') && renewed++);
-    await page.route(`**/api/ads/${sold.id}`, async (route) => {
-      if (refused === 0 && route.request().headers().authorization) {
-        refused++;
-        await route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":{"code":"token_expired","message":"the access token expired"}}' });
-      } else await route.continue();
-    });
-    await page.getByRole('link', { name: sold.title }).click();
-    await page.getByText('Este aviso está vendido', { exact: false }).waitFor();
-    assert.deepEqual(await actions(page).getByRole('button').allTextContents(), ['Reactivar']);
-    assert.equal(refused, 1);
-    assert.equal(renewed, 1, 'one renewal');
+  it('a sold ad: the note and only "Reactivar"; an expired access token is renewed and the request retried', { timeout: 90000 }, async () => {
+    // A server whose access tokens live 2 s, and the page's timers paused
+    // (playwright's clock) so that the app's early renewal never fires: the
+    // token the app holds really expires, and the server really refuses it.
+    const short = await startApp({ extra: { ACCESS_TOKEN_TTL_S: '2' } });
+    try {
+      const owner = await short.client.newUser({ name: 'Marta Chacarera' }, 'martashort');
+      const soldHere = await newAd(short, owner.access, { title: 'Rastra de discos vendida' });
+      await short.client.patchOk(owner.access, soldHere.id, { status: 'sold' });
+      const ctx = await loggedInContext(browser, PHONE, { baseURL: short.url, user: await short.client.newSession(owner) });
+      contexts.push(ctx);
+      const page = await ctx.newPage();
+      await page.clock.install();
+      await page.goto('/mis-avisos');
+      await page.getByRole('link', { name: soldHere.title }).waitFor(); // logged in: the access token is in memory
+      await page.clock.pauseAt(Date.now() + 5);
+      // Past the token's exp (2 s) and the server's 30 s of allowed clock
+      // skew (AUTH_TOKEN_SKEW_S), with a second to spare.
+      await new Promise((resolve) => setTimeout(resolve, 33500));
+      const refused = [];
+      let renewed = 0;
+      page.on('request', (r) => r.url().endsWith('/api/auth/refresh') && renewed++);
+      page.on('response', (r) => {
+        if (r.url().endsWith(`/api/ads/${soldHere.id}`) && r.status() === 401) refused.push(r.request().headers().authorization ? 'with a token' : 'anonymous');
+      });
+      await page.getByRole('link', { name: soldHere.title }).click();
+      await page.getByText('Este aviso está vendido', { exact: false }).waitFor();
+      assert.deepEqual(await actions(page).getByRole('button').allTextContents(), ['Reactivar']);
+      assert.deepEqual(refused, ['with a token'], 'the expired token refused once by the server');
+      assert.equal(renewed, 1, 'one renewal');
+      await page.clock.resume();
+    } finally {
+      await short.stop();
+    }
   });
 
   it('a session that ended meanwhile falls back to the public page', async () => {
@@ -114,12 +129,10 @@ describe('the ad page for its owner and admins', () => {
     const page = await ctx.newPage();
     await page.goto('/favoritos');
     await page.getByRole('heading', { level: 1, name: 'Favoritos' }).waitFor();
-    await page.route(`**/api/ads/${open.id}`, async (route) => {
-      if (route.request().headers().authorization) {
-        await route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":{"code":"token_revoked","message":"the session was revoked"}}' });
-      } else await route.continue();
-    });
-    // In the app (the access token in memory): search, then the card.
+    // Every session of Pedro's ends from another device, for real.
+    const elsewhere = await app.client.newSession(other);
+    assert.equal((await app.client.logoutAll(elsewhere.access)).status, 204);
+    // In the app: search, then the card.
     await page.getByLabel('Buscar avisos').fill('Acoplado tolva');
     await page.getByLabel('Buscar avisos').press('Enter');
     await page.getByRole('main').getByRole('link', { name: new RegExp(open.title) }).click();
