@@ -131,21 +131,12 @@ static void build_featured(const void *build_data, arena_t *arena, api_load_stat
     out->nparams = 1;
 }
 
-/* {"items":[...]} around the statement's array (an empty one when NULL). */
+/* The featured list: {"items":[...]} (api_items_json). */
 static char *render_featured(app_t *app, arena_t *arena, const char *arg, db_result_t *res,
                              size_t *len)
 {
     (void)app, (void)arena, (void)arg;
-    size_t items_len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &items_len) : NULL;
-    if (items == NULL) {
-        items = "[]";
-        items_len = 2;
-    }
-    *len = items_len + 10;
-    char *body = xmalloc(*len + 1);
-    snprintf(body, *len + 1, "{\"items\":%.*s}", (int)items_len, items);
-    return body;
+    return api_items_json(res, len);
 }
 
 static void handle_featured(http_request_t *req)
@@ -236,8 +227,8 @@ static void on_detail_row(db_result_t *res, void *user_data)
     http_request_t *req = user_data;
     if (api_db_failed(req, res))
         return;
-    size_t len = 0;
-    const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    size_t len;
+    const char *json = api_row_json(res, &len);
     int64_t owner = 0;
     bool public = false, under_review = false;
     if (json == NULL || db_result_int64(res, 0, 1, &owner) != 0 ||
@@ -298,8 +289,8 @@ static void on_detail_after_write(db_result_t *res, void *user_data)
     http_request_t *req = w->req;
     if (api_db_failed(req, res))
         return;
-    size_t len = 0;
-    const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    size_t len;
+    const char *json = api_row_json(res, &len);
     int64_t owner = 0;
     bool under_review = false;
     if (json == NULL || db_result_int64(res, 0, 1, &owner) != 0 ||

@@ -12,8 +12,8 @@ static void on_user(db_result_t *res, void *user_data)
     http_request_t *req = user_data;
     if (api_db_failed(req, res))
         return;
-    size_t len = 0;
-    const char *json = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
+    size_t len;
+    const char *json = api_row_json(res, &len);
     if (json == NULL) {
         /* The account is gone while its token lives on. */
         http_respond_error(req, API_ERR_UNAUTHORIZED, "the account no longer exists", NULL);

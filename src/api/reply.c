@@ -1,6 +1,7 @@
 /* The shared handler plumbing of reply.h. */
 #include "api/reply.h"
 #include "api/app.h"
+#include "core/xmalloc.h"
 #include "http/response.h"
 
 #include <inttypes.h>
@@ -26,6 +27,12 @@ bool api_db_failed(http_request_t *req, db_result_t *res)
     http_respond_error(req, err == DB_E_CONSTRAINT ? API_ERR_VALIDATION_FAILED : db_error_api(err),
                        NULL, NULL);
     return true;
+}
+
+const char *api_row_json(db_result_t *res, size_t *len)
+{
+    *len = 0;
+    return db_result_rows(res) == 1 ? db_result_value(res, 0, 0, len) : NULL;
 }
 
 void api_respond_row(http_request_t *req, db_result_t *res, int status, const char *what)
@@ -92,19 +99,28 @@ void api_respond_id_page(http_request_t *req, db_result_t *res, const char *extr
     http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
 }
 
+char *api_items_json(db_result_t *res, size_t *len)
+{
+    size_t items_len;
+    const char *items = api_row_json(res, &items_len);
+    if (items == NULL) {
+        items = "[]";
+        items_len = 2;
+    }
+    *len = items_len + 10;
+    char *body = xmalloc(*len + 1);
+    snprintf(body, *len + 1, "{\"items\":%.*s}", (int)items_len, items);
+    return body;
+}
+
 void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control)
 {
     if (api_db_failed(req, res))
         return;
-    size_t len = 0;
-    const char *items = db_result_rows(res) == 1 ? db_result_value(res, 0, 0, &len) : NULL;
-    if (items == NULL) {
-        items = "[]";
-        len = 2;
-    }
-    char *body = arena_printf(&req->arena, "{\"items\":%.*s}", (int)len, items);
+    size_t len;
+    char *body = api_items_json(res, &len);
     http_response_header(req, "Cache-Control", cache_control);
-    http_respond(req, 200, API_JSON_TYPE, body, strlen(body));
+    http_respond_owned(req, 200, API_JSON_TYPE, body, len);
 }
 
 const char *api_path_param(http_request_t *req, size_t i)

@@ -59,6 +59,11 @@ bool api_query_params(http_request_t *req, const db_stmt_t *stmt, db_intent_t in
  * others what db_error_api() says. */
 bool api_db_failed(http_request_t *req, db_result_t *res);
 
+/* Column 0 of res's one row (the JSON a statement built), *len bytes; NULL
+ * when res has not exactly one row or the column is SQL NULL. res must not
+ * have failed (api_db_failed() first). Valid as long as res. */
+const char *api_row_json(db_result_t *res, size_t *len);
+
 /* Answers with column 0 of row 0 as the JSON body (application/json) and
  * status, or 404 not_found naming what when the statement returned no row (or
  * SQL NULL), or the error when it failed. */
@@ -89,6 +94,11 @@ void api_respond_id_page(http_request_t *req, db_result_t *res, const char *extr
 /* Answers 200 {"items":<column 0 of row 0>} ([] for no row or SQL NULL)
  * with Cache-Control: cache_control, or the error when res failed. */
 void api_respond_items(http_request_t *req, db_result_t *res, const char *cache_control);
+
+/* {"items":[...]} around column 0 of res's one row (an empty array when
+ * there is none), in a new malloc'd buffer of *len bytes the caller owns.
+ * res must not have failed. */
+char *api_items_json(db_result_t *res, size_t *len);
 
 /* Path parameter i of the route (its typed {id}) as decimal text in the
  * request's arena. */
