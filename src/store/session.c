@@ -116,34 +116,63 @@ static void redis_remember(session_store_t *store, int64_t session_id, int64_t u
     (void)redis_command_argv(store->redis, only_if_absent ? 6 : 5, argv, NULL, NULL, NULL);
 }
 
+/* A revocation's tombstone writes in flight: the revocation is answered only
+ * once Redis has them all, so that the caller's next request, on any
+ * instance, cannot reach Redis before the tombstones do. */
+typedef struct {
+    op_t *op; /* answered and freed by the last reply */
+    int64_t count;
+    size_t pending;
+} forget_t;
+
+static void forget_done(forget_t *forget)
+{
+    op_t *op = forget->op;
+    op->cb.revoked(0, forget->count, op->user_data);
+    free(op);
+    free(forget);
+}
+
 static void on_forget(int status, const redis_reply_t *reply, void *user_data)
 {
     (void)reply;
-    (void)user_data;
+    forget_t *forget = user_data;
+    /* The table already says revoked; a key left saying live would keep
+     * accepting the session on the other instances, so say it loudly. */
     if (status != 0)
-        log_warn("session key not deleted from redis; checks fall back to the table", "error",
-                 json_string(redis_strerror(status)), NULL);
+        log_error("revoked session's key not overwritten in redis; other instances may accept it "
+                  "until it expires",
+                  "error", json_string(redis_strerror(status)), NULL);
+    if (--forget->pending == 0)
+        forget_done(forget);
 }
 
 /* Overwrites the keys of revoked sessions with tombstones ("0", kept as long
  * as a session can live): a plain DEL could be undone by a check that read
  * the table just before the revocation and writes its key back just after.
- * The table already says revoked; a key left saying live by a Redis failure
- * would keep accepting the session, so the failure is logged loudly. */
-static void redis_forget(session_store_t *store, const int64_t *ids, size_t count)
+ * Answers op (count sessions revoked) once every write has a reply; at once
+ * in db mode. */
+static void redis_forget(op_t *op, const int64_t *ids, int64_t count)
 {
-    if (store->redis == NULL)
-        return;
-    char ttl[24];
-    snprintf(ttl, sizeof(ttl), "%lld", (long long)store->max_session_s * 1000);
-    for (size_t i = 0; i < count; i++) {
-        char key[64];
-        session_key(ids[i], key, sizeof(key));
-        const char *argv[] = {"SET", key, "0", "PX", ttl};
-        int rc = redis_command_argv(store->redis, 5, argv, NULL, on_forget, NULL);
-        if (rc != 0)
-            on_forget(rc, NULL, NULL);
+    forget_t *forget = xcalloc(1, sizeof(*forget));
+    forget->op = op;
+    forget->count = count;
+    forget->pending = 1; /* held by this loop, so a synchronous refusal cannot finish it early */
+    if (op->store->redis != NULL) {
+        char ttl[24];
+        snprintf(ttl, sizeof(ttl), "%lld", (long long)op->store->max_session_s * 1000);
+        for (int64_t i = 0; i < count; i++) {
+            char key[64];
+            session_key(ids[i], key, sizeof(key));
+            const char *argv[] = {"SET", key, "0", "PX", ttl};
+            forget->pending++;
+            int rc = redis_command_argv(op->store->redis, 5, argv, NULL, on_forget, forget);
+            if (rc != 0)
+                on_forget(rc, NULL, forget);
+        }
     }
+    if (--forget->pending == 0)
+        forget_done(forget);
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -413,17 +442,17 @@ static void on_revoked(db_result_t *res, void *user_data)
 {
     op_t *op = user_data;
     int err = db_result_error(res);
-    int64_t count = 0;
-    if (err == 0) {
-        count = db_result_rows(res);
-        int64_t *ids = xcalloc((size_t)count + 1, sizeof(int64_t));
-        for (int64_t i = 0; i < count; i++)
-            (void)db_result_int64(res, (int)i, 0, &ids[i]);
-        redis_forget(op->store, ids, (size_t)count);
-        free(ids);
+    if (err != 0) {
+        op->cb.revoked(err, 0, op->user_data);
+        free(op);
+        return;
     }
-    op->cb.revoked(err, count, op->user_data);
-    free(op);
+    int64_t count = db_result_rows(res);
+    int64_t *ids = xcalloc((size_t)count + 1, sizeof(int64_t));
+    for (int64_t i = 0; i < count; i++)
+        (void)db_result_int64(res, (int)i, 0, &ids[i]);
+    redis_forget(op, ids, count);
+    free(ids);
 }
 
 int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id, const char *reason,

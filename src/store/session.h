@@ -5,11 +5,11 @@
  * "rural24:session:<id>" = user id with the session's TTL, so that the check
  * made on every authenticated request costs one Redis round trip; a revocation
  * updates the table first, then overwrites the key with a tombstone ("0") that
- * lives as long as a session can. A key that is missing (Redis restarted,
- * sessions made while Redis was off) makes the check ask the table once and
- * write the key back with NX, so it can never overwrite a tombstone written by
- * a revocation that raced it; turning Redis on or off logs nobody out.
- * While Redis is down, checks go to the table.
+ * lives as long as a session can, and calls back only once Redis has answered
+ * that write (so the caller's next request, on any instance, meets it). A key that is missing
+ * (Redis restarted, sessions made while Redis was off) makes the check ask the table once and write
+ * the key back with NX, so it can never overwrite a tombstone written by a revocation that raced
+ * it; turning Redis on or off logs nobody out. While Redis is down, checks go to the table.
  *
  * Every operation is asynchronous: it returns 0 and calls back exactly once,
  * later, or returns a negative error and never calls back. In callbacks, err
