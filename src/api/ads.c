@@ -245,8 +245,10 @@ static void on_detail_row(db_result_t *res, void *user_data)
     if (public) {
         app_t *app = req->app;
         const char *key = api_path_param(req, 0);
-        cache_set(app->cache, "ad", key, strlen(key), value, (size_t)n + len, DETAIL_TTL_MS, NULL,
-                  NULL);
+        /* Best effort: a refused store only sends the next read to the
+         * database. */
+        (void)cache_set(app->cache, "ad", key, strlen(key), value, (size_t)n + len, DETAIL_TTL_MS,
+                        NULL, NULL);
     }
     respond_detail(req, value, (size_t)n + len, under_review);
 }

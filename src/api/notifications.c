@@ -260,8 +260,10 @@ static void on_ads_changed(void *user_data)
 {
     app_t *app = user_data;
     if (app->cache != NULL) {
-        cache_bump(app->cache, "search", NULL, NULL);
-        cache_bump(app->cache, "featured", NULL, NULL);
+        /* Only an invalid namespace is refused (CACHE_E_INVALID), and these
+         * are constants; nobody waits for the bumps to land. */
+        (void)cache_bump(app->cache, "search", NULL, NULL);
+        (void)cache_bump(app->cache, "featured", NULL, NULL);
     }
 }
 
