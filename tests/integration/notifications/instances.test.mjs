@@ -90,8 +90,10 @@ describe('three instances, one PostgreSQL, one Redis', () => {
     for (const [i, b] of buyers.entries()) {
       sockets.push(await listen(servers[i], b.access));
     }
-    const before0 = await leases(db);
+    // The runs are counted between these two reads of the leases, so the
+    // window they bound is from before the first to after the second.
     const t0 = Date.now();
+    const before0 = await leases(db);
     // Ads published through every instance; a price drop; an expiry.
     const ads = [];
     for (let i = 0; i < 6; i++) ads.push(await clients[i % 3].newAd(seller.access, { title: `Tractor ${word} ${i}`, price: 30000 }));
@@ -102,7 +104,6 @@ describe('three instances, one PostgreSQL, one Redis', () => {
     await setExpiry(db, ads[5].id, '-1 minute');
     // Several periods of every job.
     await sleep(Math.max(MATCHER_MS, EXPIRY_MS) * 5);
-    const elapsed = Date.now() - t0;
     for (const [i, b] of buyers.entries()) {
       const uid = b.user.id;
       assert.equal(await storedCount(db, uid, 'saved_search_match'), 1, `buyer ${i}: one saved_search_match`);
@@ -127,6 +128,7 @@ describe('three instances, one PostgreSQL, one Redis', () => {
     for (const ws of sockets) ws.destroy();
     // One run per period across the three instances, one holder each.
     const after0 = await leases(db);
+    const elapsed = Date.now() - t0;
     for (const [job, period] of Object.entries(PERIOD)) {
       const runs = after0[job].runs - before0[job].runs;
       const most = Math.ceil(elapsed / period) + 1;
