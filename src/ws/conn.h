@@ -68,7 +68,14 @@ void ws_conn_start(ws_conn_t *conn);
 
 /* Queues a text message (copied) and writes it. 0; -1 when the connection is
  * closing. Past WS_MAX_QUEUED_BYTES unread by the client, the connection is
- * closed with 1008 instead and -1 returned. */
+ * closed with 1008 instead and -1 returned.
+ *
+ * Outside on_text, a write that fails closes the connection inside this
+ * call: on_closed runs before it returns and conn is freed after. A caller
+ * that goes on using conn or its own state afterwards must learn of it from
+ * on_closed (api/ws.c's greeting sets a flag there; the hub's walk steps past
+ * a member before sending to it). Inside on_text nothing is written until
+ * the callback returns, so nothing closes under it. */
 int ws_conn_send_text(ws_conn_t *conn, const char *text, size_t len);
 
 /* Starts the close handshake with code and a short reason; the TCP
