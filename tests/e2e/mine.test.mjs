@@ -3,11 +3,12 @@
 // card leaves, the change is announced, the focus moves to the next card's
 // button, then to the heading with the empty state); Mis avisos filtered by
 // status through ?estado= (kept on a reload), and past its first page with
-// "Ver más"; the edit screen of someone
-// else's ad says at once that it is not theirs, and a missing ad that it
-// does not exist; leaving the edit screen while a photo uploads asks first
-// (a dialog of the app's own for its links, the browser's beforeunload for
-// closing the tab). axe-core on each new state. Data through the API.
+// "Ver más"; Favoritos past its first page with the same "Ver más"; the
+// edit screen of someone else's ad says at once that it is not theirs, and
+// a missing ad that it does not exist; leaving the edit screen while a
+// photo uploads asks first (a dialog of the app's own for its links, the
+// browser's beforeunload for closing the tab). axe-core on each new state.
+// Data through the API.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -189,6 +190,42 @@ describe('my lists and the edit screen', () => {
     assert.equal(await list.getByRole('listitem').count(), 22);
     assert.equal(await list.getByRole('link', { name: ads[0].title, exact: true }).count(), 0, 'the paused one is not among the published');
     assertNoProblems(ctx, 'Mis avisos, two pages');
+  });
+
+  it('Favoritos past its first page: "Ver más" brings the rest once, the focus on the first new card', async () => {
+    const seller = await app.client.newUser({ name: 'Remates El Trébol' }, 'trebol');
+    const buyer = await app.client.newUser({ name: 'Nora Invernadora' }, 'nora');
+    const word = uniqueWord('favs');
+    const ads = [];
+    for (let i = 1; i <= 22; i++) ads.push(await newAd(app, seller.access, adBody({ title: `Tractor ${word} favorito ${i}` })));
+    for (const ad of ads) assert.equal((await app.client.call('PUT', `/api/ads/${ad.id}/favorite`, { token: buyer.access })).status, 204);
+    const all = ads.map((a) => `/avisos/${a.id}`).sort();
+
+    const ctx = await context(PHONE, buyer);
+    const page = await ctx.newPage();
+    const list = page.getByRole('list', { name: 'Favoritos' });
+    const more = page.getByRole('main').getByRole('button', { name: 'Ver más' });
+    const hrefs = () => list.getByRole('link').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    await page.goto('/favoritos');
+    await more.waitFor();
+    const firstPage = await hrefs();
+    assert.equal(firstPage.length, 20, 'one page of 20, as in Mis avisos');
+    const rest = all.filter((href) => !firstPage.includes(href));
+    assert.equal(rest.length, 2, 'two favorites wait for "Ver más"');
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos with "Ver más": no serious or critical axe violation');
+
+    await more.click();
+    await list.locator(`a[href="${rest[0]}"]`).waitFor();
+    await more.waitFor({ state: 'hidden' });
+    const shown = await hrefs();
+    assert.equal(shown.length, 22, 'the 21st and 22nd favorites are there');
+    assert.deepEqual([...shown].sort(), all, 'every favorite once, no card twice');
+    assert.deepEqual(shown.slice(0, 20), firstPage, 'the first page stays as it was, the rest below it');
+    assert.ok(await list.locator(`a[href="${shown[20]}"]`).evaluate((el) => el === document.activeElement), `the focus is on the first card brought (${await focused(page)})`);
+    assert.equal(await list.getByRole('button', { name: /^Quitar de favoritos/ }).count(), 22, 'each card brought has its "Quitar de favoritos"');
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos with its second page: no serious or critical axe violation');
+    await screenshot(page, 'favorites-more', PHONE);
+    assertNoProblems(ctx, 'Favoritos, two pages');
   });
 
   it("the edit screen of someone else's ad says it is not theirs; a missing ad says it does not exist", async () => {
