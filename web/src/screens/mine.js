@@ -2,7 +2,8 @@
 // with its status and the moves the API allows: pause, mark sold,
 // reactivate, renew an expired one, delete after a confirmation) and
 // "Favoritos" (GET /api/me/favorites), both paged with one "Ver más". Also
-// the header's links to them.
+// the header's links to them, and what the owner's ad page shares with Mis
+// avisos (the moves, the confirmation before deleting).
 import { adCard, errorBox } from '../cards.js';
 import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { formatPrice } from '../format.js';
@@ -27,6 +28,26 @@ export function moves(status) {
   if (status === 'sold') return [['active', ts.reactivate]];
   if (status === 'expired') return [['active', ts.renew]];
   return [];
+}
+
+/** Asks in place, inside `box` (the ad's actions, which it replaces), before
+ *  an ad is deleted: "¿Eliminar “título”? No se puede deshacer." with "Sí,
+ *  eliminar" and "Cancelar". The focus goes to "Cancelar" (the answer that
+ *  loses nothing); "Cancelar", or Escape on either button, calls
+ *  onCancel() (which draws the actions again), "Sí, eliminar" calls
+ *  onYes(its button). Mis avisos and the owner's ad page use it. */
+export function confirmRemoval(box, title, { onYes, onCancel }) {
+  const yes = h('button', { type: 'button', class: 'danger', onclick: (e) => onYes(e.currentTarget) }, ts.confirmYes);
+  const onkeydown = (e) => {
+    // Not while the DELETE runs: its answer decides what comes next.
+    if (e.key !== 'Escape' || yes.disabled || isBusy(yes)) return;
+    e.preventDefault();
+    onCancel();
+  };
+  const no = h('button', { type: 'button', class: 'secondary', onclick: onCancel, onkeydown }, ts.cancel);
+  yes.addEventListener('keydown', onkeydown);
+  mount(box, h('p', { class: 'confirm' }, ts.confirmRemove(title)), yes, no);
+  no.focus();
 }
 
 /**
@@ -103,14 +124,11 @@ function myAdItem(ad, { signal, onChange }) {
       h('button', { type: 'button', class: 'secondary danger', onclick: confirmRemove }, ts.remove),
     );
   };
-  function confirmRemove() {
-    const no = h('button', { type: 'button', class: 'secondary', onclick: () => (drawActions(), actions.querySelector('.danger')?.focus()) }, ts.cancel);
-    const yes = h('button', {
-      type: 'button',
-      class: 'danger',
-      onclick: (e) =>
+  const confirmRemove = () =>
+    confirmRemoval(actions, ad.title, {
+      onYes: (yes) =>
         act(
-          e.currentTarget,
+          yes,
           () => authRequest('DELETE', `/api/ads/${ad.id}`, { signal }),
           () => {
             announce(ts.changed.deleted);
@@ -118,10 +136,8 @@ function myAdItem(ad, { signal, onChange }) {
             onChange();
           },
         ),
-    }, ts.confirmYes);
-    mount(actions, h('p', { class: 'confirm' }, ts.confirmRemove(ad.title)), yes, no);
-    no.focus();
-  }
+      onCancel: () => (drawActions(), actions.querySelector('.danger')?.focus()),
+    });
   drawActions();
   const thumb = ad.thumbnail_url
     ? h('img', { src: ad.thumbnail_url, alt: '', loading: 'lazy', width: 400, height: 300 })
@@ -150,11 +166,20 @@ function statusTabs(current) {
   return h('nav', { class: 'tabs status-tabs', 'aria-label': tp.statusFilter }, tab(tp.statusAll, null), Object.entries(tp.statusTabs).map(([key, label]) => tab(label, key)));
 }
 
+// What the next Mis avisos drawn says above its list, once: the ad page's
+// "Eliminar" lands here (announce() has told screen readers already).
+let nextNotice = null;
+export function noticeOnMyAds(text) {
+  nextNotice = text;
+}
+
 export async function renderMyAds(main, { url, signal }) {
   // ?estado=pausados → GET /api/me/ads?status=paused; an unknown value is "Todos".
   const key = Object.hasOwn(tp.statusParam, url.searchParams.get('estado') ?? '') ? url.searchParams.get('estado') : null;
   const status = key ? tp.statusParam[key] : null;
   document.title = key ? tp.titleMyAdsIn(tp.statusTabs[key]) : ts.titleMyAds;
+  const notice = nextNotice;
+  nextNotice = null;
   mount(main, h('h1', {}, ts.myAds), h('p', {}, t.loading));
   const load = async () => {
     try {
@@ -178,7 +203,7 @@ export async function renderMyAds(main, { url, signal }) {
       const empty = status
         ? h('p', { class: 'empty' }, tp.noAdsIn[status])
         : h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
-      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), list, more.element);
+      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), notice ? h('p', { class: 'notice' }, notice) : null, list, more.element);
       draw();
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.myAds), errorBox(err, load));
