@@ -72,7 +72,7 @@ describe('the ad page for its owner and admins', () => {
     await page.getByRole('heading', { level: 1, name: paused.title }).waitFor();
     await page.getByText('Este aviso está pausado', { exact: false }).waitFor();
     const group = actions(page);
-    assert.deepEqual(await group.getByRole('button').allTextContents(), ['Reactivar', 'Marcar vendido']);
+    assert.deepEqual(await group.getByRole('button').allTextContents(), ['Reactivar', 'Marcar vendido', 'Eliminar']);
     await group.getByRole('link', { name: 'Editar tu aviso' }).waitFor();
     assert.equal(await page.getByRole('button', { name: /Denunciar aviso|Guardar en favoritos/ }).count(), 0, 'no report or favorite on one\'s own ad');
     assert.deepEqual(await axeSerious(page), [], 'the owner\'s paused ad: no serious or critical axe violation');
@@ -86,7 +86,7 @@ describe('the ad page for its owner and admins', () => {
     assertNoProblems(page.context());
   });
 
-  it('a sold ad: the note and only "Reactivar"; an expired access token is renewed and the request retried', { timeout: 90000 }, async () => {
+  it('a sold ad: the note and only "Reactivar" (and "Eliminar"); an expired access token is renewed and the request retried', { timeout: 90000 }, async () => {
     // A server whose access tokens live 2 s, and the page's timers paused
     // (playwright's clock) so that the app's early renewal never fires: the
     // token the app holds really expires, and the server really refuses it.
@@ -116,7 +116,7 @@ describe('the ad page for its owner and admins', () => {
       });
       await page.getByRole('link', { name: soldHere.title }).click();
       await page.getByText('Este aviso está vendido', { exact: false }).waitFor();
-      assert.deepEqual(await actions(page).getByRole('button').allTextContents(), ['Reactivar']);
+      assert.deepEqual(await actions(page).getByRole('button').allTextContents(), ['Reactivar', 'Eliminar']);
       assert.deepEqual(refused, ['with a token'], 'the expired token refused once by the server');
       assert.equal(renewed, 1, 'one renewal');
       await page.clock.resume();
@@ -192,6 +192,6 @@ describe('the ad page for its owner and admins', () => {
     const owner = await (await context(seller)).newPage();
     await owner.goto(`/avisos/${hidden.id}`);
     await owner.getByText('Este aviso está oculto mientras revisamos denuncias.', { exact: false }).waitFor();
-    assert.deepEqual(await actions(owner).getByRole('button').allTextContents(), ['Pausar', 'Marcar vendido']);
+    assert.deepEqual(await actions(owner).getByRole('button').allTextContents(), ['Pausar', 'Marcar vendido', 'Eliminar']);
   });
 });

@@ -3,11 +3,14 @@
 // card leaves, the change is announced, the focus moves to the next card's
 // button, then to the heading with the empty state); Mis avisos filtered by
 // status through ?estado= (kept on a reload), and past its first page with
-// "Ver más"; the edit screen of someone
-// else's ad says at once that it is not theirs, and a missing ad that it
-// does not exist; leaving the edit screen while a photo uploads asks first
-// (a dialog of the app's own for its links, the browser's beforeunload for
-// closing the tab). axe-core on each new state. Data through the API.
+// "Ver más"; Favoritos past its first page with the same "Ver más";
+// "Eliminar" on the owner's ad page (Mis avisos's confirmation: Escape and
+// "Cancelar" keep the ad; then Mis avisos says it is gone, and its address
+// that it does not exist); the edit screen of someone else's ad says at
+// once that it is not theirs, and a missing ad that it does not exist;
+// leaving the edit screen while a photo uploads asks first (a dialog of the
+// app's own for its links, the browser's beforeunload for closing the tab).
+// axe-core on each new state. Data through the API.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -189,6 +192,112 @@ describe('my lists and the edit screen', () => {
     assert.equal(await list.getByRole('listitem').count(), 22);
     assert.equal(await list.getByRole('link', { name: ads[0].title, exact: true }).count(), 0, 'the paused one is not among the published');
     assertNoProblems(ctx, 'Mis avisos, two pages');
+  });
+
+  it('Favoritos past its first page: "Ver más" brings the rest once, the focus on the first new card', async () => {
+    const seller = await app.client.newUser({ name: 'Remates El Trébol' }, 'trebol');
+    const buyer = await app.client.newUser({ name: 'Nora Invernadora' }, 'nora');
+    const word = uniqueWord('favs');
+    const ads = [];
+    for (let i = 1; i <= 22; i++) ads.push(await newAd(app, seller.access, adBody({ title: `Tractor ${word} favorito ${i}` })));
+    for (const ad of ads) assert.equal((await app.client.call('PUT', `/api/ads/${ad.id}/favorite`, { token: buyer.access })).status, 204);
+    const all = ads.map((a) => `/avisos/${a.id}`).sort();
+
+    const ctx = await context(PHONE, buyer);
+    const page = await ctx.newPage();
+    const list = page.getByRole('list', { name: 'Favoritos' });
+    const more = page.getByRole('main').getByRole('button', { name: 'Ver más' });
+    const hrefs = () => list.getByRole('link').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    await page.goto('/favoritos');
+    await more.waitFor();
+    const firstPage = await hrefs();
+    assert.equal(firstPage.length, 20, 'one page of 20, as in Mis avisos');
+    const rest = all.filter((href) => !firstPage.includes(href));
+    assert.equal(rest.length, 2, 'two favorites wait for "Ver más"');
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos with "Ver más": no serious or critical axe violation');
+
+    await more.click();
+    await list.locator(`a[href="${rest[0]}"]`).waitFor();
+    await more.waitFor({ state: 'hidden' });
+    const shown = await hrefs();
+    assert.equal(shown.length, 22, 'the 21st and 22nd favorites are there');
+    assert.deepEqual([...shown].sort(), all, 'every favorite once, no card twice');
+    assert.deepEqual(shown.slice(0, 20), firstPage, 'the first page stays as it was, the rest below it');
+    assert.ok(await list.locator(`a[href="${shown[20]}"]`).evaluate((el) => el === document.activeElement), `the focus is on the first card brought (${await focused(page)})`);
+    assert.equal(await list.getByRole('button', { name: /^Quitar de favoritos/ }).count(), 22, 'each card brought has its "Quitar de favoritos"');
+    assert.deepEqual(await axeSerious(page), [], 'Favoritos with its second page: no serious or critical axe violation');
+    await screenshot(page, 'favorites-more', PHONE);
+    assertNoProblems(ctx, 'Favoritos, two pages');
+  });
+
+  it('"Eliminar" on the owner\'s ad page asks first (Escape and "Cancelar" keep the ad), then deletes it and lands on Mis avisos', async () => {
+    const seller = await app.client.newUser({ name: 'Cabaña Las Moras' }, 'moras');
+    const word = uniqueWord('borra');
+    const kept = await newAd(app, seller.access, adBody({ title: `Tractor ${word} que queda` }));
+    const gone = await newAd(app, seller.access, adBody({ title: `Sembradora ${word} que se va`, category_id: 103, attributes: {} }));
+    const ctx = await context(PHONE, seller);
+    const page = await ctx.newPage();
+    const group = page.getByRole('group', { name: 'Acciones para tu aviso' });
+    const remove = group.getByRole('button', { name: 'Eliminar', exact: true });
+    const question = group.getByText(`¿Eliminar “${gone.title}”? No se puede deshacer.`);
+    const hasFocus = (locator) => locator.evaluate((el) => el === document.activeElement);
+
+    await page.goto(`/avisos/${gone.id}`);
+    await page.getByRole('heading', { level: 1, name: gone.title }).waitFor();
+    await remove.click();
+    await question.waitFor();
+    assert.ok(await hasFocus(group.getByRole('button', { name: 'Cancelar' })), `"Cancelar" has the focus (${await focused(page)})`);
+    await group.getByRole('button', { name: 'Sí, eliminar' }).waitFor();
+    assert.deepEqual(await axeSerious(page), [], 'the confirmation on the ad page: no serious or critical axe violation');
+    await screenshot(page, 'ad-owner-remove', PHONE);
+
+    // Escape keeps the ad, the focus back on "Eliminar"; so does "Cancelar".
+    await page.keyboard.press('Escape');
+    await question.waitFor({ state: 'detached' });
+    assert.ok(await hasFocus(remove), `Escape: the focus is back on "Eliminar" (${await focused(page)})`);
+    await page.keyboard.press('Enter');
+    await question.waitFor();
+    await group.getByRole('button', { name: 'Cancelar' }).click();
+    await question.waitFor({ state: 'detached' });
+    assert.ok(await hasFocus(remove), `"Cancelar": the focus is back on "Eliminar" (${await focused(page)})`);
+    assert.equal(expectJson(await app.client.ad(gone.id), 200, 'the ad after cancelling').status, 'active');
+
+    // "Sí, eliminar": DELETE, then Mis avisos says so and lists only the other ad.
+    await remove.click();
+    const deleted = page.waitForResponse((r) => r.url().endsWith(`/api/ads/${gone.id}`) && r.request().method() === 'DELETE');
+    await group.getByRole('button', { name: 'Sí, eliminar' }).click();
+    assert.equal((await deleted).status(), 204);
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    const myAds = page.getByRole('list', { name: 'Mis avisos' });
+    await myAds.getByRole('link', { name: kept.title }).waitFor();
+    await page.getByRole('main').getByText('Eliminaste el aviso.', { exact: true }).waitFor();
+    assert.equal(await page.locator('#status').textContent(), 'Eliminaste el aviso.', 'announced');
+    assert.equal(await myAds.getByRole('link', { name: gone.title }).count(), 0, 'the deleted ad is not in Mis avisos');
+    assert.equal(await myAds.getByRole('listitem').count(), 1);
+    assert.deepEqual(await axeSerious(page), [], 'Mis avisos after deleting from the ad page: no serious or critical axe violation');
+    await screenshot(page, 'my-ads-deleted', PHONE);
+
+    // Its address now says it does not exist (back, and typed again).
+    await page.goBack();
+    await page.waitForURL((u) => u.pathname === `/avisos/${gone.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Este aviso no existe o ya no está publicado.' }).waitFor();
+    await page.goto(`/avisos/${gone.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Este aviso no existe o ya no está publicado.' }).waitFor();
+    assert.deepEqual(await axeSerious(page), [], 'the deleted ad\'s page: no serious or critical axe violation');
+    expectJson(await app.client.ad(kept.id), 200, 'the other ad stays');
+
+    // Deleted meanwhile elsewhere (another device): the app's message under
+    // the buttons, the page stays, the focus on "Sí, eliminar".
+    await page.goto(`/avisos/${kept.id}`);
+    await page.getByRole('heading', { level: 1, name: kept.title }).waitFor();
+    assert.equal((await app.client.call('DELETE', `/api/ads/${kept.id}`, { token: seller.access })).status, 204);
+    await remove.click();
+    await group.getByRole('button', { name: 'Sí, eliminar' }).click();
+    await page.getByRole('alert').getByText('No lo encontramos.').waitFor();
+    assert.equal(new URL(page.url()).pathname, `/avisos/${kept.id}`);
+    assert.ok(await hasFocus(group.getByRole('button', { name: 'Sí, eliminar' })), `the focus stays on "Sí, eliminar" (${await focused(page)})`);
+    assert.deepEqual(await axeSerious(page), [], 'a refused delete: no serious or critical axe violation');
+    assertNoProblems(ctx, '"Eliminar" on the ad page');
   });
 
   it("the edit screen of someone else's ad says it is not theirs; a missing ad says it does not exist", async () => {

@@ -3,13 +3,14 @@
 // aria-pressed) and report it (POST /api/ads/{id}/report with a reason).
 // The owner gets instead a note when the ad is not public (paused, sold,
 // expired, hidden under review), its status moves (PATCH status, as in Mis
-// avisos) and a link to edit; an admin looking at someone else's hidden ad a
+// avisos), a link to edit and "Eliminar" (DELETE after Mis avisos's
+// confirmation); an admin looking at someone else's hidden ad a
 // note and a link to the queue. Logged out, favorite and report lead to the
 // log-in form and back here.
 import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { accessToken, authRequest, loggedInUser } from '../session.js';
 import { t, tg, ts } from '../strings.js';
-import { moves } from './mine.js';
+import { confirmRemoval, moves, noticeOnMyAds } from './mine.js';
 
 const REASONS = ['spam', 'fraud', 'wrong_category', 'offensive', 'other'];
 
@@ -74,38 +75,70 @@ function reportForm(ad, { signal, navigate }) {
   return [toggle, form, status];
 }
 
-/** The owner's part: what the status means and the moves it allows. The
- *  PATCH answers the new detail, handed to onChange (the page redraws). */
-function ownerActions(ad, { signal, onChange }) {
+/** The owner's part: what the status means, the moves it allows, "Editar
+ *  tu aviso" and "Eliminar". A move's PATCH answers the new detail, handed to
+ *  onChange (the page redraws). "Eliminar" asks first with Mis avisos's
+ *  confirmation (confirmRemoval), then DELETEs and moves to Mis avisos,
+ *  which says what happened. */
+function ownerActions(ad, { signal, navigate, onChange }) {
   const note = ad.under_review ? tg.ownerUnderReview : tg.ownerNote[ad.status];
   const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
-  const group = h(
-    'div',
-    { class: 'actions', role: 'group', 'aria-label': tg.yourAdActions },
-    moves(ad.status).map(([to, label]) =>
-      h('button', {
-        type: 'button',
-        onclick: async (e) => {
-          const button = e.currentTarget;
-          if (isBusy(button)) return;
-          const idles = [...group.querySelectorAll('button')].map((b) => busy(b));
-          error.hidden = true;
-          try {
-            const updated = await authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal });
-            announce(ts.changed[to]);
-            onChange(updated);
-          } catch (err) {
-            if (err.name === 'AbortError') return;
-            error.textContent = err.message || t.errors.generic;
-            error.hidden = false;
-            for (const idle of idles) idle();
-            button.focus();
-          }
-        },
-      }, label),
-    ),
-    h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.editYourAd),
-  );
+  const group = h('div', { class: 'actions', role: 'group', 'aria-label': tg.yourAdActions });
+  /** Runs request() for a button of the group (the others busy meanwhile);
+   *  on an error shows it under the buttons and gives the focus back. */
+  const act = async (button, request, done) => {
+    if (isBusy(button)) return;
+    const idles = [...group.querySelectorAll('button')].map((b) => busy(b));
+    error.hidden = true;
+    try {
+      done(await request());
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      error.textContent = err.message || t.errors.generic;
+      error.hidden = false;
+      for (const idle of idles) idle();
+      button.focus();
+    }
+  };
+  const remove = () =>
+    confirmRemoval(group, ad.title, {
+      onYes: (yes) =>
+        act(
+          yes,
+          () => authRequest('DELETE', `/api/ads/${ad.id}`, { signal }),
+          () => {
+            announce(ts.changed.deleted);
+            noticeOnMyAds(ts.changed.deleted);
+            navigate('/mis-avisos');
+          },
+        ),
+      onCancel: () => {
+        error.hidden = true;
+        draw();
+        group.querySelector('.danger')?.focus();
+      },
+    });
+  const draw = () =>
+    mount(
+      group,
+      moves(ad.status).map(([to, label]) =>
+        h('button', {
+          type: 'button',
+          onclick: (e) =>
+            act(
+              e.currentTarget,
+              () => authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal }),
+              (updated) => {
+                announce(ts.changed[to]);
+                onChange(updated);
+              },
+            ),
+        }, label),
+      ),
+      h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.editYourAd),
+      h('button', { type: 'button', class: 'secondary danger', onclick: remove }, ts.remove),
+    );
+  draw();
   return [note ? h('p', { class: 'owner-note' }, note) : null, group, error];
 }
 
@@ -155,7 +188,7 @@ export function adActions(ad, { signal, navigate, onChange, changed = false }) {
     const mine = await loggedIn();
     const me = mine ? await loggedInUser() : null;
     if (me && me.id === ad.user?.id) {
-      mount(bar, ownerActions(ad, { signal, onChange }));
+      mount(bar, ownerActions(ad, { signal, navigate, onChange }));
       // After a status move the page was drawn again: focus goes to the new
       // moves rather than being lost with the button that was pressed.
       if (changed) bar.querySelector('button, a')?.focus();

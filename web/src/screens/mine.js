@@ -1,7 +1,9 @@
 // The seller's and the buyer's own lists: "Mis avisos" (GET /api/me/ads, each
 // with its status and the moves the API allows: pause, mark sold,
 // reactivate, renew an expired one, delete after a confirmation) and
-// "Favoritos" (GET /api/me/favorites). Also the header's links to them.
+// "Favoritos" (GET /api/me/favorites), both paged with one "Ver más". Also
+// the header's links to them, and what the owner's ad page shares with Mis
+// avisos (the moves, the confirmation before deleting).
 import { adCard, errorBox } from '../cards.js';
 import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { formatPrice } from '../format.js';
@@ -26,6 +28,62 @@ export function moves(status) {
   if (status === 'sold') return [['active', ts.reactivate]];
   if (status === 'expired') return [['active', ts.renew]];
   return [];
+}
+
+/** Asks in place, inside `box` (the ad's actions, which it replaces), before
+ *  an ad is deleted: "¿Eliminar “título”? No se puede deshacer." with "Sí,
+ *  eliminar" and "Cancelar". The focus goes to "Cancelar" (the answer that
+ *  loses nothing); "Cancelar", or Escape on either button, calls
+ *  onCancel() (which draws the actions again), "Sí, eliminar" calls
+ *  onYes(its button). Mis avisos and the owner's ad page use it. */
+export function confirmRemoval(box, title, { onYes, onCancel }) {
+  const yes = h('button', { type: 'button', class: 'danger', onclick: (e) => onYes(e.currentTarget) }, ts.confirmYes);
+  const onkeydown = (e) => {
+    // Not while the DELETE runs: its answer decides what comes next.
+    if (e.key !== 'Escape' || yes.disabled || isBusy(yes)) return;
+    e.preventDefault();
+    onCancel();
+  };
+  const no = h('button', { type: 'button', class: 'secondary', onclick: onCancel, onkeydown }, ts.cancel);
+  yes.addEventListener('keydown', onkeydown);
+  mount(box, h('p', { class: 'confirm' }, ts.confirmRemove(title)), yes, no);
+  no.focus();
+}
+
+/**
+ * "Ver más" under a list of ads the API pages (Mis avisos, Favoritos):
+ * `first` is the first page ({items, next_cursor}); each press asks
+ * fetchPage(cursor), hands onPage() the ads the list does not have yet (a
+ * page boundary that moved brings one twice), then puts the focus on the
+ * first of them (its title's link in `list`: the button it was on moves
+ * below or goes). The button goes with the last page; an error shows under
+ * it with the app's words. Returns { element, hasMore(), focus() }.
+ */
+function showMore(first, { list, fetchPage, onPage }) {
+  const seen = new Set(first.items.map((a) => a.id));
+  let cursor = first.next_cursor;
+  const more = h('button', { type: 'button', class: 'secondary' }, t.loadMore);
+  const box = h('div', { class: 'more', hidden: !cursor }, more);
+  const error = h('div');
+  more.addEventListener('click', async () => {
+    if (isBusy(more)) return;
+    const idle = busy(more);
+    error.replaceChildren();
+    try {
+      const next = await fetchPage(cursor);
+      const fresh = next.items.filter((a) => !seen.has(a.id));
+      for (const a of fresh) seen.add(a.id);
+      cursor = next.next_cursor;
+      box.hidden = !cursor;
+      onPage(fresh);
+      if (fresh.length) list.querySelector(`a[href="/avisos/${fresh[0].id}"]`)?.focus();
+    } catch (err) {
+      if (err.name !== 'AbortError') error.replaceChildren(errorBox(err));
+    } finally {
+      idle();
+    }
+  });
+  return { element: [box, error], hasMore: () => Boolean(cursor), focus: () => more.focus() };
 }
 
 function myAdItem(ad, { signal, onChange }) {
@@ -66,14 +124,11 @@ function myAdItem(ad, { signal, onChange }) {
       h('button', { type: 'button', class: 'secondary danger', onclick: confirmRemove }, ts.remove),
     );
   };
-  function confirmRemove() {
-    const no = h('button', { type: 'button', class: 'secondary', onclick: () => (drawActions(), actions.querySelector('.danger')?.focus()) }, ts.cancel);
-    const yes = h('button', {
-      type: 'button',
-      class: 'danger',
-      onclick: (e) =>
+  const confirmRemove = () =>
+    confirmRemoval(actions, ad.title, {
+      onYes: (yes) =>
         act(
-          e.currentTarget,
+          yes,
           () => authRequest('DELETE', `/api/ads/${ad.id}`, { signal }),
           () => {
             announce(ts.changed.deleted);
@@ -81,10 +136,8 @@ function myAdItem(ad, { signal, onChange }) {
             onChange();
           },
         ),
-    }, ts.confirmYes);
-    mount(actions, h('p', { class: 'confirm' }, ts.confirmRemove(ad.title)), yes, no);
-    no.focus();
-  }
+      onCancel: () => (drawActions(), actions.querySelector('.danger')?.focus()),
+    });
   drawActions();
   const thumb = ad.thumbnail_url
     ? h('img', { src: ad.thumbnail_url, alt: '', loading: 'lazy', width: 400, height: 300 })
@@ -113,55 +166,44 @@ function statusTabs(current) {
   return h('nav', { class: 'tabs status-tabs', 'aria-label': tp.statusFilter }, tab(tp.statusAll, null), Object.entries(tp.statusTabs).map(([key, label]) => tab(label, key)));
 }
 
+// What the next Mis avisos drawn says above its list, once: the ad page's
+// "Eliminar" lands here (announce() has told screen readers already).
+let nextNotice = null;
+export function noticeOnMyAds(text) {
+  nextNotice = text;
+}
+
 export async function renderMyAds(main, { url, signal }) {
   // ?estado=pausados → GET /api/me/ads?status=paused; an unknown value is "Todos".
   const key = Object.hasOwn(tp.statusParam, url.searchParams.get('estado') ?? '') ? url.searchParams.get('estado') : null;
   const status = key ? tp.statusParam[key] : null;
   document.title = key ? tp.titleMyAdsIn(tp.statusTabs[key]) : ts.titleMyAds;
+  const notice = nextNotice;
+  nextNotice = null;
   mount(main, h('h1', {}, ts.myAds), h('p', {}, t.loading));
   const load = async () => {
     try {
       if (!(await requireLogin(main, url, ts.myAds))) return;
       const page = await authRequest('GET', '/api/me/ads', { params: { status }, signal });
-      const items = page.items;
-      let cursor = page.next_cursor; // the API pages them (20 a page)
       const list = h('ul', { class: 'my-ads', 'aria-label': ts.myAds });
-      const more = h('button', { type: 'button', class: 'secondary' }, t.loadMore);
-      const moreBox = h('div', { class: 'more' }, more);
-      const moreError = h('div');
+      // The API pages them (20 a page).
+      const more = showMore(page, {
+        list,
+        fetchPage: (cursor) => authRequest('GET', '/api/me/ads', { params: { status, cursor }, signal }),
+        onPage: (fresh) => (page.items.push(...fresh), draw()),
+      });
       const draw = () => {
-        const shown = items.filter((a) => a.status !== 'deleted');
+        const shown = page.items.filter((a) => a.status !== 'deleted');
         mount(
           list,
           shown.map((ad) => myAdItem(ad, { signal, onChange: draw })),
         );
-        moreBox.hidden = !cursor;
-        if (!shown.length && !cursor) list.replaceWith(empty);
+        if (!shown.length && !more.hasMore()) list.replaceWith(empty);
       };
-      // "Ver más" follows next_cursor; the focus goes to the first ad it
-      // brought (the button it was on is gone or moved below).
-      more.addEventListener('click', async () => {
-        if (isBusy(more)) return;
-        const idle = busy(more);
-        moreError.replaceChildren();
-        try {
-          const next = await authRequest('GET', '/api/me/ads', { params: { status, cursor }, signal });
-          const known = new Set(items.map((a) => a.id));
-          const fresh = next.items.filter((a) => !known.has(a.id)); // a page boundary that moved
-          items.push(...fresh);
-          cursor = next.next_cursor;
-          draw();
-          if (fresh.length) list.querySelector(`a[href="/avisos/${fresh[0].id}"]`)?.focus();
-        } catch (err) {
-          if (err.name !== 'AbortError') moreError.replaceChildren(errorBox(err));
-        } finally {
-          idle();
-        }
-      });
       const empty = status
         ? h('p', { class: 'empty' }, tp.noAdsIn[status])
         : h('p', {}, ts.noAds, ' ', h('a', { href: '/publicar', 'data-link': true }, ts.publishFirst));
-      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), list, moreBox, moreError);
+      mount(main, h('h1', {}, ts.myAds), h('p', {}, h('a', { href: '/publicar', 'data-link': true, class: 'button' }, ts.publishHeading)), statusTabs(key), notice ? h('p', { class: 'notice' }, notice) : null, list, more.element);
       draw();
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.myAds), errorBox(err, load));
@@ -173,7 +215,7 @@ export async function renderMyAds(main, { url, signal }) {
 /** A card of Favoritos with its "Quitar de favoritos" (DELETE
  *  /api/ads/{id}/favorite): the card leaves the list, the change is
  *  announced and the focus goes to the next card's button (the previous one
- *  for the last card), or to the heading once the list is empty. */
+ *  for the last card); onEmpty() once no card is left. */
 function favoriteItem(ad, { signal, onEmpty }) {
   const li = adCard(ad);
   const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
@@ -190,12 +232,11 @@ function favoriteItem(ad, { signal, onEmpty }) {
         error.hidden = true;
         try {
           await authRequest('DELETE', `/api/ads/${ad.id}/favorite`, { signal });
-          const list = li.parentElement;
           const next = li.nextElementSibling ?? li.previousElementSibling;
           li.remove();
           announce(tp.unfavorited(ad.title));
           if (next) next.querySelector('button.unfavorite')?.focus();
-          else onEmpty(list);
+          else onEmpty();
         } catch (err) {
           if (err.name === 'AbortError') return;
           error.textContent = err.message || t.errors.generic;
@@ -212,6 +253,10 @@ function favoriteItem(ad, { signal, onEmpty }) {
   return li;
 }
 
+// A page of Favoritos as small as one of Mis avisos (the API's default and
+// largest limit here is 100).
+const FAVORITES_PAGE = 20;
+
 const noFavorites = () => h('p', { class: 'empty' }, tp.noFavorites, ' ', h('a', { href: '/buscar', 'data-link': true }, tp.browseAds));
 
 export async function renderFavorites(main, { url, signal }) {
@@ -220,17 +265,27 @@ export async function renderFavorites(main, { url, signal }) {
   const load = async () => {
     try {
       if (!(await requireLogin(main, url, ts.favorites))) return;
-      const { items } = await authRequest('GET', '/api/me/favorites', { signal });
+      const fetchPage = (cursor) => authRequest('GET', '/api/me/favorites', { params: { limit: FAVORITES_PAGE, cursor }, signal });
+      const page = await fetchPage(undefined);
       const heading = h('h1', { id: 'h-favorites', tabindex: '-1' }, ts.favorites);
-      const onEmpty = (list) => {
+      const list = h('ul', { class: 'cards', 'aria-labelledby': 'h-favorites' });
+      const more = showMore(page, {
+        list,
+        fetchPage,
+        onPage: (fresh) => {
+          list.append(...fresh.map(card));
+          if (!list.children.length) onEmpty(); // every card taken out, and nothing new came
+        },
+      });
+      // No card left: "Ver más" when the API has more, else the empty state.
+      const onEmpty = () => {
+        if (more.hasMore()) return more.focus();
         list.replaceWith(noFavorites());
         heading.focus();
       };
-      mount(
-        main,
-        heading,
-        items.length ? h('ul', { class: 'cards', 'aria-labelledby': 'h-favorites' }, items.map((ad) => favoriteItem(ad, { signal, onEmpty }))) : noFavorites(),
-      );
+      const card = (ad) => favoriteItem(ad, { signal, onEmpty });
+      list.append(...page.items.map(card));
+      mount(main, heading, page.items.length ? list : noFavorites(), more.element);
     } catch (err) {
       if (err.name !== 'AbortError') mount(main, h('h1', {}, ts.favorites), errorBox(err, load));
     }
