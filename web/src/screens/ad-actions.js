@@ -10,7 +10,7 @@
 import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { accessToken, authRequest, loggedInUser } from '../session.js';
 import { t, tg, ts } from '../strings.js';
-import { confirmRemoval, moves, noticeOnMyAds } from './mine.js';
+import { noticeOnMyAds, ownerButtons } from './mine.js';
 
 const REASONS = ['spam', 'fraud', 'wrong_category', 'offensive', 'other'];
 
@@ -82,63 +82,16 @@ function reportForm(ad, { signal, navigate }) {
  *  which says what happened. */
 function ownerActions(ad, { signal, navigate, onChange }) {
   const note = ad.under_review ? tg.ownerUnderReview : tg.ownerNote[ad.status];
-  const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
-  const group = h('div', { class: 'actions', role: 'group', 'aria-label': tg.yourAdActions });
-  /** Runs request() for a button of the group (the others busy meanwhile);
-   *  on an error shows it under the buttons and gives the focus back. */
-  const act = async (button, request, done) => {
-    if (isBusy(button)) return;
-    const idles = [...group.querySelectorAll('button')].map((b) => busy(b));
-    error.hidden = true;
-    try {
-      done(await request());
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      error.textContent = err.message || t.errors.generic;
-      error.hidden = false;
-      for (const idle of idles) idle();
-      button.focus();
-    }
-  };
-  const remove = () =>
-    confirmRemoval(group, ad.title, {
-      onYes: (yes) =>
-        act(
-          yes,
-          () => authRequest('DELETE', `/api/ads/${ad.id}`, { signal }),
-          () => {
-            announce(ts.changed.deleted);
-            noticeOnMyAds(ts.changed.deleted);
-            navigate('/mis-avisos');
-          },
-        ),
-      onCancel: () => {
-        error.hidden = true;
-        draw();
-        group.querySelector('.danger')?.focus();
-      },
-    });
-  const draw = () =>
-    mount(
-      group,
-      moves(ad.status).map(([to, label]) =>
-        h('button', {
-          type: 'button',
-          onclick: (e) =>
-            act(
-              e.currentTarget,
-              () => authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal }),
-              (updated) => {
-                announce(ts.changed[to]);
-                onChange(updated);
-              },
-            ),
-        }, label),
-      ),
-      h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.editYourAd),
-      h('button', { type: 'button', class: 'secondary danger', onclick: remove }, ts.remove),
-    );
-  draw();
+  const { group, error } = ownerButtons(ad, {
+    signal,
+    label: tg.yourAdActions,
+    editLabel: ts.editYourAd,
+    onMoved: (updated) => onChange(updated),
+    onDeleted: () => {
+      noticeOnMyAds(ts.changed.deleted);
+      navigate('/mis-avisos');
+    },
+  });
   return [note ? h('p', { class: 'owner-note' }, note) : null, group, error];
 }
 

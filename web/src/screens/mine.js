@@ -86,59 +86,88 @@ function showMore(first, { list, fetchPage, onPage }) {
   return { element: [box, error], hasMore: () => Boolean(cursor), focus: () => more.focus() };
 }
 
-function myAdItem(ad, { signal, onChange }) {
-  const actions = h('div', { class: 'actions', role: 'group', 'aria-label': ts.actionsFor(ad.title) });
+/**
+ * The owner's buttons for ad, shared by Mis avisos and the ad's page: its
+ * status moves (PATCH status), a link to edit (`editLabel`) and "Eliminar"
+ * (DELETE after confirmRemoval). While a request runs every button of the
+ * group is busy (aria-disabled, so the focus stays: keyboard.test.mjs); an
+ * error shows under them with the app's words and the focus goes back to
+ * the button pressed. A move announces itself and calls onMoved(the new
+ * detail, the status); a delete announces itself and calls onDeleted().
+ * Returns { group, error }: the caller places both.
+ */
+export function ownerButtons(ad, { signal, label, editLabel, onMoved, onDeleted }) {
+  const group = h('div', { class: 'actions', role: 'group', 'aria-label': label });
   const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
-  const act = async (button, run, done) => {
-    for (const b of actions.querySelectorAll('button')) b.disabled = true;
+  const act = async (button, request, done) => {
+    if (isBusy(button)) return;
+    const idles = [...group.querySelectorAll('button')].map((b) => busy(b));
     error.hidden = true;
     try {
-      await run();
-      done();
+      done(await request());
     } catch (err) {
       if (err.name === 'AbortError') return;
       error.textContent = err.message || t.errors.generic;
       error.hidden = false;
-      for (const b of actions.querySelectorAll('button')) b.disabled = false;
+      for (const idle of idles) idle();
       button.focus();
     }
   };
-  const drawActions = () => {
-    mount(
-      actions,
-      moves(ad.status).map(([to, label]) =>
-        h('button', {
-          type: 'button',
-          onclick: (e) =>
-            act(
-              e.currentTarget,
-              async () => Object.assign(ad, await authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal })),
-              () => {
-                announce(ts.changed[to]);
-                onChange();
-              },
-            ),
-        }, label),
-      ),
-      h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, ts.edit),
-      h('button', { type: 'button', class: 'secondary danger', onclick: confirmRemove }, ts.remove),
-    );
-  };
-  const confirmRemove = () =>
-    confirmRemoval(actions, ad.title, {
+  const remove = () =>
+    confirmRemoval(group, ad.title, {
       onYes: (yes) =>
         act(
           yes,
           () => authRequest('DELETE', `/api/ads/${ad.id}`, { signal }),
           () => {
             announce(ts.changed.deleted);
-            ad.status = 'deleted';
-            onChange();
+            onDeleted();
           },
         ),
-      onCancel: () => (drawActions(), actions.querySelector('.danger')?.focus()),
+      onCancel: () => {
+        error.hidden = true;
+        draw();
+        group.querySelector('.danger')?.focus();
+      },
     });
-  drawActions();
+  const draw = () =>
+    mount(
+      group,
+      moves(ad.status).map(([to, text]) =>
+        h('button', {
+          type: 'button',
+          onclick: (e) =>
+            act(
+              e.currentTarget,
+              () => authRequest('PATCH', `/api/ads/${ad.id}`, { body: { status: to }, signal }),
+              (updated) => {
+                announce(ts.changed[to]);
+                onMoved(updated, to);
+              },
+            ),
+        }, text),
+      ),
+      h('a', { href: `/mis-avisos/${ad.id}/editar`, 'data-link': true, class: 'button secondary' }, editLabel),
+      h('button', { type: 'button', class: 'secondary danger', onclick: remove }, ts.remove),
+    );
+  draw();
+  return { group, error };
+}
+
+function myAdItem(ad, { signal, onChange }) {
+  const { group: actions, error } = ownerButtons(ad, {
+    signal,
+    label: ts.actionsFor(ad.title),
+    editLabel: ts.edit,
+    onMoved: (updated) => {
+      Object.assign(ad, updated);
+      onChange();
+    },
+    onDeleted: () => {
+      ad.status = 'deleted';
+      onChange();
+    },
+  });
   const thumb = ad.thumbnail_url
     ? h('img', { src: ad.thumbnail_url, alt: '', loading: 'lazy', width: 400, height: 300 })
     : h('div', { class: 'thumb-empty', 'aria-hidden': 'true' }, t.noPhoto);
