@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, assertNoProblems, launchBrowser, loggedInContext, startApp } from './lib/browser.mjs';
+import { PHONE, account, assertNoProblems, axeSerious, launchBrowser, loggedInContext, startApp, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -135,5 +135,116 @@ describe('the real-time connection', () => {
     assert.equal(await page.locator('li.msg', { hasText: 'Primer mensaje, en vivo.' }).count(), 1);
     assert.equal(sockets.length, 3);
     assertNoProblems(ctx);
+  });
+});
+
+// A refused upgrade: the server answers the WebSocket's request with 401
+// before any 101 (the browser sees a bare 1006 close, no hello). realtime.js
+// renews the token after the second such close; a renewal refused with 401
+// ends the session. Real sessions on a server of SESSION_STORE=db (startApp's
+// default): logout-all from another login of the same person revokes them,
+// and the app, whose socket was down (offline) at that moment, meets the
+// revocation as a refused upgrade when the network returns.
+describe('a refused WebSocket upgrade', () => {
+  let db;
+  before(async () => {
+    db = await startApp();
+  });
+  after(async () => {
+    await db?.stop();
+  });
+
+  /** The browser's own lines for what this test causes: the refused
+   *  upgrades and the refused renewal. */
+  const EXPECTED = [/WebSocket connection to .* failed: HTTP Authentication failed/, /Failed to load resource: net::ERR_INTERNET_DISCONNECTED/];
+
+  /** Waits (bounded) until fn() holds. */
+  const until = async (what, fn) => {
+    const end = Date.now() + 10000;
+    while (!fn()) {
+      assert.ok(Date.now() < end, `waited 10 s for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  it('a session revoked while the socket was down: the upgrade is refused, the renewal too, and the chat says the session ended', async () => {
+    const [A, B] = await Promise.all([db.client.newUser({ name: 'Ana Ganadera' }, 'ana3'), db.client.newUser({ name: 'Bruno Tambero' }, 'bruno3')]);
+    const ctx = await loggedInContext(browser, PHONE, { baseURL: db.url, user: await db.client.newSession(B) });
+    try {
+      const page = await ctx.newPage();
+      const sockets = []; // {url, frames received, closed}
+      page.on('websocket', (ws) => {
+        const s = { frames: 0, closed: false };
+        sockets.push(s);
+        ws.on('framereceived', () => s.frames++);
+        ws.on('close', () => {
+          s.closed = true;
+        });
+      });
+      const answers = []; // the API's answers to the page, in order
+      page.on('response', (r) => {
+        const u = new URL(r.url());
+        if (u.pathname.startsWith('/api/')) answers.push(`${r.request().method()} ${u.pathname}${u.search} ${r.status()}`);
+      });
+      await page.goto(`/mensajes/${A.user.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Conversación con Ana Ganadera' }).waitFor();
+      const conn = page.getByRole('main').getByRole('status');
+      await conn.waitFor({ state: 'hidden' }); // online: the hello came
+      assert.equal(sockets.length, 1);
+      // The page settles first: opening the conversation marks it read, and
+      // the header's count is asked 150 ms after that (a request left for
+      // later would meet the revoked token before the socket does).
+      await until('the unread count asked after the read', () => {
+        const read = answers.indexOf(`POST /api/conversations/${A.user.id}/read 204`);
+        return read >= 0 && answers.slice(read).includes('GET /api/conversations?limit=100 200');
+      });
+      const box = page.getByLabel('Mensaje', { exact: true });
+      await box.fill('¿Me pasás el precio final?');
+
+      // The socket goes with the network; meanwhile every session of Bruno's
+      // ends from another device, for real.
+      await ctx.setOffline(true);
+      await conn.getByText('Sin conexión.', { exact: false }).waitFor();
+      const elsewhere = await db.client.newSession(B);
+      assert.equal((await db.client.logoutAll(elsewhere.access)).status, 204);
+      const revokedAt = answers.length;
+
+      // The network returns: the upgrade with the revoked token is refused
+      // twice, the renewal is refused, and the session ends here.
+      await ctx.setOffline(false);
+      await account(page).getByRole('link', { name: 'Ingresar' }).waitFor();
+      await conn.getByText('Tu sesión se cerró.', { exact: false }).waitFor();
+      assert.equal(await conn.getByText('Sin conexión', { exact: false }).count(), 0, 'not taken for a lost connection');
+      assert.deepEqual(answers.slice(revokedAt), ['POST /api/auth/refresh 401'], 'the refused upgrades, not another request, led to the renewal');
+      assert.equal(sockets.length, 3, 'two upgrades after the network came back');
+      for (const s of sockets.slice(1)) assert.deepEqual(s, { frames: 0, closed: true }, 'refused before any frame');
+      assert.equal(await page.evaluate(() => localStorage.getItem('rural24.refresh')), null, 'the revoked token forgotten');
+      assert.equal(await box.inputValue(), '¿Me pasás el precio final?', 'what was typed is kept');
+      // Enter sends nothing now: the link to log in again takes the focus.
+      await box.press('Enter');
+      const again = conn.getByRole('link', { name: 'Ingresá de nuevo' });
+      await page.waitForFunction(() => document.activeElement?.textContent === 'Ingresá de nuevo');
+      assert.equal(await page.evaluate(() => localStorage.getItem('rural24.outbox.null')), null, 'nothing queued for nobody');
+      assert.deepEqual(await axeSerious(page), [], 'the conversation with the session ended');
+
+      // Logging in again returns to the conversation, which works live.
+      await again.click();
+      await page.waitForURL((u) => u.pathname === '/ingresar' && u.searchParams.get('next') === `/mensajes/${A.user.id}`);
+      await page.getByLabel('Email').fill(B.email);
+      await page.getByLabel('Contraseña').fill(B.password);
+      await page.getByRole('button', { name: 'Ingresar' }).click();
+      await page.waitForURL((u) => u.pathname === `/mensajes/${A.user.id}`);
+      await waitGreeting(page, 'Bruno Tambero');
+      await page.getByRole('heading', { level: 1, name: 'Conversación con Ana Ganadera' }).waitFor();
+      await conn.waitFor({ state: 'hidden' });
+      const apiA = await db.client.newSession(A);
+      const res = await db.client.call('POST', '/api/messages', { token: apiA.access, body: { to: B.user.id, body: 'Cuarenta y dos mil dólares.' } });
+      assert.equal(res.status, 201, res.body);
+      await page.locator('li.msg.peer', { hasText: 'Cuarenta y dos mil dólares.' }).waitFor();
+      assert.deepEqual(ctx.problems.filter((p) => !EXPECTED.some((re) => re.test(p))), [], 'no CSP violation or script error');
+      assert.equal(ctx.problems.filter((p) => /WebSocket connection/.test(p)).length, 2, 'the browser reported the two refused upgrades');
+    } finally {
+      await ctx.close();
+    }
   });
 });
