@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, expectJson, launchBrowser, newContext, screenshot, startApp, takeOver, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, expectJson, newContext, screenshot, startAppAndBrowser, takeOver, waitGreeting } from './lib/browser.mjs';
 
 const REFRESH_KEY = 'rural24.refresh';
 
@@ -17,10 +17,7 @@ let app;
 let browser;
 
 before(async () => {
-  [app, browser] = await Promise.all([
-    startApp({ extra: { ACCESS_TOKEN_TTL_S: '6', RATE_LIMIT_AUTH_EMAIL: '3/900' } }),
-    launchBrowser(),
-  ]);
+  ({ app, browser } = await startAppAndBrowser({ extra: { ACCESS_TOKEN_TTL_S: '6', RATE_LIMIT_AUTH_EMAIL: '3/900' } }));
 });
 
 after(async () => {

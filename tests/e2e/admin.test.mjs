@@ -13,16 +13,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectCards, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp, takeOver, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectCards, expectJson, newAd, newAdmin, newContext, screenshot, startApp, startAppAndBrowser, takeOver, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
 
 before(async () => {
-  const [a, b] = await Promise.allSettled([startApp({ extra: { SESSION_STORE: 'db' } }), launchBrowser()]);
-  app = a.value;
-  browser = b.value;
-  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+  ({ app, browser } = await startAppAndBrowser({ extra: { SESSION_STORE: 'db' } }));
 });
 
 after(async () => {

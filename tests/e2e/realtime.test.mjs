@@ -14,16 +14,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, account, assertNoProblems, axeSerious, expectJson, launchBrowser, loggedInContext, startApp, waitGreeting } from './lib/browser.mjs';
+import { PHONE, account, assertNoProblems, axeSerious, expectJson, loggedInContext, startApp, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
 
 before(async () => {
-  [app, browser] = await Promise.all([
-    startApp({ extra: { SESSION_STORE: 'stateless', ACCESS_TOKEN_TTL_S: '4' } }),
-    launchBrowser(),
-  ]);
+  ({ app, browser } = await startAppAndBrowser({ extra: { SESSION_STORE: 'stateless', ACCESS_TOKEN_TTL_S: '4' } }));
 });
 
 after(async () => {
