@@ -1,14 +1,15 @@
 // Accounts in the browser (docs/WEB.md "Accounts"): register, the session
 // surviving a reload, the access token renewed before it expires, log out;
 // a wrong password and too many of them in Spanish; the API's validation
-// errors next to their fields. The server gives access tokens a 6-second
+// errors next to their fields; Mi cuenta's phone and province saved and
+// cleared (as a reload shows), and the API's field error there. The server gives access tokens a 6-second
 // life, so the renewal happens during the test, and allows 3 failed logins
 // per email (RATE_LIMIT_AUTH_EMAIL), so the fourth is a 429.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, launchBrowser, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, expectJson, newContext, screenshot, startAppAndBrowser, takeOver, waitGreeting } from './lib/browser.mjs';
 
 const REFRESH_KEY = 'rural24.refresh';
 
@@ -16,10 +17,7 @@ let app;
 let browser;
 
 before(async () => {
-  [app, browser] = await Promise.all([
-    startApp({ extra: { ACCESS_TOKEN_TTL_S: '6', RATE_LIMIT_AUTH_EMAIL: '3/900' } }),
-    launchBrowser(),
-  ]);
+  ({ app, browser } = await startAppAndBrowser({ extra: { ACCESS_TOKEN_TTL_S: '6', RATE_LIMIT_AUTH_EMAIL: '3/900' } }));
 });
 
 after(async () => {
@@ -156,6 +154,83 @@ describe('accounts', () => {
       await page.getByText('Ya hay una cuenta con ese email. ¿Querés ingresar?').waitFor();
       assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), 'true');
       assert.equal(await password.getAttribute('aria-invalid'), null, 'the corrected password is no longer marked');
+      assertNoProblems(ctx);
+    } finally {
+      await ctx.close();
+    }
+  });
+  it("Mi cuenta: the phone and the province saved and cleared (a reload shows them), and the API's field error by its field", async () => {
+    const u = await app.client.newUser({ name: 'Carmen Ruiz', province: 'Córdoba' }, 'carmen');
+    const ctx = await newContext(browser, PHONE, { baseURL: app.url });
+    try {
+      const page = await ctx.newPage();
+      await takeOver(page, u, '/cuenta');
+      await page.getByRole('heading', { level: 1, name: 'Mi cuenta' }).waitFor();
+      const form = page.getByRole('form', { name: 'Tus datos' });
+      const name = form.getByLabel('Nombre');
+      const phone = form.getByLabel('Teléfono');
+      const province = form.getByLabel('Provincia');
+      const save = form.getByRole('button', { name: 'Guardar cambios' });
+      const patch = async () => {
+        const answer = page.waitForResponse((r) => r.url().endsWith('/api/me') && r.request().method() === 'PATCH');
+        await save.click();
+        const r = await answer;
+        return { status: r.status(), body: JSON.parse(r.request().postData()) };
+      };
+      // Each check logs in afresh: access tokens live 6 s on this server.
+      const me = async () => expectJson(await app.client.me((await app.client.newSession(u)).access), 200, 'GET /api/me');
+      const reloaded = async () => {
+        await page.reload();
+        await waitGreeting(page, 'Carmen Ruiz');
+        await name.waitFor();
+        return { phone: await phone.inputValue(), province: await province.inputValue() };
+      };
+      assert.equal(await phone.inputValue(), '');
+      assert.equal(await province.inputValue(), 'Córdoba');
+
+      // A phone typed with the keyboard and another province.
+      await phone.pressSequentially('+54 9 3404 45-1234');
+      await province.selectOption('Santa Fe');
+      assert.deepEqual(await patch(), { status: 200, body: { name: 'Carmen Ruiz', phone: '+54 9 3404 45-1234', province: 'Santa Fe' } });
+      await form.getByRole('status').getByText('Guardamos tus datos.').waitFor();
+      assert.deepEqual(await reloaded(), { phone: '+54 9 3404 45-1234', province: 'Santa Fe' }, 'saved: a reload shows them');
+      const saved = await me();
+      assert.deepEqual([saved.phone, saved.province], ['+54 9 3404 45-1234', 'Santa Fe']);
+
+      // The API checks the phone only for its length (40 characters), which
+      // the field itself keeps: a 41st key is not taken.
+      await phone.fill('');
+      await phone.pressSequentially('0'.repeat(45));
+      assert.equal((await phone.inputValue()).length, 40);
+
+      // A name with a pasted direction override, sent with a new phone and
+      // no province: the API refuses the whole change, its error goes by
+      // "Nombre", and what was typed stays.
+      await name.fill('Carmen \u202eRuiz');
+      await phone.fill('03404 15-998877');
+      await province.selectOption({ label: 'Sin provincia' });
+      assert.equal((await patch()).status, 400);
+      await form.getByText('Ese nombre no es válido.').waitFor();
+      assert.equal(await name.getAttribute('aria-invalid'), 'true');
+      const described = await name.evaluate((el) => el.getAttribute('aria-describedby').split(' ').map((id) => document.getElementById(id).textContent).join(' | '));
+      assert.equal(described, 'Ese nombre no es válido.');
+      assert.ok(await name.evaluate((el) => el === document.activeElement), 'the field in error has focus');
+      assert.equal(await phone.getAttribute('aria-invalid'), null);
+      assert.equal(await province.getAttribute('aria-invalid'), null);
+      assert.equal(await form.getByRole('status').getByText('Guardamos tus datos.').count(), 0);
+      assert.deepEqual([await phone.inputValue(), await province.inputValue()], ['03404 15-998877', ''], 'what was typed stays');
+      assert.deepEqual(await axeSerious(page), [], 'Mi cuenta with a field error: no serious or critical axe violation');
+      assert.deepEqual(await reloaded(), { phone: '+54 9 3404 45-1234', province: 'Santa Fe' }, 'nothing of the refused change was saved');
+
+      // The phone emptied and "Sin provincia": both cleared (null).
+      await phone.fill('');
+      await province.selectOption({ label: 'Sin provincia' });
+      assert.deepEqual(await patch(), { status: 200, body: { name: 'Carmen Ruiz', phone: null, province: null } });
+      await form.getByRole('status').getByText('Guardamos tus datos.').waitFor();
+      assert.deepEqual(await reloaded(), { phone: '', province: '' });
+      assert.equal(await province.locator('option:checked').textContent(), 'Sin provincia');
+      const cleared = await me();
+      assert.deepEqual([cleared.phone, cleared.province], [null, null]);
       assertNoProblems(ctx);
     } finally {
       await ctx.close();

@@ -2,8 +2,10 @@
 // cuenta and moderation"): the sessions of other devices listed and one
 // closed (its token then refused by the API), the profile's name in the
 // header, "Cerrar todas las sesiones"; an admin dismissing an ad that three
-// people reported (hidden under review) so that it is back in search; a
-// non-admin refused in Spanish. Data comes through the API; the server keeps
+// people reported (hidden under review) so that it is back in search, and
+// removing ("Eliminar", after its confirmation) a reported ad, which leaves
+// the queue and the search while its owner is told live; a non-admin
+// refused in Spanish. Data comes through the API; the server keeps
 // sessions in the database (SESSION_STORE=db, startApp's default), so they
 // can be listed and closed. The browser takes over a session made through
 // the API by storing its refresh token, which makes no session of its own.
@@ -11,16 +13,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newAdmin, newContext, screenshot, startApp, takeOver, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectCards, expectJson, newAd, newAdmin, newContext, screenshot, startApp, startAppAndBrowser, takeOver, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
 
 before(async () => {
-  const [a, b] = await Promise.allSettled([startApp({ extra: { SESSION_STORE: 'db' } }), launchBrowser()]);
-  app = a.value;
-  browser = b.value;
-  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+  ({ app, browser } = await startAppAndBrowser({ extra: { SESSION_STORE: 'db' } }));
 });
 
 after(async () => {
@@ -137,6 +136,89 @@ describe('Mi cuenta and moderation', () => {
       assertNoProblems(ctx);
     } finally {
       await ctx.close();
+    }
+  });
+
+  it('an admin removes a reported ad ("Eliminar", confirmed): it leaves the queue and the search, and its owner is told live', async () => {
+    const key = word('enfardadora');
+    const [admin, seller, reporter] = await Promise.all([
+      newAdmin(app),
+      app.client.newUser({ name: 'Chacra Los Álamos' }, 'alamos'),
+      app.client.newUser({ name: 'Sergio Funes' }, 'funes'),
+    ]);
+    const ad = await newAd(app, seller.access, adBody({ title: `Enfardadora ${key} con la seña por adelantado` }));
+    expectJson(await app.client.call('POST', `/api/ads/${ad.id}/report`, { token: reporter.access, body: { reason: 'fraud', details: 'Pide la seña por adelantado.' } }), 201, 'report');
+    const found = async () => expectJson(await app.client.call('GET', `/api/ads?q=${key}`), 200, 'search').items.map((a) => a.id);
+    assert.deepEqual(await found(), [ad.id], 'one report does not hide it');
+
+    const [ctxOwner, ctxAdmin] = await Promise.all([newContext(browser, PHONE, { baseURL: app.url }), newContext(browser, DESKTOP, { baseURL: app.url })]);
+    try {
+      // The owner waits in Mis avisos, nothing unread.
+      const owner = await ctxOwner.newPage();
+      await takeOver(owner, seller, '/mis-avisos');
+      const mine = owner.getByRole('list', { name: 'Mis avisos' });
+      await mine.getByRole('listitem').filter({ hasText: ad.title }).waitFor();
+
+      const page = await ctxAdmin.newPage();
+      const decisions = [];
+      page.on('request', (r) => r.url().endsWith(`/api/admin/ads/${ad.id}/moderate`) && decisions.push(JSON.parse(r.postData())));
+      await takeOver(page, admin, '/admin/denuncias');
+      const item = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: ad.title }) });
+      await item.getByText('Denunció: Sergio Funes').waitFor();
+      const group = item.getByRole('group', { name: `Decisión sobre ${ad.title}` });
+      await item.getByLabel('Nota para quien publicó (opcional)').fill('Pedir seña por adelantado no está permitido.');
+
+      // "Eliminar" asks first; "Cancelar" sends nothing and gives the focus back.
+      await group.getByRole('button', { name: 'Eliminar' }).click();
+      await group.getByText(`¿Eliminar “${ad.title}”? No se puede deshacer.`).waitFor();
+      const cancel = group.getByRole('button', { name: 'Cancelar' });
+      assert.ok(await cancel.evaluate((el) => el === document.activeElement), '"Cancelar" has the focus');
+      assert.deepEqual(await axeSerious(page), [], 'the confirmation: no serious or critical axe violation');
+      await cancel.click();
+      await page.waitForFunction(() => document.activeElement?.textContent === 'Eliminar');
+      assert.deepEqual(await group.getByRole('button').allTextContents(), ['Descartar', 'Pausar', 'Eliminar']);
+      assert.deepEqual(decisions, [], 'nothing sent');
+
+      await group.getByRole('button', { name: 'Eliminar' }).click();
+      const moderated = page.waitForResponse((r) => r.url().endsWith(`/api/admin/ads/${ad.id}/moderate`));
+      await group.getByRole('button', { name: 'Sí, eliminar' }).click();
+      const answer = await moderated;
+      assert.equal(answer.status(), 200);
+      assert.deepEqual(await answer.json(), { ad_id: ad.id, action: 'delete', resolved_reports: 1 });
+      assert.deepEqual(decisions, [{ action: 'delete', note: 'Pedir seña por adelantado no está permitido.' }]);
+      const notice = page.getByRole('main').getByRole('status').getByText(`Eliminaste “${ad.title}”.`, { exact: true });
+      await notice.waitFor();
+      assert.ok(await notice.evaluate((el) => el === document.activeElement), 'the notice has the focus');
+      await item.waitFor({ state: 'detached' });
+
+      // Gone from the search (the header's box) and from its page.
+      await page.getByLabel('Buscar avisos').fill(key);
+      await page.getByLabel('Buscar avisos').press('Enter');
+      await expectCards(page, []);
+      assert.deepEqual(await found(), []);
+      await page.goto(`/avisos/${ad.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Este aviso no existe o ya no está publicado.' }).waitFor();
+      // "Resueltas" keeps it, as removed, without the decision.
+      await page.goto('/admin/denuncias?estado=resueltas');
+      const resolved = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: ad.title }) });
+      await resolved.getByText('Eliminado', { exact: true }).waitFor();
+      assert.equal(await resolved.getByRole('button').count(), 0);
+
+      // The owner is told without a reload, with the note; the ad is gone
+      // from Mis avisos.
+      const unread = await accountItem(owner, 'link', /Notificaciones.*1 notificación sin leer/);
+      await unread.waitFor();
+      await unread.click();
+      const told = owner.getByRole('main').getByText(`Un moderador eliminó tu aviso “${ad.title}”. Nota: Pedir seña por adelantado no está permitido.`, { exact: true });
+      await told.waitFor();
+      assert.equal(await owner.getByRole('main').getByRole('link', { name: /Un moderador eliminó/ }).count(), 0, 'no link to an ad that is gone');
+      await (await accountItem(owner, 'link', 'Mis avisos')).click();
+      await owner.getByText('Todavía no publicaste avisos.').waitFor();
+      assertNoProblems(ctxAdmin);
+      assertNoProblems(ctxOwner);
+    } finally {
+      await ctxOwner.close();
+      await ctxAdmin.close();
     }
   });
 

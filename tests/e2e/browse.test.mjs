@@ -19,12 +19,11 @@ import {
   assertNoProblems,
   axeSerious,
   feature,
-  launchBrowser,
   newAd,
   newAdmin,
   newContext,
   screenshot,
-  startApp,
+  startAppAndBrowser,
 } from './lib/browser.mjs';
 
 const TOTAL = 25; // more than a page (20)
@@ -37,7 +36,7 @@ const ads = []; // newest last
 let noPrice; // the ad without a price
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser());
   const seller = await app.client.newUser({ name: 'Estancia La Esperanza' }, 'seller');
   const admin = await newAdmin(app);
   for (let i = 0; i < TOTAL; i++) {

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, launchBrowser, loggedInContext, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, assertNoProblems, axeSerious, loggedInContext, newAd, newContext, screenshot, startAppAndBrowser } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -30,7 +30,7 @@ let pageB;
 const loggedIn = (u, size) => loggedInContext(browser, size, { baseURL: app.url, user: u });
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp({ extra: { MATCHER_INTERVAL_MS: '200' } }), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser({ extra: { MATCHER_INTERVAL_MS: '200' } }));
   [A, B] = await Promise.all([
     app.client.newUser({ name: 'Ana Ganadera' }, 'ana'),
     app.client.newUser({ name: 'Bruno Tambero' }, 'bruno'),

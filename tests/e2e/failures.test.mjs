@@ -30,7 +30,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { eventually, psql, sharedUrl } from '../integration/lib/pg.mjs';
-import { DESKTOP, PHONE, accountItem, axeSerious, launchBrowser, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, accountItem, axeSerious, newContext, screenshot, startApp, startAppAndBrowser } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 const UNAVAILABLE = 'El servicio no está disponible en este momento. Probá de nuevo en un rato.';
@@ -111,7 +111,7 @@ async function assertPublishKept(page, title) {
 const formAlert = (page) => page.locator('form.ad-form [role="alert"]');
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser());
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rural24-failures-'));
   photo = path.join(tmp, 'bolsas.png');
   fs.writeFileSync(photo, encodePng(320, 240, (x, y) => [120 + (x % 100), 160 - (y % 80), 60]));

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, adBody, assertNoProblems, axeSerious, expectCards, launchBrowser, newAd, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { PHONE, adBody, assertNoProblems, axeSerious, expectCards, newAd, newContext, screenshot, startAppAndBrowser } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 let app;
@@ -31,7 +31,7 @@ function makePng(width, height, shade) {
 }
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser());
   const seller = await app.client.newUser({ name: 'Campo Abierto' }, 'seller');
   const tractor = (year, price) =>
     newAd(app, seller.access, adBody({ title: `Tractor Deutz modelo ${year}`, price, attributes: { brand: 'Deutz', year, hp: 110, traction: 'doble', condition: 'usado' } }));

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, loggedInContext, newAdmin, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, loggedInContext, newAdmin, newContext, screenshot, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -18,7 +18,7 @@ let admin;
 const contexts = [];
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser());
   admin = await newAdmin(app);
 });
 

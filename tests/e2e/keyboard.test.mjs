@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, account, adBody, assertNoProblems, launchBrowser, newAd, newContext, startApp } from './lib/browser.mjs';
+import { DESKTOP, account, adBody, assertNoProblems, newAd, newContext, startAppAndBrowser } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -22,7 +22,7 @@ let buyer;
 let ad;
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser());
   seller = await app.client.newUser({ name: 'Estancia La Tranquera' }, 'kbseller');
   buyer = await app.client.newUser({ name: 'Pedro Teclado' }, 'kbbuyer');
   ad = await newAd(app, seller.access, adBody({ title: 'Rastra de discos Baldan 28 platos', price: 12000 }));

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, launchBrowser, loggedInContext, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, loggedInContext, newContext, screenshot, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -18,7 +18,7 @@ let desktop;
 let user;
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser());
   user = await app.client.newUser({ name: 'Marta Sembrado', password: 'alfalfa-vieja-1' }, 'pwweb');
   phone = await newContext(browser, PHONE, { baseURL: app.url });
   desktop = await newContext(browser, DESKTOP, { baseURL: app.url });

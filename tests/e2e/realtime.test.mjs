@@ -14,16 +14,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, assertNoProblems, launchBrowser, loggedInContext, startApp } from './lib/browser.mjs';
+import { PHONE, account, assertNoProblems, axeSerious, expectJson, loggedInContext, startApp, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
 
 before(async () => {
-  [app, browser] = await Promise.all([
-    startApp({ extra: { SESSION_STORE: 'stateless', ACCESS_TOKEN_TTL_S: '4' } }),
-    launchBrowser(),
-  ]);
+  ({ app, browser } = await startAppAndBrowser({ extra: { SESSION_STORE: 'stateless', ACCESS_TOKEN_TTL_S: '4' } }));
 });
 
 after(async () => {
@@ -135,5 +132,226 @@ describe('the real-time connection', () => {
     assert.equal(await page.locator('li.msg', { hasText: 'Primer mensaje, en vivo.' }).count(), 1);
     assert.equal(sockets.length, 3);
     assertNoProblems(ctx);
+  });
+});
+
+// A refused upgrade: the server answers the WebSocket's request with 401
+// before any 101 (the browser sees a bare 1006 close, no hello). realtime.js
+// renews the token after the second such close and reconnects; a renewal
+// refused with 401 ends the session. Real refusals on servers of
+// SESSION_STORE=db (startApp's default): logout-all from another login of the
+// same person revokes the session while the app's socket is down (offline);
+// or the access token the app holds really expires (a server of 6 s tokens,
+// the page's timers paused so that the app's own renewal never fires), and
+// the socket opened when the network returns carries it.
+describe('a refused WebSocket upgrade', () => {
+  let db;
+  before(async () => {
+    db = await startApp();
+  });
+  after(async () => {
+    await db?.stop();
+  });
+
+  /** The browser's own lines for what this test causes: the refused
+   *  upgrades and the refused renewal. */
+  const EXPECTED = [/WebSocket connection to .* failed: HTTP Authentication failed/, /Failed to load resource: net::ERR_INTERNET_DISCONNECTED/];
+
+  /** Waits (bounded) until fn() (sync or async) holds. */
+  const until = async (what, fn) => {
+    const end = Date.now() + 10000;
+    while (!(await fn())) {
+      assert.ok(Date.now() < end, `waited 10 s for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  it('a session revoked while the socket was down: the upgrade is refused, the renewal too, and the chat says the session ended', async () => {
+    const [A, B] = await Promise.all([db.client.newUser({ name: 'Ana Ganadera' }, 'ana3'), db.client.newUser({ name: 'Bruno Tambero' }, 'bruno3')]);
+    const ctx = await loggedInContext(browser, PHONE, { baseURL: db.url, user: await db.client.newSession(B) });
+    try {
+      const page = await ctx.newPage();
+      const sockets = []; // {url, frames received, closed}
+      page.on('websocket', (ws) => {
+        const s = { frames: 0, closed: false };
+        sockets.push(s);
+        ws.on('framereceived', () => s.frames++);
+        ws.on('close', () => {
+          s.closed = true;
+        });
+      });
+      const answers = []; // the API's answers to the page, in order
+      page.on('response', (r) => {
+        const u = new URL(r.url());
+        if (u.pathname.startsWith('/api/')) answers.push(`${r.request().method()} ${u.pathname}${u.search} ${r.status()}`);
+      });
+      await page.goto(`/mensajes/${A.user.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Conversación con Ana Ganadera' }).waitFor();
+      const conn = page.getByRole('main').getByRole('status');
+      await conn.waitFor({ state: 'hidden' }); // online: the hello came
+      assert.equal(sockets.length, 1);
+      // The page settles first: opening the conversation marks it read, and
+      // the header's count is asked 150 ms after that (a request left for
+      // later would meet the revoked token before the socket does).
+      await until('the unread count asked after the read', () => {
+        const read = answers.indexOf(`POST /api/conversations/${A.user.id}/read 204`);
+        return read >= 0 && answers.slice(read).includes('GET /api/conversations?limit=100 200');
+      });
+      const box = page.getByLabel('Mensaje', { exact: true });
+      await box.fill('¿Me pasás el precio final?');
+
+      // The socket goes with the network; meanwhile every session of Bruno's
+      // ends from another device, for real.
+      await ctx.setOffline(true);
+      await conn.getByText('Sin conexión.', { exact: false }).waitFor();
+      const elsewhere = await db.client.newSession(B);
+      assert.equal((await db.client.logoutAll(elsewhere.access)).status, 204);
+      const revokedAt = answers.length;
+
+      // The network returns: the upgrade with the revoked token is refused
+      // twice, the renewal is refused, and the session ends here.
+      await ctx.setOffline(false);
+      await account(page).getByRole('link', { name: 'Ingresar' }).waitFor();
+      await conn.getByText('Tu sesión se cerró.', { exact: false }).waitFor();
+      assert.equal(await conn.getByText('Sin conexión', { exact: false }).count(), 0, 'not taken for a lost connection');
+      assert.deepEqual(answers.slice(revokedAt), ['POST /api/auth/refresh 401'], 'the refused upgrades, not another request, led to the renewal');
+      assert.equal(sockets.length, 3, 'two upgrades after the network came back');
+      for (const s of sockets.slice(1)) assert.deepEqual(s, { frames: 0, closed: true }, 'refused before any frame');
+      assert.equal(await page.evaluate(() => localStorage.getItem('rural24.refresh')), null, 'the revoked token forgotten');
+      assert.equal(await box.inputValue(), '¿Me pasás el precio final?', 'what was typed is kept');
+      // Enter sends nothing now: the link to log in again takes the focus.
+      await box.press('Enter');
+      const again = conn.getByRole('link', { name: 'Ingresá de nuevo' });
+      await page.waitForFunction(() => document.activeElement?.textContent === 'Ingresá de nuevo');
+      assert.equal(await page.evaluate(() => localStorage.getItem('rural24.outbox.null')), null, 'nothing queued for nobody');
+      assert.deepEqual(await axeSerious(page), [], 'the conversation with the session ended');
+
+      // Logging in again returns to the conversation, which works live.
+      await again.click();
+      await page.waitForURL((u) => u.pathname === '/ingresar' && u.searchParams.get('next') === `/mensajes/${A.user.id}`);
+      await page.getByLabel('Email').fill(B.email);
+      await page.getByLabel('Contraseña').fill(B.password);
+      await page.getByRole('button', { name: 'Ingresar' }).click();
+      await page.waitForURL((u) => u.pathname === `/mensajes/${A.user.id}`);
+      await waitGreeting(page, 'Bruno Tambero');
+      await page.getByRole('heading', { level: 1, name: 'Conversación con Ana Ganadera' }).waitFor();
+      await conn.waitFor({ state: 'hidden' });
+      const apiA = await db.client.newSession(A);
+      const res = await db.client.call('POST', '/api/messages', { token: apiA.access, body: { to: B.user.id, body: 'Cuarenta y dos mil dólares.' } });
+      assert.equal(res.status, 201, res.body);
+      await page.locator('li.msg.peer', { hasText: 'Cuarenta y dos mil dólares.' }).waitFor();
+      assert.deepEqual(ctx.problems.filter((p) => !EXPECTED.some((re) => re.test(p))), [], 'no CSP violation or script error');
+      assert.equal(ctx.problems.filter((p) => /WebSocket connection/.test(p)).length, 2, 'the browser reported the two refused upgrades');
+    } finally {
+      await ctx.close();
+    }
+  });
+  it('an access token that expired while the socket was down: the upgrade is refused, the app renews and the chat recovers', { timeout: 90000 }, async () => {
+    const short = await startApp({ extra: { ACCESS_TOKEN_TTL_S: '6' } });
+    let ctx;
+    try {
+      const [A, B] = await Promise.all([short.client.newUser({ name: 'Ana Ganadera' }, 'ana4'), short.client.newUser({ name: 'Bruno Tambero' }, 'bruno4')]);
+      ctx = await loggedInContext(browser, PHONE, { baseURL: short.url, user: await short.client.newSession(B) });
+      const page = await ctx.newPage();
+      // Each socket's story, seen from the page (an init script: the CSP
+      // does not govern it). Its listeners come before the app's, so once
+      // the page says a socket closed, the app has handled the close.
+      await page.addInitScript(() => {
+        window.sockets = [];
+        const Native = window.WebSocket;
+        window.WebSocket = class extends Native {
+          constructor(...args) {
+            super(...args);
+            const s = { frames: 0, closed: false };
+            window.sockets.push(s);
+            this.addEventListener('message', () => s.frames++);
+            this.addEventListener('close', () => {
+              s.closed = true;
+            });
+          }
+        };
+      });
+      const sockets = () => page.evaluate(() => window.sockets);
+      const renewals = [];
+      const answers = []; // the API's answers to the page, in order
+      page.on('response', (r) => {
+        const u = new URL(r.url());
+        if (u.pathname === '/api/auth/refresh') renewals.push(r);
+        if (u.pathname.startsWith('/api/')) answers.push(`${r.request().method()} ${u.pathname}${u.search} ${r.status()}`);
+      });
+      // The page's timers run only when the test moves its clock, never as
+      // far as the renewal the app schedules (3.3 s ahead on this server).
+      let moved = 0; // ms of the page's time the test let pass
+      const runFor = async (ms) => {
+        moved += ms;
+        assert.ok(moved < 3000, 'the page\'s clock stays short of the scheduled renewal');
+        await page.clock.runFor(ms);
+      };
+      await page.clock.install();
+      await page.clock.pauseAt(Date.now() + 1000);
+      await page.goto(`/mensajes/${A.user.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Conversación con Ana Ganadera' }).waitFor();
+      const conn = page.getByRole('main').getByRole('status');
+      await conn.waitFor({ state: 'hidden' }); // online: the hello came
+      // The timers the hello left (the unread counts, the read receipt and
+      // the count asked after it) run now, while the token is valid.
+      await until('the page settled', async () => {
+        await runFor(50);
+        const read = answers.indexOf(`POST /api/conversations/${A.user.id}/read 204`);
+        return read >= 0 && answers.slice(read).includes('GET /api/conversations?limit=100 200');
+      });
+      assert.equal(renewals.length, 1, 'the restore on load, no renewal since');
+      const { access_token: access } = await renewals[0].json();
+      const exp = JSON.parse(Buffer.from(access.split('.')[1], 'base64url').toString()).exp;
+
+      // Past the token's exp and the server's 30 s of allowed clock skew
+      // (AUTH_TOKEN_SKEW_S), with a second and a half to spare: real time
+      // must pass for the server to refuse it.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp + 31) * 1000 + 500 - Date.now())));
+      assert.equal((await short.client.me(access)).status, 401, 'the app\'s token has expired');
+
+      // The socket goes with the network; Bruno writes meanwhile.
+      await ctx.setOffline(true);
+      await conn.getByText('Sin conexión.', { exact: false }).waitFor();
+      const box = page.getByLabel('Mensaje', { exact: true });
+      await box.fill('¿Lo puedo ir a ver el sábado?');
+      await box.press('Enter');
+      const mine = page.locator('li.msg.own', { hasText: '¿Lo puedo ir a ver el sábado?' });
+      await mine.getByText('pendiente', { exact: false }).waitFor();
+
+      // Back online: the upgrade with the expired token is refused; the app
+      // tries again (its backoff, moved on by the test's clock, less than
+      // the renewal's 3.3 s), is refused again, renews, and reconnects.
+      const online = answers.length;
+      await ctx.setOffline(false);
+      await until('the first refused upgrade', async () => (await sockets()).length === 2 && (await sockets())[1].closed);
+      await runFor(500);
+      await until('the renewal after the second refused upgrade', async () => (await sockets()).length === 3 && (await sockets())[2].closed && renewals.length === 2);
+      assert.deepEqual(answers.slice(online), ['POST /api/auth/refresh 200'], 'the refused upgrades, not another request, led to the renewal');
+      const renewed = (await renewals[1].json()).refresh_token;
+      await until('the renewed token kept', async () => (await page.evaluate(() => localStorage.getItem('rural24.refresh'))) === renewed);
+      await runFor(1000);
+      await conn.waitFor({ state: 'hidden' });
+      await mine.getByText('enviado').waitFor();
+      const seen = await sockets();
+      assert.equal(seen.length, 4);
+      assert.deepEqual(seen.slice(1, 3), [{ frames: 0, closed: true }, { frames: 0, closed: true }], 'two refused before any frame');
+      assert.ok(seen[3].frames > 0 && !seen[3].closed, 'the fourth socket is up');
+      assert.equal(renewals.length, 2, 'one renewal, asked by the refused upgrades');
+
+      // The chat is live again: Ana's answer arrives without a reload, and
+      // the server holds Bruno's message once.
+      const apiA = await short.client.newSession(A);
+      const res = await short.client.call('POST', '/api/messages', { token: apiA.access, body: { to: B.user.id, body: 'Dale, el sábado a la mañana.' } });
+      assert.equal(res.status, 201, res.body);
+      await page.locator('li.msg.peer', { hasText: 'Dale, el sábado a la mañana.' }).waitFor();
+      const stored = expectJson(await short.client.call('GET', `/api/conversations/${B.user.id}/messages`, { token: apiA.access }), 200, 'the conversation');
+      assert.deepEqual(stored.items.map((m) => m.body).reverse(), ['¿Lo puedo ir a ver el sábado?', 'Dale, el sábado a la mañana.']);
+      assert.deepEqual(ctx.problems.filter((p) => !EXPECTED.some((re) => re.test(p))), [], 'no CSP violation or script error');
+      await page.clock.resume();
+    } finally {
+      await ctx?.close();
+      await short.stop();
+    }
   });
 });

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { uniqueWord } from '../integration/lib/catalog.mjs';
-import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, newAd, newContext, screenshot, startApp, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectJson, newAd, newContext, screenshot, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 const MIB = 1024 * 1024;
@@ -50,12 +50,7 @@ before(async () => {
   bigPhoto = path.join(tmp, 'tractor-grande.png');
   fs.writeFileSync(bigPhoto, makePng(3000, 2000));
   assert.ok(fs.statSync(bigPhoto).size > 5 * MIB, 'the fixture is over the API limit of 5 MiB');
-  // Both started together; whichever started is stopped by after() even
-  // when the other failed (a browser left running would keep node alive).
-  const [a, b] = await Promise.allSettled([startApp(), launchBrowser()]);
-  app = a.value;
-  browser = b.value;
-  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+  ({ app, browser } = await startAppAndBrowser());
 });
 
 after(async () => {

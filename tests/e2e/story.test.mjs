@@ -31,12 +31,11 @@ import {
   assertNoProblems,
   axeSerious,
   expectCards,
-  launchBrowser,
   newAd,
   newAdmin,
   newContext,
   screenshot,
-  startApp,
+  startAppAndBrowser,
   takeOver,
   waitGreeting,
 } from './lib/browser.mjs';
@@ -61,10 +60,7 @@ const ctx = {};
 const page = {};
 
 before(async () => {
-  const [a, b] = await Promise.allSettled([startApp({ extra: { MATCHER_INTERVAL_MS: '200' } }), launchBrowser()]);
-  app = a.value;
-  browser = b.value;
-  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+  ({ app, browser } = await startAppAndBrowser({ extra: { MATCHER_INTERVAL_MS: '200' } }));
   let D;
   [B, C, D, admin] = await Promise.all([
     app.client.newUser({ name: 'Bruno Tambero' }, 'bruno'),

@@ -190,6 +190,20 @@ export async function startApp({ extra = {} } = {}) {
   };
 }
 
+/**
+ * startApp(options) and launchBrowser() together, as every test file's
+ * before() does: resolves with { app, browser }. When either fails, the one
+ * that started is stopped before the error is thrown (a browser left running
+ * would keep node alive), so the file's after() has nothing left to stop.
+ */
+export async function startAppAndBrowser(options) {
+  const [a, b] = await Promise.allSettled([startApp(options), launchBrowser()]);
+  const failed = [a, b].find((r) => r.status === 'rejected');
+  if (!failed) return { app: a.value, browser: b.value };
+  await Promise.allSettled([b.value?.close(), a.value?.stop()]);
+  throw failed.reason;
+}
+
 /** An admin (registered, then promoted with `rural24 user promote`). */
 export async function newAdmin(app) {
   const u = await app.client.newUser({ name: 'Admin Rural' }, 'admin');

@@ -6,7 +6,7 @@ import { errorBox } from '../cards.js';
 import { h, mount } from '../dom.js';
 import { CONVERSATIONS_COUNTED, connectionStatus, markSeen, on, pending, refreshUnreadMessages, sendMessage, sendTyping, setUnreadMessages } from '../realtime.js';
 import { authRequest, currentUser, loggedInUser } from '../session.js';
-import { t } from '../strings.js';
+import { t, ts } from '../strings.js';
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 4000;
@@ -37,15 +37,24 @@ function listen(signal, type, fn) {
   signal.addEventListener('abort', off, { once: true });
 }
 
-/** A line telling when the connection is down (the outbox keeps what is typed). */
-function connectionLine(signal) {
+/** A line telling when the connection is down (the outbox keeps what is
+ *  typed), or that the session ended under the screen: realtime.js goes
+ *  'offline' when nobody is logged in any more (a renewal refused after a
+ *  refused upgrade or a 4401: logged out elsewhere, the session closed), and
+ *  then nothing typed would be sent, whatever the network does. */
+function connectionLine(signal, url) {
   const el = h('p', { class: 'conn', role: 'status' });
   const show = (s) => {
     el.textContent = s === 'offline' ? t.connOffline : s === 'connecting' ? t.connConnecting : '';
     el.hidden = s === 'online';
   };
   show(connectionStatus());
-  listen(signal, 'status', show);
+  listen(signal, 'status', (s) => {
+    if (s !== 'offline' || currentUser()) return show(s);
+    const next = encodeURIComponent(url.pathname + url.search);
+    mount(el, ts.sessionEnded, ' ', h('a', { href: `/ingresar?next=${next}`, 'data-link': true }, ts.loginAgain), '.');
+    el.hidden = false;
+  });
   return el;
 }
 
@@ -55,7 +64,7 @@ export function renderMessages(main, { url, signal }) {
   document.title = t.titleMessages;
   const list = h('ul', { class: 'conversations', 'aria-labelledby': 'h-messages' });
   const state = h('p', {}, t.loading);
-  mount(main, h('h1', { id: 'h-messages' }, t.messages), connectionLine(signal), state, list);
+  mount(main, h('h1', { id: 'h-messages' }, t.messages), connectionLine(signal, url), state, list);
 
   let timer = 0;
   const load = async () => {
@@ -122,6 +131,7 @@ export function renderConversation(main, { peer, url, signal }) {
   const typing = h('p', { class: 'typing', 'aria-live': 'polite' });
   const empty = h('p', { class: 'empty' }, t.noMessagesYet);
   const about = h('p', { class: 'about-ad', hidden: true });
+  const conn = connectionLine(signal, url);
   const textarea = h('textarea', { id: 'chat-body', name: 'body', rows: 2, maxlength: 2000, autocomplete: 'off', enterkeyhint: 'send' });
   const form = h(
     'form',
@@ -231,7 +241,7 @@ export function renderConversation(main, { peer, url, signal }) {
         h('p', { class: 'back' }, h('a', { href: '/mensajes', 'data-link': true }, t.backToMessages)),
         h('h1', {}, t.conversationWith(peerName)),
         about,
-        connectionLine(signal),
+        conn,
         older,
         empty,
         log,
@@ -283,6 +293,12 @@ export function renderConversation(main, { peer, url, signal }) {
     e.preventDefault();
     const body = textarea.value;
     if (!body.trim() || !me) return;
+    // The session ended here (the line above says so): it would never go
+    // out. The text stays for after logging in again.
+    if (!currentUser()) {
+      conn.querySelector('a')?.focus();
+      return;
+    }
     showPending(sendMessage(peerId, body, adId));
     textarea.value = '';
     scrollToEnd();

@@ -42,6 +42,7 @@ onSessionChange((user) => user && refreshUnread());
 function notificationLink(n) {
   const d = n.data ?? {};
   if (n.type === 'saved_search_match') return '/busquedas';
+  if (n.type === 'ad_moderated' && d.action === 'delete') return null; // the ad is gone: a link would only say so
   const adId = d.ad?.id ?? d.ad_id;
   return adId ? `/avisos/${adId}` : null;
 }
