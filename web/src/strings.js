@@ -357,9 +357,6 @@ export const ta = {
   noteHint: 'Le llega en la notificación de la decisión.',
   actionsFor: (title) => `Decisión sobre ${title}`,
   actions: { dismiss: 'Descartar', pause: 'Pausar', delete: 'Eliminar' },
-  confirmDelete: (title) => `¿Eliminar “${title}”? No se puede deshacer.`,
-  confirmYes: 'Sí, eliminar',
-  cancel: 'Cancelar',
   done: {
     dismiss: (title) => `Descartaste las denuncias de “${title}”: el aviso vuelve a estar publicado.`,
     pause: (title) => `Pausaste “${title}”: su dueño puede corregirlo y reactivarlo.`,

@@ -8,10 +8,11 @@
 // would say the same). Also the header's links "Mi cuenta" and, for admins,
 // "Denuncias".
 import { errorBox } from '../cards.js';
-import { announce, h, mount } from '../dom.js';
+import { announce, busy, h, isBusy, mount } from '../dom.js';
 import { formatPrice } from '../format.js';
 import { authRequest } from '../session.js';
 import { t, ta, ts } from '../strings.js';
+import { confirmRemoval } from './mine.js';
 import { when } from './profile.js';
 import { requireLogin } from './sell.js';
 
@@ -41,7 +42,9 @@ function decision(item, { signal, onDone }) {
   const actions = h('div', { class: 'actions', role: 'group', 'aria-label': ta.actionsFor(ad.title) });
   const error = h('p', { class: 'field-error', role: 'alert', hidden: true });
   const run = async (action, button) => {
-    for (const b of actions.querySelectorAll('button')) b.disabled = true;
+    if (isBusy(button)) return;
+    // Busy, not disabled: a disabled button drops the focus (keyboard.test.mjs).
+    const idles = [...actions.querySelectorAll('button')].map((b) => busy(b));
     error.hidden = true;
     try {
       const body = { action };
@@ -52,8 +55,8 @@ function decision(item, { signal, onDone }) {
       if (err.name === 'AbortError') return;
       error.textContent = err.message || t.errors.generic;
       error.hidden = false;
-      for (const b of actions.querySelectorAll('button')) b.disabled = false;
-      button?.focus();
+      for (const idle of idles) idle();
+      button.focus();
     }
   };
   const draw = () => {
@@ -64,12 +67,16 @@ function decision(item, { signal, onDone }) {
       h('button', { type: 'button', class: 'secondary danger', onclick: confirmDelete }, ta.actions.delete),
     );
   };
-  function confirmDelete() {
-    const no = h('button', { type: 'button', class: 'secondary', onclick: () => (draw(), actions.querySelector('.danger')?.focus()) }, ta.cancel);
-    const yes = h('button', { type: 'button', class: 'danger', onclick: (e) => run('delete', e.currentTarget) }, ta.confirmYes);
-    mount(actions, h('p', { class: 'confirm' }, ta.confirmDelete(ad.title)), yes, no);
-    no.focus();
-  }
+  // The same confirmation as the owner's "Eliminar" (Escape cancels too).
+  const confirmDelete = () =>
+    confirmRemoval(actions, ad.title, {
+      onYes: (yes) => run('delete', yes),
+      onCancel: () => {
+        error.hidden = true;
+        draw();
+        actions.querySelector('.danger')?.focus();
+      },
+    });
   draw();
   return h(
     'div',
