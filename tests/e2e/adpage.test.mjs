@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, assertNoProblems, axeSerious, expectJson, launchBrowser, loggedInContext, newAd, newAdmin, newContext, screenshot, startApp } from './lib/browser.mjs';
+import { PHONE, assertNoProblems, axeSerious, expectJson, loggedInContext, newAd, newAdmin, newContext, screenshot, startApp, startAppAndBrowser } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -23,7 +23,7 @@ let hidden;
 const contexts = [];
 
 before(async () => {
-  [app, browser] = await Promise.all([startApp(), launchBrowser()]);
+  ({ app, browser } = await startAppAndBrowser());
   seller = await app.client.newUser({ name: 'Marta Chacarera' }, 'marta');
   paused = await newAd(app, seller.access, { title: 'Sembradora Agrometal pausada' });
   sold = await newAd(app, seller.access, { title: 'Rastra de discos vendida' });

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { uniqueWord } from '../integration/lib/catalog.mjs';
-import { DESKTOP, PHONE, accountItem, adBody, assertNoProblems, axeSerious, expectJson, launchBrowser, loggedInContext, newAd, screenshot, startApp } from './lib/browser.mjs';
+import { DESKTOP, PHONE, accountItem, adBody, assertNoProblems, axeSerious, expectJson, loggedInContext, newAd, screenshot, startAppAndBrowser } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 let app;
@@ -24,10 +24,7 @@ let browser;
 const contexts = [];
 
 before(async () => {
-  const [a, b] = await Promise.allSettled([startApp(), launchBrowser()]);
-  app = a.value;
-  browser = b.value;
-  for (const r of [a, b]) if (r.status === 'rejected') throw r.reason;
+  ({ app, browser } = await startAppAndBrowser());
 });
 
 after(async () => {
