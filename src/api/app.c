@@ -175,8 +175,10 @@ void app_close(app_t *app)
         db_close(app->db, NULL, NULL);
         app->db = NULL;
     }
-    /* The hub unsubscribes its users' channels before Redis goes. */
+    /* The hub unsubscribes its users' channels and the session store stops
+     * listening before Redis goes. */
     api_ws_close(app);
+    auth_close(app->auth);
     stores_close(&app->stores);
     app->redis = NULL;
     app->cache = NULL;

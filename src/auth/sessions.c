@@ -91,6 +91,12 @@ auth_t *auth_new(uv_loop_t *loop, const config_t *cfg, db_t *db, redis_client_t 
     return auth;
 }
 
+void auth_close(auth_t *auth)
+{
+    if (auth != NULL)
+        session_store_close(auth->store);
+}
+
 void auth_free(auth_t *auth)
 {
     if (auth == NULL)

@@ -37,6 +37,8 @@ typedef struct auth_s auth_t;
  * db is required for db/redis modes; redis for redis mode (else NULL). All
  * borrowed. Never NULL; free with auth_free(). */
 auth_t *auth_new(uv_loop_t *loop, const config_t *cfg, db_t *db, redis_client_t *redis);
+/* Lets go of the Redis client (before it closes): see session_store_close(). */
+void auth_close(auth_t *auth);
 void auth_free(auth_t *auth);
 
 /* False in stateless mode: revocation, listing and deletion are 501. */

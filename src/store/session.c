@@ -16,6 +16,7 @@
 enum {
     TOUCH_SLOTS = 4096,        /* remembered last_used_at writes (direct-mapped) */
     TOUCH_INTERVAL_MS = 60000, /* at most one write a minute per session */
+    UNSENT_MAX = 4096,         /* tombstones kept for the reconnection's replay */
 };
 
 #define SESSION_KEY_PREFIX "rural24:session:"
@@ -30,6 +31,12 @@ struct session_store_s {
     db_t *db;
     redis_client_t *redis; /* NULL in db mode */
     int max_session_s;     /* tombstone lifetime */
+    bool listening;        /* to the client's REDIS_EVENT_UP, until session_store_close() */
+    /* Sessions revoked whose tombstone write failed: written again when the
+     * client reconnects (at most UNSENT_MAX; allocated on first use). */
+    int64_t *unsent;
+    size_t unsent_count;
+    bool unsent_dropped; /* past UNSENT_MAX since the last replay (logged once) */
     touch_slot_t touched[TOUCH_SLOTS];
 };
 
@@ -49,6 +56,8 @@ typedef struct {
     int64_t ttl_ms;
 } op_t;
 
+static void on_redis_event(redis_client_t *client, redis_event_t event, void *user_data);
+
 static op_t *op_new(session_store_t *store, void *user_data)
 {
     op_t *op = xcalloc(1, sizeof(*op));
@@ -65,11 +74,30 @@ session_store_t *session_store_new(uv_loop_t *loop, db_t *db, redis_client_t *re
     store->loop = loop;
     store->db = db;
     store->redis = redis;
+    if (redis != NULL) {
+        if (redis_client_listen(redis, on_redis_event, store) == 0)
+            store->listening = true;
+        else
+            log_error("session store cannot hear redis reconnect; failed tombstones are not "
+                      "written again",
+                      NULL);
+    }
     return store;
+}
+
+void session_store_close(session_store_t *store)
+{
+    if (store == NULL || !store->listening)
+        return;
+    redis_client_unlisten(store->redis, on_redis_event, store);
+    store->listening = false;
 }
 
 void session_store_free(session_store_t *store)
 {
+    if (store == NULL)
+        return;
+    free(store->unsent);
     free(store);
 }
 
@@ -123,56 +151,119 @@ typedef struct {
     op_t *op; /* answered and freed by the last reply */
     int64_t count;
     size_t pending;
+    size_t failed;    /* writes refused or lost */
+    int first_status; /* the first failure's redis status */
 } forget_t;
+
+/* One tombstone write: of a revocation (forget), or of the replay (NULL). */
+typedef struct {
+    session_store_t *store;
+    forget_t *forget;
+    int64_t session_id;
+} tombstone_t;
 
 static void forget_done(forget_t *forget)
 {
     op_t *op = forget->op;
+    /* The table already says revoked, but until the key is overwritten the
+     * instances that reach Redis accept the session: say it loudly, once.
+     * The writes are tried again when this instance's client reconnects. */
+    if (forget->failed > 0)
+        log_error("revoked sessions' keys not overwritten in redis; written again once it is back",
+                  "user_id", json_integer(op->user_id), "failed",
+                  json_integer((json_int_t)forget->failed), "revoked", json_integer(forget->count),
+                  "error", json_string(redis_strerror(forget->first_status)), NULL);
     op->cb.revoked(0, forget->count, op->user_data);
     free(op);
     free(forget);
 }
 
-static void on_forget(int status, const redis_reply_t *reply, void *user_data)
+/* Keeps a session whose tombstone did not land for the replay. Past
+ * UNSENT_MAX the newest are dropped (their keys expire with the sessions). */
+static void keep_unsent(session_store_t *store, int64_t session_id)
+{
+    if (!store->listening)
+        return; /* closing: nobody will replay */
+    if (store->unsent == NULL)
+        store->unsent = xcalloc(UNSENT_MAX, sizeof(*store->unsent));
+    if (store->unsent_count == UNSENT_MAX) {
+        if (!store->unsent_dropped)
+            log_error("too many revoked sessions' keys waiting for redis; more are dropped", "kept",
+                      json_integer(UNSENT_MAX), NULL);
+        store->unsent_dropped = true;
+        return;
+    }
+    store->unsent[store->unsent_count++] = session_id;
+}
+
+static void on_tombstone(int status, const redis_reply_t *reply, void *user_data)
 {
     (void)reply;
-    forget_t *forget = user_data;
-    /* The table already says revoked; a key left saying live would keep
-     * accepting the session on the other instances, so say it loudly. */
+    tombstone_t *t = user_data;
     if (status != 0)
-        log_error("revoked session's key not overwritten in redis; other instances may accept it "
-                  "until it expires",
-                  "error", json_string(redis_strerror(status)), NULL);
+        keep_unsent(t->store, t->session_id);
+    forget_t *forget = t->forget;
+    free(t);
+    if (forget == NULL)
+        return;
+    if (status != 0 && forget->failed++ == 0)
+        forget->first_status = status;
     if (--forget->pending == 0)
         forget_done(forget);
 }
 
-/* Overwrites the keys of revoked sessions with tombstones ("0", kept as long
- * as a session can live): a plain DEL could be undone by a check that read
- * the table just before the revocation and writes its key back just after.
- * Answers op (count sessions revoked) once every write has a reply; at once
- * in db mode. */
+/* Overwrites session_id's key with a tombstone ("0", kept as long as a
+ * session can live): a plain DEL could be undone by a check that read the
+ * table just before the revocation and writes its key back just after.
+ * on_tombstone() hears the outcome, at once when the client refuses. */
+static void write_tombstone(session_store_t *store, forget_t *forget, int64_t session_id)
+{
+    char key[64], ttl[24];
+    session_key(session_id, key, sizeof(key));
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)store->max_session_s * 1000);
+    const char *argv[] = {"SET", key, "0", "PX", ttl};
+    tombstone_t *t = xmalloc(sizeof(*t));
+    *t = (tombstone_t){.store = store, .forget = forget, .session_id = session_id};
+    if (forget != NULL)
+        forget->pending++;
+    int rc = redis_command_argv(store->redis, 5, argv, NULL, on_tombstone, t);
+    if (rc != 0)
+        on_tombstone(rc, NULL, t);
+}
+
+/* Writes the tombstones of op's revoked sessions and answers op (count
+ * sessions revoked) once every write has a reply; at once in db mode. */
 static void redis_forget(op_t *op, const int64_t *ids, int64_t count)
 {
     forget_t *forget = xcalloc(1, sizeof(*forget));
     forget->op = op;
     forget->count = count;
     forget->pending = 1; /* held by this loop, so a synchronous refusal cannot finish it early */
-    if (op->store->redis != NULL) {
-        char ttl[24];
-        snprintf(ttl, sizeof(ttl), "%lld", (long long)op->store->max_session_s * 1000);
-        for (int64_t i = 0; i < count; i++) {
-            char key[64];
-            session_key(ids[i], key, sizeof(key));
-            const char *argv[] = {"SET", key, "0", "PX", ttl};
-            forget->pending++;
-            int rc = redis_command_argv(op->store->redis, 5, argv, NULL, on_forget, forget);
-            if (rc != 0)
-                on_forget(rc, NULL, forget);
-        }
-    }
+    if (op->store->redis != NULL)
+        for (int64_t i = 0; i < count; i++)
+            write_tombstone(op->store, forget, ids[i]);
     if (--forget->pending == 0)
         forget_done(forget);
+}
+
+/* The client is (back) up: the tombstones that failed are written again
+ * (those failing once more are kept for the next time). */
+static void on_redis_event(redis_client_t *client, redis_event_t event, void *user_data)
+{
+    (void)client;
+    session_store_t *store = user_data;
+    if (event != REDIS_EVENT_UP || store->unsent_count == 0)
+        return;
+    size_t count = store->unsent_count;
+    int64_t *ids = xmalloc(count * sizeof(*ids));
+    memcpy(ids, store->unsent, count * sizeof(*ids));
+    store->unsent_count = 0;
+    store->unsent_dropped = false;
+    log_info("writing revoked sessions' keys that failed earlier", "count",
+             json_integer((json_int_t)count), NULL);
+    for (size_t i = 0; i < count; i++)
+        write_tombstone(store, NULL, ids[i]);
+    free(ids);
 }
 
 /* ---- create ------------------------------------------------------------ */
@@ -464,6 +555,7 @@ int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id, 
     const char *params[] = {sid, uid, reason};
     op_t *op = op_new(store, user_data);
     op->cb.revoked = cb;
+    op->user_id = user_id;
     int rc = db_query(store->db, &stmt_revoke, params, NULL, 3, DB_WRITE, user_id, on_revoked, op);
     if (rc != 0)
         free(op);
@@ -478,6 +570,7 @@ int session_revoke_all(session_store_t *store, int64_t user_id, const char *reas
     const char *params[] = {uid, reason};
     op_t *op = op_new(store, user_data);
     op->cb.revoked = cb;
+    op->user_id = user_id;
     int rc =
         db_query(store->db, &stmt_revoke_all, params, NULL, 2, DB_WRITE, user_id, on_revoked, op);
     if (rc != 0)

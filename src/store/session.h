@@ -3,13 +3,18 @@
  * The sessions table is the truth in both modes: rows are created, rotated and
  * revoked there. In redis mode the store also keeps one key per live session,
  * "rural24:session:<id>" = user id with the session's TTL, so that the check
- * made on every authenticated request costs one Redis round trip; a revocation
- * updates the table first, then overwrites the key with a tombstone ("0") that
- * lives as long as a session can, and calls back only once Redis has answered
- * that write (so the caller's next request, on any instance, meets it). A key that is missing
- * (Redis restarted, sessions made while Redis was off) makes the check ask the table once and write
- * the key back with NX, so it can never overwrite a tombstone written by a revocation that raced
- * it; turning Redis on or off logs nobody out. While Redis is down, checks go to the table.
+ * made on every authenticated request costs one Redis round trip; a
+ * revocation updates the table first, then overwrites the key with a
+ * tombstone ("0") that lives as long as a session can, and calls back only
+ * once Redis has answered that write, so the caller's next request, on any
+ * instance, meets it. A tombstone that could not be written (this instance
+ * lost Redis, a timeout) is logged and written again when the client
+ * reconnects; until then instances that reach Redis accept the session.
+ * A key that is missing (Redis restarted, sessions made while Redis was off)
+ * makes the check ask the table once and write the key back with NX, so it
+ * can never overwrite a tombstone written by a revocation that raced it;
+ * turning Redis on or off logs nobody out. While Redis is down, checks go to
+ * the table.
  *
  * Every operation is asynchronous: it returns 0 and calls back exactly once,
  * later, or returns a negative error and never calls back. In callbacks, err
@@ -49,6 +54,10 @@ typedef struct {
  * session_store_free(). */
 session_store_t *session_store_new(uv_loop_t *loop, db_t *db, redis_client_t *redis,
                                    int max_session_s);
+
+/* Stops listening to the Redis client (before it closes): tombstones that
+ * failed are no longer kept for a replay. The store still works. */
+void session_store_close(session_store_t *store);
 void session_store_free(session_store_t *store);
 
 /* The mode's name: "db" or "redis". */

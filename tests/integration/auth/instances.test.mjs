@@ -89,14 +89,39 @@ for (const store of ['redis', 'db']) {
       // tombstone, so the client's next request on the other instance read
       // the live key. Redis's CLIENT PAUSE WRITE holds back writes (the
       // tombstone) while reads (A's check) go on, which makes that order
-      // certain instead of rare. 200 ms: well inside the server's 500 ms
+      // certain instead of rare. 100 ms: well inside the server's 500 ms
       // command timeout.
       it('a logout is answered only once Redis holds its tombstone, even while Redis holds writes back', async () => {
         const u = await ca.newUser({}, 'twopause');
         expectJson(await ca.me(u.access), 200, 'the session on A before');
-        assert.equal(await command(redis.port, 'CLIENT', 'PAUSE', '200', 'WRITE'), 'OK');
+        assert.equal(await command(redis.port, 'CLIENT', 'PAUSE', '100', 'WRITE'), 'OK');
         assert.equal((await cb.logout(u.access, u.refresh)).status, 204, 'logout on B');
         expectError(await ca.me(u.access), 401, 'token_revoked', 'the session on A right after');
+      });
+
+      // Writes held back three times longer than B's 500 ms command timeout:
+      // B's tombstone write times out, B drops that connection (Redis never
+      // runs the write), logs it and answers; A, whose Redis still says
+      // live, would accept the session until its key expired. B writes the
+      // tombstone again once it is connected again.
+      it('a tombstone write that failed is written again when the instance reconnects', async () => {
+        const u = await ca.newUser({}, 'tworetry');
+        expectJson(await ca.me(u.access), 200, 'the session on A before');
+        const from = b.logs().length;
+        assert.equal(await command(redis.port, 'CLIENT', 'PAUSE', '1500', 'WRITE'), 'OK');
+        assert.equal((await cb.logout(u.access, u.refresh)).status, 204, 'logout on B (the table says revoked)');
+        const failed = await b.waitForLog((l) => l.msg?.startsWith('revoked sessions\' keys not overwritten'), { from, timeoutMs: 5000 });
+        assert.equal(failed.failed, 1);
+        assert.equal(failed.level, 'error');
+        await b.waitForLog((l) => l.msg === 'writing revoked sessions\' keys that failed earlier', { from, timeoutMs: 10000 });
+        // What Redis holds for the session: the tombstone, in the end.
+        const key = `rural24:session:${sidOf(u.access)}`;
+        const deadline = Date.now() + 10000;
+        while ((await command(redis.port, 'GET', key)) !== '0') {
+          assert.ok(Date.now() < deadline, `Redis still holds ${key} live 10 s after B reconnected`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expectError(await ca.me(u.access), 401, 'token_revoked', 'the session on A');
       });
     }
 
