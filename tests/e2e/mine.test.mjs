@@ -297,6 +297,61 @@ describe('my lists and the edit screen', () => {
     assertNoProblems(ctx, '"Eliminar" on the ad page');
   });
 
+  it('while a move or a delete runs, the other buttons of the group do nothing (busy buttons still take clicks)', async () => {
+    const seller = await app.client.newUser({ name: 'Estancia La Paz' }, 'lapaz');
+    const ad = await newAd(app, seller.access, adBody({ title: `Tractor ${uniqueWord('ocupa')} en espera` }));
+    const ctx = await context(PHONE, seller);
+    const page = await ctx.newPage();
+    const group = page.getByRole('group', { name: 'Acciones para tu aviso' });
+    const question = group.getByText(`¿Eliminar “${ad.title}”? No se puede deshacer.`);
+    const sent = [];
+    page.on('request', (r) => r.url().endsWith(`/api/ads/${ad.id}`) && r.method() !== 'GET' && sent.push(r.method()));
+    /** Holds the next request of `method` to the ad until release(); it
+     *  then reaches the server, whose answer the page gets. */
+    const hold = async (method) => {
+      let release;
+      const gate = new Promise((r) => (release = r));
+      let reached;
+      const held = new Promise((r) => (reached = r));
+      await page.route(`**/api/ads/${ad.id}`, async (route) => {
+        if (route.request().method() !== method) return route.continue();
+        reached();
+        await gate;
+        await route.continue();
+      });
+      return { release, held };
+    };
+
+    await page.goto(`/avisos/${ad.id}`);
+    await page.getByRole('heading', { level: 1, name: ad.title }).waitFor();
+    // "Pausar" runs; "Eliminar" pressed meanwhile (it only looks disabled:
+    // aria-disabled) opens no confirmation and sends nothing.
+    const patch = await hold('PATCH');
+    await group.getByRole('button', { name: 'Pausar' }).click();
+    await patch.held;
+    await group.getByRole('button', { name: 'Eliminar', exact: true }).click({ force: true });
+    assert.equal(await question.count(), 0, 'no confirmation while the move runs');
+    patch.release();
+    await group.getByRole('button', { name: 'Reactivar' }).waitFor();
+    await page.unrouteAll();
+    assert.deepEqual(sent, ['PATCH']);
+
+    // "Sí, eliminar" runs; "Cancelar" pressed meanwhile does not take the
+    // confirmation away: the delete's answer decides (Mis avisos).
+    const del = await hold('DELETE');
+    await group.getByRole('button', { name: 'Eliminar', exact: true }).click();
+    await group.getByRole('button', { name: 'Sí, eliminar' }).click();
+    await del.held;
+    await group.getByRole('button', { name: 'Cancelar' }).click({ force: true });
+    assert.equal(await question.count(), 1, 'the confirmation stays while the delete runs');
+    del.release();
+    await page.waitForURL((u) => u.pathname === '/mis-avisos');
+    await page.getByRole('main').getByText('Eliminaste el aviso.', { exact: true }).waitFor();
+    assert.deepEqual(sent, ['PATCH', 'DELETE']);
+    assert.equal((await app.client.ad(ad.id)).status, 404, 'deleted');
+    assertNoProblems(ctx, 'busy owner buttons');
+  });
+
   it("the edit screen of someone else's ad says it is not theirs; a missing ad says it does not exist", async () => {
     const owner = await app.client.newUser({ name: 'Campo El Ombú' }, 'ombu');
     const other = await app.client.newUser({ name: 'Tomás Curioso' }, 'tomas');

@@ -68,7 +68,9 @@ function decision(item, { signal, onDone }) {
     );
   };
   // The same confirmation as the owner's "Eliminar" (Escape cancels too).
-  const confirmDelete = () =>
+  const confirmDelete = (e) =>
+    // Not while another decision runs: every button of the group is busy then.
+    !isBusy(e.currentTarget) &&
     confirmRemoval(actions, ad.title, {
       onYes: (yes) => run('delete', yes),
       onCancel: () => {

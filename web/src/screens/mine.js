@@ -38,13 +38,15 @@ export function moves(status) {
  *  onYes(its button). Mis avisos and the owner's ad page use it. */
 export function confirmRemoval(box, title, { onYes, onCancel }) {
   const yes = h('button', { type: 'button', class: 'danger', onclick: (e) => onYes(e.currentTarget) }, ts.confirmYes);
+  // Not while the DELETE runs (busy() leaves the buttons pressable): its
+  // answer decides what comes next.
+  const cancel = () => !isBusy(yes) && onCancel();
   const onkeydown = (e) => {
-    // Not while the DELETE runs: its answer decides what comes next.
-    if (e.key !== 'Escape' || yes.disabled || isBusy(yes)) return;
+    if (e.key !== 'Escape' || isBusy(yes)) return;
     e.preventDefault();
-    onCancel();
+    cancel();
   };
-  const no = h('button', { type: 'button', class: 'secondary', onclick: onCancel, onkeydown }, ts.cancel);
+  const no = h('button', { type: 'button', class: 'secondary', onclick: cancel, onkeydown }, ts.cancel);
   yes.addEventListener('keydown', onkeydown);
   mount(box, h('p', { class: 'confirm' }, ts.confirmRemove(title)), yes, no);
   no.focus();
@@ -113,7 +115,9 @@ export function ownerButtons(ad, { signal, label, editLabel, onMoved, onDeleted 
       button.focus();
     }
   };
-  const remove = () =>
+  const remove = (e) =>
+    // Not while a move runs: every button of the group is busy then.
+    !isBusy(e.currentTarget) &&
     confirmRemoval(group, ad.title, {
       onYes: (yes) =>
         act(
