@@ -383,7 +383,10 @@ onSessionChange((user) => {
     outbox = [];
     setUnread(0);
     setUnreadMessages([]);
-    setStatus('offline');
+    // Said even when already offline: the chat screens tell a session that
+    // ended from a connection that dropped by this event (messages.js).
+    status = 'offline';
+    emit('status', status);
   }
 });
 if (currentUser()) {
