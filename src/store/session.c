@@ -16,7 +16,8 @@
 enum {
     TOUCH_SLOTS = 4096,        /* remembered last_used_at writes (direct-mapped) */
     TOUCH_INTERVAL_MS = 60000, /* at most one write a minute per session */
-    UNSENT_MAX = 4096,         /* tombstones kept for the reconnection's replay */
+    UNSENT_MAX = 4096,         /* tombstones kept for a replay (the newest) */
+    UNSENT_RETRY_MS = 1000,    /* replay while Redis is up but refused them */
 };
 
 #define SESSION_KEY_PREFIX "rural24:session:"
@@ -32,11 +33,17 @@ struct session_store_s {
     redis_client_t *redis; /* NULL in db mode */
     int max_session_s;     /* tombstone lifetime */
     bool listening;        /* to the client's REDIS_EVENT_UP, until session_store_close() */
-    /* Sessions revoked whose tombstone write failed: written again when the
-     * client reconnects (at most UNSENT_MAX; allocated on first use). */
+    /* Sessions revoked whose tombstone write failed, written again when the
+     * client reconnects and every UNSENT_RETRY_MS while it is up: a ring of
+     * the newest UNSENT_MAX (allocated on first use). A tombstone matters
+     * only while the session's last access token lives (ACCESS_TOKEN_TTL_S
+     * and the skew; the refresh path reads the table), so the oldest go
+     * first. */
     int64_t *unsent;
+    size_t unsent_start;
     size_t unsent_count;
-    bool unsent_dropped; /* past UNSENT_MAX since the last replay (logged once) */
+    bool unsent_dropped; /* overwritten since the last replay (logged once) */
+    uv_timer_t retry;    /* the replay while up; stopped when the ring empties */
     touch_slot_t touched[TOUCH_SLOTS];
 };
 
@@ -75,12 +82,16 @@ session_store_t *session_store_new(uv_loop_t *loop, db_t *db, redis_client_t *re
     store->db = db;
     store->redis = redis;
     if (redis != NULL) {
-        if (redis_client_listen(redis, on_redis_event, store) == 0)
+        if (redis_client_listen(redis, on_redis_event, store) == 0) {
             store->listening = true;
-        else
+            uv_timer_init(loop, &store->retry);
+            store->retry.data = store;
+            uv_unref((uv_handle_t *)&store->retry); /* never what keeps the loop alive */
+        } else {
             log_error("session store cannot hear redis reconnect; failed tombstones are not "
                       "written again",
                       NULL);
+        }
     }
     return store;
 }
@@ -90,6 +101,7 @@ void session_store_close(session_store_t *store)
     if (store == NULL || !store->listening)
         return;
     redis_client_unlisten(store->redis, on_redis_event, store);
+    uv_close((uv_handle_t *)&store->retry, NULL); /* freed with the store, after the loop */
     store->listening = false;
 }
 
@@ -152,6 +164,7 @@ typedef struct {
     int64_t count;
     size_t pending;
     size_t failed;    /* writes refused or lost */
+    size_t kept;      /* of those, kept for a replay */
     int first_status; /* the first failure's redis status */
 } forget_t;
 
@@ -166,48 +179,62 @@ static void forget_done(forget_t *forget)
 {
     op_t *op = forget->op;
     /* The table already says revoked, but until the key is overwritten the
-     * instances that reach Redis accept the session: say it loudly, once.
-     * The writes are tried again when this instance's client reconnects. */
+     * instances that reach Redis accept the session: say it loudly, once,
+     * and whether the writes will be tried again (not at shutdown). */
     if (forget->failed > 0)
-        log_error("revoked sessions' keys not overwritten in redis; written again once it is back",
+        log_error(forget->kept == forget->failed
+                      ? "revoked sessions' keys not overwritten in redis; to be written again"
+                      : "revoked sessions' keys not overwritten in redis; not all will be retried",
                   "user_id", json_integer(op->user_id), "failed",
-                  json_integer((json_int_t)forget->failed), "revoked", json_integer(forget->count),
+                  json_integer((json_int_t)forget->failed), "retried",
+                  json_integer((json_int_t)forget->kept), "revoked", json_integer(forget->count),
                   "error", json_string(redis_strerror(forget->first_status)), NULL);
     op->cb.revoked(0, forget->count, op->user_data);
     free(op);
     free(forget);
 }
 
-/* Keeps a session whose tombstone did not land for the replay. Past
- * UNSENT_MAX the newest are dropped (their keys expire with the sessions). */
-static void keep_unsent(session_store_t *store, int64_t session_id)
+static void on_retry(uv_timer_t *timer);
+
+/* Keeps a session whose tombstone did not land for the replay; false when
+ * nobody will replay it (closing, or no listener). A full ring drops its
+ * oldest. */
+static bool keep_unsent(session_store_t *store, int64_t session_id)
 {
     if (!store->listening)
-        return; /* closing: nobody will replay */
+        return false;
     if (store->unsent == NULL)
         store->unsent = xcalloc(UNSENT_MAX, sizeof(*store->unsent));
     if (store->unsent_count == UNSENT_MAX) {
         if (!store->unsent_dropped)
-            log_error("too many revoked sessions' keys waiting for redis; more are dropped", "kept",
-                      json_integer(UNSENT_MAX), NULL);
+            log_error("too many revoked sessions' keys waiting for redis; the oldest are dropped",
+                      "kept", json_integer(UNSENT_MAX), NULL);
         store->unsent_dropped = true;
-        return;
+        store->unsent[store->unsent_start] = session_id;
+        store->unsent_start = (store->unsent_start + 1) % UNSENT_MAX;
+    } else {
+        store->unsent[(store->unsent_start + store->unsent_count++) % UNSENT_MAX] = session_id;
     }
-    store->unsent[store->unsent_count++] = session_id;
+    /* Refusals with the connection up (a full queue, an error reply such as
+     * OOM) bring no reconnection: retry on a timer too. */
+    if (!uv_is_active((uv_handle_t *)&store->retry))
+        uv_timer_start(&store->retry, on_retry, UNSENT_RETRY_MS, UNSENT_RETRY_MS);
+    return true;
 }
 
 static void on_tombstone(int status, const redis_reply_t *reply, void *user_data)
 {
     (void)reply;
     tombstone_t *t = user_data;
-    if (status != 0)
-        keep_unsent(t->store, t->session_id);
+    bool kept = status != 0 && keep_unsent(t->store, t->session_id);
     forget_t *forget = t->forget;
     free(t);
     if (forget == NULL)
         return;
     if (status != 0 && forget->failed++ == 0)
         forget->first_status = status;
+    if (kept)
+        forget->kept++;
     if (--forget->pending == 0)
         forget_done(forget);
 }
@@ -246,24 +273,45 @@ static void redis_forget(op_t *op, const int64_t *ids, int64_t count)
         forget_done(forget);
 }
 
-/* The client is (back) up: the tombstones that failed are written again
- * (those failing once more are kept for the next time). */
+/* Writes the kept tombstones again, oldest first (those failing once more
+ * are kept again). */
+static void replay_unsent(session_store_t *store)
+{
+    size_t count = store->unsent_count;
+    int64_t *ids = xmalloc(count * sizeof(*ids));
+    for (size_t i = 0; i < count; i++)
+        ids[i] = store->unsent[(store->unsent_start + i) % UNSENT_MAX];
+    store->unsent_start = 0;
+    store->unsent_count = 0;
+    store->unsent_dropped = false;
+    for (size_t i = 0; i < count; i++)
+        write_tombstone(store, NULL, ids[i]);
+    free(ids);
+}
+
+/* The client is (back) up: before any check of ours reads a key, the
+ * tombstones that failed are written again. */
 static void on_redis_event(redis_client_t *client, redis_event_t event, void *user_data)
 {
     (void)client;
     session_store_t *store = user_data;
     if (event != REDIS_EVENT_UP || store->unsent_count == 0)
         return;
-    size_t count = store->unsent_count;
-    int64_t *ids = xmalloc(count * sizeof(*ids));
-    memcpy(ids, store->unsent, count * sizeof(*ids));
-    store->unsent_count = 0;
-    store->unsent_dropped = false;
     log_info("writing revoked sessions' keys that failed earlier", "count",
-             json_integer((json_int_t)count), NULL);
-    for (size_t i = 0; i < count; i++)
-        write_tombstone(store, NULL, ids[i]);
-    free(ids);
+             json_integer((json_int_t)store->unsent_count), NULL);
+    replay_unsent(store);
+}
+
+static void on_retry(uv_timer_t *timer)
+{
+    session_store_t *store = timer->data;
+    if (store->unsent_count == 0) {
+        uv_timer_stop(timer);
+        return;
+    }
+    /* While down, the reconnection's event replays them. */
+    if (redis_client_state(store->redis) == REDIS_STATE_UP)
+        replay_unsent(store);
 }
 
 /* ---- create ------------------------------------------------------------ */

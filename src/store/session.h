@@ -8,8 +8,9 @@
  * tombstone ("0") that lives as long as a session can, and calls back only
  * once Redis has answered that write, so the caller's next request, on any
  * instance, meets it. A tombstone that could not be written (this instance
- * lost Redis, a timeout) is logged and written again when the client
- * reconnects; until then instances that reach Redis accept the session.
+ * lost Redis, a timeout, an error reply) is logged and written again when
+ * the client reconnects or, while it is up, every second (the newest 4,096
+ * kept); until then instances that reach Redis accept the session.
  * A key that is missing (Redis restarted, sessions made while Redis was off)
  * makes the check ask the table once and write the key back with NX, so it
  * can never overwrite a tombstone written by a revocation that raced it;

@@ -99,7 +99,7 @@ for (const store of ['redis', 'db']) {
         expectError(await ca.me(u.access), 401, 'token_revoked', 'the session on A right after');
       });
 
-      // Writes held back three times longer than B's 500 ms command timeout:
+      // Writes held back five times longer than B's 500 ms command timeout:
       // B's tombstone write times out, B drops that connection (Redis never
       // runs the write), logs it and answers; A, whose Redis still says
       // live, would accept the session until its key expired. B writes the
@@ -108,10 +108,11 @@ for (const store of ['redis', 'db']) {
         const u = await ca.newUser({}, 'tworetry');
         expectJson(await ca.me(u.access), 200, 'the session on A before');
         const from = b.logs().length;
-        assert.equal(await command(redis.port, 'CLIENT', 'PAUSE', '1500', 'WRITE'), 'OK');
+        assert.equal(await command(redis.port, 'CLIENT', 'PAUSE', '2500', 'WRITE'), 'OK');
         assert.equal((await cb.logout(u.access, u.refresh)).status, 204, 'logout on B (the table says revoked)');
         const failed = await b.waitForLog((l) => l.msg?.startsWith('revoked sessions\' keys not overwritten'), { from, timeoutMs: 5000 });
         assert.equal(failed.failed, 1);
+        assert.equal(failed.retried, 1);
         assert.equal(failed.level, 'error');
         await b.waitForLog((l) => l.msg === 'writing revoked sessions\' keys that failed earlier', { from, timeoutMs: 10000 });
         // What Redis holds for the session: the tombstone, in the end.
@@ -119,6 +120,32 @@ for (const store of ['redis', 'db']) {
         const deadline = Date.now() + 10000;
         while ((await command(redis.port, 'GET', key)) !== '0') {
           assert.ok(Date.now() < deadline, `Redis still holds ${key} live 10 s after B reconnected`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expectError(await ca.me(u.access), 401, 'token_revoked', 'the session on A');
+      });
+
+      // Redis refuses the write with an error reply (out of memory under
+      // noeviction) and B stays connected: no reconnection will come, B
+      // tries again every second until Redis takes it.
+      it('a tombstone Redis refused while connected is written once Redis takes writes again', async () => {
+        const u = await ca.newUser({}, 'twooom');
+        expectJson(await ca.me(u.access), 200, 'the session on A before');
+        const key = `rural24:session:${sidOf(u.access)}`;
+        const from = b.logs().length;
+        assert.equal(await command(redis.port, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction'), 'OK');
+        assert.equal(await command(redis.port, 'CONFIG', 'SET', 'maxmemory', '1'), 'OK');
+        try {
+          assert.equal((await cb.logout(u.access, u.refresh)).status, 204, 'logout on B (the table says revoked)');
+          const failed = await b.waitForLog((l) => l.msg?.startsWith('revoked sessions\' keys not overwritten'), { from, timeoutMs: 5000 });
+          assert.deepEqual([failed.failed, failed.retried], [1, 1]);
+          assert.equal(await command(redis.port, 'GET', key), String(u.user.id), 'still live in Redis meanwhile');
+        } finally {
+          assert.equal(await command(redis.port, 'CONFIG', 'SET', 'maxmemory', '0'), 'OK');
+        }
+        const deadline = Date.now() + 10000;
+        while ((await command(redis.port, 'GET', key)) !== '0') {
+          assert.ok(Date.now() < deadline, `Redis still holds ${key} live 10 s after it took writes again`);
           await new Promise((r) => setTimeout(r, 100));
         }
         expectError(await ca.me(u.access), 401, 'token_revoked', 'the session on A');
