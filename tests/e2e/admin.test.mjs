@@ -119,9 +119,25 @@ describe('Mi cuenta and moderation', () => {
       await screenshot(page, 'denuncias', PHONE);
 
       await item.getByLabel('Nota para quien publicó (opcional)').fill('Revisamos el aviso y está bien.');
-      const moderated = page.waitForResponse((r) => r.url().endsWith(`/api/admin/ads/${ad.id}/moderate`));
+      // The decision is held on its way (the server answers it once let
+      // go): meanwhile "Eliminar", busy but still pressable, asks nothing.
+      let release;
+      const gate = new Promise((r) => (release = r));
+      let reached;
+      const held = new Promise((r) => (reached = r));
+      await page.route(`**/api/admin/ads/${ad.id}/moderate`, async (route) => {
+        reached();
+        await gate;
+        await route.continue();
+      });
       await item.getByRole('button', { name: 'Descartar' }).click();
+      await held;
+      await item.getByRole('button', { name: 'Eliminar' }).click({ force: true });
+      assert.equal(await item.getByText('No se puede deshacer', { exact: false }).count(), 0, 'no confirmation while a decision runs');
+      const moderated = page.waitForResponse((r) => r.url().endsWith(`/api/admin/ads/${ad.id}/moderate`));
+      release();
       const answer = await moderated;
+      await page.unrouteAll();
       assert.equal(answer.status(), 200);
       assert.deepEqual(JSON.parse(answer.request().postData()), { action: 'dismiss', note: 'Revisamos el aviso y está bien.' });
       await page.getByRole('status').getByText(`Descartaste las denuncias de “${ad.title}”`, { exact: false }).first().waitFor();

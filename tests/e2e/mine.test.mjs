@@ -343,7 +343,8 @@ describe('my lists and the edit screen', () => {
     await group.getByRole('button', { name: 'Sí, eliminar' }).click();
     await del.held;
     await group.getByRole('button', { name: 'Cancelar' }).click({ force: true });
-    assert.equal(await question.count(), 1, 'the confirmation stays while the delete runs');
+    await page.keyboard.press('Escape');
+    assert.equal(await question.count(), 1, 'the confirmation stays while the delete runs ("Cancelar", Escape)');
     del.release();
     await page.waitForURL((u) => u.pathname === '/mis-avisos');
     await page.getByRole('main').getByText('Eliminaste el aviso.', { exact: true }).waitFor();
