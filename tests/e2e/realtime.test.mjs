@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, account, assertNoProblems, axeSerious, expectJson, loggedInContext, startApp, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
+import { PHONE, account, accountItem, assertNoProblems, axeSerious, expectJson, loggedInContext, startApp, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -246,6 +246,35 @@ describe('a refused WebSocket upgrade', () => {
       await ctx.close();
     }
   });
+  it('another tab logs out while the connection is down: the chat says the session ended, not that it waits for signal', async () => {
+    const [A, B] = await Promise.all([db.client.newUser({ name: 'Ana Ganadera' }, 'ana5'), db.client.newUser({ name: 'Bruno Tambero' }, 'bruno5')]);
+    const ctx = await loggedInContext(browser, PHONE, { baseURL: db.url, user: await db.client.newSession(B) });
+    try {
+      const page = await ctx.newPage();
+      await page.goto(`/mensajes/${A.user.id}`);
+      await page.getByRole('heading', { level: 1, name: 'Conversación con Ana Ganadera' }).waitFor();
+      const conn = page.getByRole('main').getByRole('status');
+      await conn.waitFor({ state: 'hidden' }); // online: the hello came
+      const other = await ctx.newPage();
+      await other.goto('/');
+      await waitGreeting(other, 'Bruno Tambero');
+
+      // Offline first (the line says so), then "Salir" in the other tab: its
+      // request fails, it forgets the session, and this tab follows.
+      await ctx.setOffline(true);
+      await conn.getByText('Sin conexión.', { exact: false }).waitFor();
+      await (await accountItem(other, 'button', 'Salir')).click();
+      await account(other).getByRole('link', { name: 'Ingresar' }).waitFor({ state: 'attached' });
+      await conn.getByText('Tu sesión se cerró.', { exact: false }).waitFor();
+      assert.equal(await conn.getByText('Sin conexión', { exact: false }).count(), 0, 'not taken for the lost connection');
+      await account(page).getByRole('link', { name: 'Ingresar' }).waitFor({ state: 'attached' });
+      await ctx.setOffline(false);
+      assert.deepEqual(ctx.problems.filter((p) => !EXPECTED.some((re) => re.test(p))), [], 'no CSP violation or script error');
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('an access token that expired while the socket was down: the upgrade is refused, the app renews and the chat recovers', { timeout: 90000 }, async () => {
     const short = await startApp({ extra: { ACCESS_TOKEN_TTL_S: '6' } });
     let ctx;
