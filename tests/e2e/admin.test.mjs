@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectCards, expectJson, newAd, newAdmin, newContext, screenshot, startApp, startAppAndBrowser, takeOver, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, accountItem, adBody, assertNoProblems, axeSerious, expectCards, expectJson, holdRequests, newAd, newAdmin, newContext, screenshot, startApp, startAppAndBrowser, takeOver, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -121,21 +121,13 @@ describe('Mi cuenta and moderation', () => {
       await item.getByLabel('Nota para quien publicó (opcional)').fill('Revisamos el aviso y está bien.');
       // The decision is held on its way (the server answers it once let
       // go): meanwhile "Eliminar", busy but still pressable, asks nothing.
-      let release;
-      const gate = new Promise((r) => (release = r));
-      let reached;
-      const held = new Promise((r) => (reached = r));
-      await page.route(`**/api/admin/ads/${ad.id}/moderate`, async (route) => {
-        reached();
-        await gate;
-        await route.continue();
-      });
+      const decision = await holdRequests(page, `**/api/admin/ads/${ad.id}/moderate`);
       await item.getByRole('button', { name: 'Descartar' }).click();
-      await held;
+      await decision.held;
       await item.getByRole('button', { name: 'Eliminar' }).click({ force: true });
       assert.equal(await item.getByText('No se puede deshacer', { exact: false }).count(), 0, 'no confirmation while a decision runs');
       const moderated = page.waitForResponse((r) => r.url().endsWith(`/api/admin/ads/${ad.id}/moderate`));
-      release();
+      decision.release();
       const answer = await moderated;
       await page.unrouteAll();
       assert.equal(answer.status(), 200);

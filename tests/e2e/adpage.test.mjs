@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { PHONE, assertNoProblems, axeSerious, expectJson, loggedInContext, newAd, newAdmin, newContext, screenshot, startApp, startAppAndBrowser } from './lib/browser.mjs';
+import { PHONE, assertNoProblems, axeSerious, expectJson, holdRequests, loggedInContext, newAd, newAdmin, newContext, screenshot, startApp, startAppAndBrowser } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -156,15 +156,10 @@ describe('the ad page for its owner and admins', () => {
     });
     // GET /api/me (which names the person after a reload) is held until the
     // ad is drawn: the page must not decide before it answers.
-    let release;
-    const gate = new Promise((r) => (release = r));
-    await page.route('**/api/me', async (route) => {
-      await gate;
-      await route.continue();
-    });
+    const me = await holdRequests(page, '**/api/me');
     await page.goto(`/avisos/${own.id}`);
     await page.getByRole('heading', { level: 1, name: own.title }).waitFor();
-    release();
+    me.release();
     await actions(page).getByRole('link', { name: 'Editar tu aviso' }).waitFor();
     assert.equal(await page.getByRole('link', { name: 'Enviar mensaje' }).count(), 0);
     assert.equal(await page.evaluate(() => window.sawMessageButton), false, '"Enviar mensaje" never shown to the owner');

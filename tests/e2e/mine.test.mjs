@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import { uniqueWord } from '../integration/lib/catalog.mjs';
-import { DESKTOP, PHONE, accountItem, adBody, assertNoProblems, axeSerious, expectJson, loggedInContext, newAd, screenshot, startAppAndBrowser } from './lib/browser.mjs';
+import { DESKTOP, PHONE, accountItem, adBody, assertNoProblems, axeSerious, expectJson, holdRequests, loggedInContext, newAd, screenshot, startAppAndBrowser } from './lib/browser.mjs';
 import { encodePng } from './lib/png.mjs';
 
 let app;
@@ -306,21 +306,7 @@ describe('my lists and the edit screen', () => {
     const question = group.getByText(`¿Eliminar “${ad.title}”? No se puede deshacer.`);
     const sent = [];
     page.on('request', (r) => r.url().endsWith(`/api/ads/${ad.id}`) && r.method() !== 'GET' && sent.push(r.method()));
-    /** Holds the next request of `method` to the ad until release(); it
-     *  then reaches the server, whose answer the page gets. */
-    const hold = async (method) => {
-      let release;
-      const gate = new Promise((r) => (release = r));
-      let reached;
-      const held = new Promise((r) => (reached = r));
-      await page.route(`**/api/ads/${ad.id}`, async (route) => {
-        if (route.request().method() !== method) return route.continue();
-        reached();
-        await gate;
-        await route.continue();
-      });
-      return { release, held };
-    };
+    const hold = (method) => holdRequests(page, `**/api/ads/${ad.id}`, { method });
 
     await page.goto(`/avisos/${ad.id}`);
     await page.getByRole('heading', { level: 1, name: ad.title }).waitFor();
@@ -390,20 +376,7 @@ describe('my lists and the edit screen', () => {
     const ctx = await context(DESKTOP, seller);
     const page = await ctx.newPage();
     const images = `**/api/ads/${ad.id}/images`;
-    /** Holds the next upload until release() (then it reaches the server, or
-     *  fails quietly if the page gave it up); resolves `reached` when it is held. */
-    const hold = async () => {
-      let release;
-      const gate = new Promise((r) => (release = r));
-      let reached;
-      const held = new Promise((r) => (reached = r));
-      await page.route(images, async (route) => {
-        reached();
-        await gate;
-        await route.continue().catch(() => {});
-      });
-      return { release, held };
-    };
+    const hold = () => holdRequests(page, images);
     const myAdsLink = async () => accountItem(page, 'link', 'Mis avisos');
     const dialog = page.getByRole('dialog', { name: 'Todavía se están subiendo fotos' });
 

@@ -204,6 +204,27 @@ export async function startAppAndBrowser(options) {
   throw failed.reason;
 }
 
+/**
+ * Holds the page's requests to `url` (a glob; only those of `method`, when
+ * given) until release(): they then reach the server, whose answer the page
+ * gets (one the page gave up meanwhile fails quietly) — never an answer of
+ * the test's own. `held` resolves once one waits. Undo with
+ * page.unrouteAll().
+ */
+export async function holdRequests(page, url, { method } = {}) {
+  let release;
+  const gate = new Promise((r) => (release = r));
+  let reached;
+  const held = new Promise((r) => (reached = r));
+  await page.route(url, async (route) => {
+    if (method && route.request().method() !== method) return route.continue().catch(() => {});
+    reached();
+    await gate;
+    await route.continue().catch(() => {});
+  });
+  return { release, held };
+}
+
 /** An admin (registered, then promoted with `rural24 user promote`). */
 export async function newAdmin(app) {
   const u = await app.client.newUser({ name: 'Admin Rural' }, 'admin');
