@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, loggedInContext, newContext, screenshot, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
+import { DESKTOP, PHONE, account, assertNoProblems, axeSerious, holdRequests, loggedInContext, newContext, screenshot, startAppAndBrowser, waitGreeting } from './lib/browser.mjs';
 
 let app;
 let browser;
@@ -143,6 +143,48 @@ describe('changing the password', () => {
       await b.reload();
       await waitGreeting(b, u.user.name);
       assertNoProblems(ctx, 'two tabs');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a request sent with the token the change revoked, answered after it, does not log the new session out', async () => {
+    // The header's unread count leaves with the first access token and is
+    // held on its way; the password changes here (every session ends, this
+    // tab gets a new pair); then it reaches the server, which refuses it
+    // (token_revoked). That answer speaks of the old session only.
+    const u = await app.client.newUser({ name: 'Rosa Tardía', password: 'alfalfa-vieja-1' }, 'pwlate');
+    const ctx = await loggedInContext(browser, DESKTOP, { baseURL: app.url, user: u });
+    try {
+      const page = await ctx.newPage();
+      const isCount = (u) => u.pathname === '/api/conversations';
+      let released = false;
+      const counts = []; // the count's answers once let go, in order
+      page.on('response', (r) => released && isCount(new URL(r.url())) && counts.push(r));
+      const late = await holdRequests(page, isCount);
+      await page.goto('/cuenta');
+      await page.getByRole('heading', { level: 2, name: 'Contraseña' }).waitFor();
+      await late.held;
+      const form = page.getByRole('form', { name: 'Contraseña' });
+      await form.getByLabel('Contraseña actual').fill('alfalfa-vieja-1');
+      await form.getByLabel('Contraseña nueva').fill('trigo-nuevo-2026');
+      await form.getByRole('button', { name: 'Cambiar contraseña' }).click();
+      await form.getByText('Cambiamos tu contraseña.', { exact: false }).waitFor();
+      released = true;
+      late.release();
+      // Refused (the old session), then asked again with the new token.
+      const statuses = () => counts.map((r) => r.status());
+      for (const end = Date.now() + 10000; !(statuses().includes(401) && statuses().lastIndexOf(200) > statuses().indexOf(401)); ) {
+        assert.ok(Date.now() < end, `the count's answers: ${statuses()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await counts[statuses().indexOf(401)].json()).error?.code, 'token_revoked', 'a held request met the revocation');
+      await page.unrouteAll();
+      await waitGreeting(page, u.user.name);
+      assert.ok(await page.evaluate(() => localStorage.getItem('rural24.refresh')), 'the new refresh token stays stored');
+      await page.reload();
+      await waitGreeting(page, u.user.name);
+      assertNoProblems(ctx, 'a late refusal');
     } finally {
       await ctx.close();
     }

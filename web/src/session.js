@@ -16,6 +16,7 @@ import { t } from './strings.js';
 
 const KEY = 'rural24.refresh';
 const RETRY_MS = 30000;
+const DEAD_TOKEN_WAIT_MS = 2000; // see end()
 
 let access = null;
 let mine = null; // the refresh token this tab last stored (keep) or presented (refresh)
@@ -82,17 +83,25 @@ function schedule(ms) {
 /** Ends the session in this tab. dead: the refresh token found refused; the
  *  stored one is removed only while it is still that one (another tab may
  *  have stored a newer one meanwhile, e.g. after changing the password, and
- *  removing it would log that tab out too). Without dead (log-out), always. */
+ *  removing it would log that tab out too), and only DEAD_TOKEN_WAIT_MS
+ *  later: each tab reads a copy of localStorage that another tab's write
+ *  reaches a moment later, so a removal decided at once on a stale copy
+ *  wiped the new pair the other tab had just stored (both tabs then logged
+ *  out). Without dead (log-out), at once. */
 function end(dead) {
   access = null;
   user = null;
   mine = null;
   clearTimeout(timer);
-  try {
-    if (dead === undefined || localStorage.getItem(KEY) === dead) localStorage.removeItem(KEY);
-  } catch {
-    /* nothing kept */
-  }
+  const removeIfStill = () => {
+    try {
+      if (dead === undefined || localStorage.getItem(KEY) === dead) localStorage.removeItem(KEY);
+    } catch {
+      /* nothing kept */
+    }
+  };
+  if (dead === undefined) removeIfStill();
+  else setTimeout(removeIfStill, DEAD_TOKEN_WAIT_MS);
   changed();
 }
 
@@ -136,10 +145,15 @@ export function refresh() {
  *  first when the access token is missing, and once more on token_expired. */
 export async function authRequest(method, path, opts = {}) {
   if (!access) await refresh();
+  const used = access;
   try {
-    return await apiRequest(method, path, { ...opts, token: access });
+    return await apiRequest(method, path, { ...opts, token: used });
   } catch (err) {
     if (err.status !== 401) throw err;
+    // Refused with a token replaced meanwhile (a renewal, a password change
+    // here or in another tab): the answer says nothing of the session now
+    // held, and ending it would log out a live one. Ask with the new token.
+    if (access && access !== used) return apiRequest(method, path, { ...opts, token: access });
     // Expired, or revoked while another tab holds a newer session (it
     // changed the password): renew from the stored token and ask once more.
     if (err.code === 'token_expired' || (readRefresh() && readRefresh() !== mine)) {
