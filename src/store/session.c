@@ -258,17 +258,23 @@ static void write_tombstone(session_store_t *store, forget_t *forget, int64_t se
         on_tombstone(rc, NULL, t);
 }
 
-/* Writes the tombstones of op's revoked sessions and answers op (count
- * sessions revoked) once every write has a reply; at once in db mode. */
-static void redis_forget(op_t *op, const int64_t *ids, int64_t count)
+/* Writes the tombstones of the sessions res lists (their ids, column 0) and
+ * answers op (how many were revoked) once every write has a reply; at once
+ * in db mode. */
+static void redis_forget(op_t *op, db_result_t *res)
 {
     forget_t *forget = xcalloc(1, sizeof(*forget));
     forget->op = op;
-    forget->count = count;
+    forget->count = db_result_rows(res);
     forget->pending = 1; /* held by this loop, so a synchronous refusal cannot finish it early */
-    if (op->store->redis != NULL)
-        for (int64_t i = 0; i < count; i++)
-            write_tombstone(op->store, forget, ids[i]);
+    for (int64_t i = 0; op->store->redis != NULL && i < forget->count; i++) {
+        int64_t id = 0;
+        if (db_result_int64(res, (int)i, 0, &id) == 0) {
+            write_tombstone(op->store, forget, id);
+        } else if (forget->failed++ == 0) { /* not an id: no key to overwrite */
+            forget->first_status = REDIS_E_INVALID;
+        }
+    }
     if (--forget->pending == 0)
         forget_done(forget);
 }
@@ -586,12 +592,7 @@ static void on_revoked(db_result_t *res, void *user_data)
         free(op);
         return;
     }
-    int64_t count = db_result_rows(res);
-    int64_t *ids = xcalloc((size_t)count + 1, sizeof(int64_t));
-    for (int64_t i = 0; i < count; i++)
-        (void)db_result_int64(res, (int)i, 0, &ids[i]);
-    redis_forget(op, ids, count);
-    free(ids);
+    redis_forget(op, res);
 }
 
 int session_revoke(session_store_t *store, int64_t session_id, int64_t user_id, const char *reason,
