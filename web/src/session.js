@@ -89,10 +89,6 @@ function schedule(ms) {
  *  wiped the new pair the other tab had just stored (both tabs then logged
  *  out). Without dead (log-out), at once. */
 function end(dead) {
-  access = null;
-  user = null;
-  mine = null;
-  clearTimeout(timer);
   const removeIfStill = () => {
     try {
       if (dead === undefined || localStorage.getItem(KEY) === dead) localStorage.removeItem(KEY);
@@ -102,6 +98,16 @@ function end(dead) {
   };
   if (dead === undefined) removeIfStill();
   else setTimeout(removeIfStill, DEAD_TOKEN_WAIT_MS);
+  forgetHere();
+}
+
+/** Forgets the session in this tab's memory only (end(), and another tab's
+ *  log-out, which removed the stored token itself). */
+function forgetHere() {
+  access = null;
+  user = null;
+  mine = null;
+  clearTimeout(timer);
   changed();
 }
 
@@ -303,11 +309,7 @@ window.addEventListener('storage', (e) => {
   // token the change revoked, may remove it just before this one stores the
   // new pair.)
   if (readRefresh() === null && user && !changing) {
-    access = null;
-    user = null;
-    mine = null;
-    clearTimeout(timer);
-    changed();
+    forgetHere();
   } else if (readRefresh() !== null && !user && !inflight) {
     // Another tab logged in, or stored the new pair of a password change
     // after this one found its own token refused: this one follows.
